@@ -1,0 +1,44 @@
+"""The Flask application factory: a recipe that wires settings, store, rules and metrics."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Flask
+from prometheus_client import CollectorRegistry
+
+from receiver import errors, health, incidents_api, webhooks
+from receiver.config import Settings
+from receiver.incidents_api import count_open_incidents
+from receiver.metrics import Metrics, OpenIncidentsCollector
+from receiver.services import Services, utc_now
+from receiver.store import Store
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    registry: CollectorRegistry | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> Flask:
+    """Build the receiver application for `settings`; nothing happens at import time."""
+    app = Flask("onwatch")
+    app.config["MAX_CONTENT_LENGTH"] = settings.server.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
+
+    store = store or Store(settings.database)
+    metrics = Metrics(registry or CollectorRegistry())
+    open_incidents = OpenIncidentsCollector(lambda: count_open_incidents(store))
+    metrics.registry.register(open_incidents)
+    app.extensions["onwatch"] = Services(
+        settings=settings, store=store, rules=settings.rule_set(), metrics=metrics, clock=clock
+    )
+    app.extensions["onwatch.open_incidents"] = open_incidents
+
+    errors.init_app(app)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(incidents_api.bp)
+    app.register_blueprint(health.bp)
+    return app

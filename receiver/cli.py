@@ -1,0 +1,210 @@
+"""The `onwatch` command: one entry point, one subcommand per task.
+
+Exit status: 0 success, 1 the check found problems, 2 the command could not run (bad
+configuration, bad arguments, unreadable input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+from receiver.config import CONFIG_ENV_VAR, ConfigError, RulesFile, Settings, load_model, load_settings
+from receiver.config import resolve_config_path as _resolve
+from rules import format_decision
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
+log = logging.getLogger("onwatch")
+
+NO_CREDENTIALS_WARNING = """
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+!! WARNING: the Alertmanager webhook has NO credentials configured.                     !!
+!! Anyone who can reach this port can open and resolve incidents.                       !!
+!! Set webhook.bearer_token (e.g. export ONWATCH_WEBHOOK_TOKEN=...) or webhook.basic_auth !!
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+"""
+
+
+class UsageError(Exception):
+    """The command cannot run as asked; the message says why."""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(_resolve(args.config))
+
+
+def _safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _credentials(settings: Settings) -> str:
+    kinds = [
+        name
+        for name, present in (
+            ("bearer token", settings.webhook.bearer_token is not None),
+            ("basic auth", settings.webhook.basic_auth is not None),
+        )
+        if present
+    ]
+    return " and ".join(kinds) or "NONE (the webhook is open)"
+
+
+def cmd_config_check(args: argparse.Namespace) -> int:
+    """Validate the configuration file and summarise it (never printing a secret)."""
+    settings = _settings(args)
+    rule_set = settings.rule_set()
+    print(f"configuration OK: {_resolve(args.config)}")
+    print(f"  database:            {_safe_url(settings.database.url)}")
+    print(f"  webhook credentials: {_credentials(settings)}")
+    print(f"  severity rules:      {len(settings.rules)} own + "
+          f"{len(rule_set.rules) - len(settings.rules)} built-in")
+    if not settings.webhook.has_credentials:
+        print(NO_CREDENTIALS_WARNING, file=sys.stderr)
+    return EXIT_OK
+
+
+def _alerts_in(document: Any) -> list[dict[str, Any]]:
+    """Alerts from a webhook payload, one alert object, or a list of alert objects."""
+    if isinstance(document, dict) and isinstance(document.get("alerts"), list):
+        document = document["alerts"]
+    items = document if isinstance(document, list) else [document]
+    alerts = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("labels"), dict):
+            raise UsageError(f"alert [{index}]: expected an object with a `labels` mapping")
+        alerts.append(item)
+    return alerts
+
+
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    """Show the severity, service and reason onwatch would give each alert in a file."""
+    if args.rules:
+        rules_file: RulesFile = load_model(RulesFile, args.rules)
+        source = args.rules
+    elif args.config or os.environ.get(CONFIG_ENV_VAR):
+        rules_file = _settings(args)
+        source = _resolve(args.config)
+    else:
+        rules_file, source = RulesFile(), "the built-in rules (no --rules or --config given)"
+    try:
+        document = json.loads(Path(args.alert_file).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"{args.alert_file}: cannot read: {exc.strerror or exc}") from None
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{args.alert_file}: not valid JSON: {exc}") from None
+    rule_set = rules_file.rule_set()
+    print(f"rules: {source}\n")
+    for alert in _alerts_in(document):
+        labels = alert["labels"]
+        annotations = alert.get("annotations") or {}
+        print(format_decision(labels, annotations, rule_set.decide(labels, annotations)))
+        print()
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    """Create or upgrade the database schema to this version's newest migration."""
+    from receiver.store import Store
+
+    settings = _settings(args)
+    store = Store(settings.database)
+    try:
+        store.upgrade()
+    finally:
+        store.dispose()
+    print(f"database schema is up to date: {_safe_url(settings.database.url)}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the receiver under gunicorn until stopped."""
+    from receiver.server import serve
+    from receiver.store import Store
+
+    settings = _settings(args)
+    if not settings.webhook.has_credentials:
+        log.warning(NO_CREDENTIALS_WARNING)
+    store = Store(settings.database)
+    try:
+        if settings.database.is_sqlite:
+            store.upgrade()  # embedded database: keep it at the newest schema by itself
+        else:
+            store.check_schema()  # shared database: upgrades are an operator's deliberate step
+    finally:
+        store.dispose()
+    log.info(
+        "onwatch receiver on http://%s:%d (%d workers), database %s",
+        args.host, args.port, args.workers, _safe_url(settings.database.url),
+    )
+    serve(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", metavar="PATH", help="configuration file (default: $ONWATCH_CONFIG)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="onwatch", description="Alertmanager receiver, incident tracker and on-call rota."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", parents=[common], help="run the receiver")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8080, help="port to listen on")
+    serve.add_argument("--workers", type=int, default=2, help="worker processes")
+    serve.add_argument("--threads", type=int, default=4, help="threads per worker")
+    serve.set_defaults(handler=cmd_serve)
+
+    config = commands.add_parser("config", help="configuration file tools")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    check = config_commands.add_parser("check", parents=[common], help="validate the file")
+    check.set_defaults(handler=cmd_config_check)
+
+    rules = commands.add_parser("rules", help="severity rules tools")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True)
+    test = rules_commands.add_parser(
+        "test", parents=[common], help="grade the alerts of a JSON file and say why"
+    )
+    test.add_argument("alert_file", metavar="ALERT.json")
+    test.add_argument("--rules", metavar="PATH", help="YAML file with a `rules:` list")
+    test.set_defaults(handler=cmd_rules_test)
+
+    db = commands.add_parser("db", help="database tools")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", parents=[common], help="migrate the schema")
+    upgrade.set_defaults(handler=cmd_db_upgrade)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `onwatch` console script."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter
+    args = build_parser().parse_args(argv)
+    from receiver.store import SchemaOutOfDate, StoreUnavailable
+
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print("configuration error:", file=sys.stderr)
+        for line in exc.errors:
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (UsageError, SchemaOutOfDate, StoreUnavailable) as exc:
+        print(f"onwatch: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

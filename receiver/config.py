@@ -1,0 +1,257 @@
+"""onwatch's one YAML configuration file: loading, `${VAR}` interpolation and validation.
+
+The file is validated once, at start, into a typed `Settings` object that is passed down
+explicitly. Every problem is reported with its key path (`rules[2].match[0]: ...`) so that a
+person can fix the file without reading a traceback. Secrets are `SecretStr`: they never show
+up in a repr, a log line or an error message.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from receiver.keypath import format_location
+from rules import Rule, RuleSet, Severity, default_rules, parse_matcher, parse_matchers
+
+CONFIG_ENV_VAR = "ONWATCH_CONFIG"
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+# ${VAR} or ${VAR:-default}; "$$" is a literal dollar sign.
+_INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; `errors` holds one `key.path: problem` line each."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+class _Model(BaseModel):
+    # Unknown keys are errors: a typo in a key must not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_matcher(text: str) -> str:
+    parse_matcher(text)  # raises MatcherError (a ValueError) naming the problem
+    return text
+
+
+MatcherText = Annotated[str, AfterValidator(_check_matcher)]
+
+
+class BasicAuth(_Model):
+    username: str
+    password: SecretStr
+
+
+class WebhookSettings(_Model):
+    """Credentials Alertmanager must present on `POST /api/v1/alertmanager`."""
+
+    bearer_token: SecretStr | None = None
+    basic_auth: BasicAuth | None = None
+
+    @field_validator("bearer_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        # An unset ${ONWATCH_WEBHOOK_TOKEN} interpolates to "": that means "no token".
+        return None if value == "" else value
+
+    @property
+    def has_credentials(self) -> bool:
+        """True when at least one credential is configured (else the webhook is open)."""
+        return self.bearer_token is not None or self.basic_auth is not None
+
+
+class ApiSettings(_Model):
+    """Credentials for the `/api/v1` read API (incidents)."""
+
+    bearer_token: SecretStr | None = None
+
+    @field_validator("bearer_token", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+class ServerSettings(_Model):
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+
+
+class DatabaseSettings(_Model):
+    url: str = "sqlite:///onwatch.db"
+    # How long a writer waits for SQLite's lock before the request answers 503 (Alertmanager
+    # retries 5xx), in seconds.
+    sqlite_busy_timeout_s: float = Field(default=5.0, ge=0)
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, url: str) -> str:
+        if not (url.startswith("sqlite:") or url.startswith("postgresql+psycopg:")):
+            raise ValueError(
+                "expected sqlite:///PATH or postgresql+psycopg://USER@HOST/DB, "
+                f"got a URL starting with {url.split(':', 1)[0]!r}"
+            )
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        """SQLite is embedded: onwatch migrates it on start, and serialises its writers."""
+        return self.url.startswith("sqlite:")
+
+
+class RuleSettings(_Model):
+    """One severity rule: all its matchers must match; the first matching rule wins."""
+
+    name: str = Field(min_length=1)
+    severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+    match: list[MatcherText] = []
+    match_annotations: list[MatcherText] = []
+    service: str | None = None
+    description: str = ""
+
+    def to_rule(self) -> Rule:
+        """The pure-domain rule this entry describes."""
+        return Rule(
+            name=self.name,
+            severity=Severity.parse(self.severity),
+            label_matchers=parse_matchers(self.match),
+            annotation_matchers=parse_matchers(self.match_annotations),
+            service=self.service,
+            description=self.description,
+        )
+
+
+class RoutingSettings(_Model):
+    service_label: str = "service"
+    default_service: str = "unrouted"
+    fallback_severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"] = "SEV3"
+
+
+class RulesFile(_Model):
+    """The severity rules: your own, tried in order, then (by default) the seed's tree."""
+
+    rules: list[RuleSettings] = []
+    default_rules: bool = True
+    routing: RoutingSettings = RoutingSettings()
+
+    @model_validator(mode="after")
+    def _unique_rule_names(self) -> RulesFile:
+        seen: set[str] = set()
+        builtin = {rule.name for rule in default_rules()} if self.default_rules else set()
+        for rule in self.rules:
+            if rule.name in seen or rule.name in builtin:
+                raise ValueError(f'rule name "{rule.name}" is used twice')
+            seen.add(rule.name)
+        return self
+
+    def rule_set(self) -> RuleSet:
+        """Build the ordered rule set the receiver grades alerts with."""
+        own = tuple(rule.to_rule() for rule in self.rules)
+        builtin = default_rules() if self.default_rules else ()
+        return RuleSet(
+            rules=own + builtin,
+            service_label=self.routing.service_label,
+            default_service=self.routing.default_service,
+            fallback_severity=Severity.parse(self.routing.fallback_severity),
+        )
+
+
+class Settings(RulesFile):
+    """Everything onwatch reads from its configuration file."""
+
+    server: ServerSettings = ServerSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    webhook: WebhookSettings = WebhookSettings()
+    api: ApiSettings = ApiSettings()
+
+
+def interpolate(value: Any, environ: Mapping[str, str]) -> Any:
+    """Replace `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree.
+
+    Interpolating parsed values (not the raw text) means a secret holding YAML syntax
+    (`: `, `#`, quotes) can never change the file's structure. An unset `${VAR}` becomes "".
+    """
+    if isinstance(value, str):
+
+        def substitute(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            name, default = match.group(1), match.group(2)
+            found = environ.get(name, "")
+            return found if found or default is None else default
+
+        return _INTERPOLATION.sub(substitute, value)
+    if isinstance(value, list):
+        return [interpolate(item, environ) for item in value]
+    if isinstance(value, dict):
+        return {key: interpolate(item, environ) for key, item in value.items()}
+    return value
+
+
+def _format_errors(error: ValidationError) -> list[str]:
+    lines = []
+    for item in error.errors(include_url=False):
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling and indentation)"
+        lines.append(f"{format_location(item['loc'])}: {message}")
+    return lines
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError([f"{path}: not valid YAML: {exc}"]) from None
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ConfigError([f"{path}: expected a mapping of keys at the top level"])
+    return document
+
+
+def load_model(
+    model: type[ModelT], path: str | Path, environ: Mapping[str, str] | None = None
+) -> ModelT:
+    """Read, interpolate and validate a YAML file as `model`, or raise ConfigError."""
+    document = interpolate(_read_yaml(Path(path)), os.environ if environ is None else environ)
+    try:
+        return model.model_validate(document)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc)) from None
+
+
+def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Load onwatch's configuration file, or raise ConfigError listing every problem."""
+    return load_model(Settings, path, environ)
+
+
+def resolve_config_path(explicit: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """`--config PATH` wins, else `$ONWATCH_CONFIG`; one of them is required."""
+    env = os.environ if environ is None else environ
+    path = explicit or env.get(CONFIG_ENV_VAR)
+    if not path:
+        raise ConfigError([f"no configuration file: pass --config PATH or set ${CONFIG_ENV_VAR}"])
+    return path

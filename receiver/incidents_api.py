@@ -1,0 +1,167 @@
+"""The incident read API: `GET /api/v1/incidents` and `GET /api/v1/incidents/<id>`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+from sqlmodel import col, func, select
+
+from receiver.auth import bearer_matches
+from receiver.errors import error_response
+from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.services import services
+from receiver.store import Store, StoreUnavailable
+
+bp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents")
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 500
+_STATUSES = ("open", "resolved")
+_SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+
+
+class BadQuery(ValueError):
+    """A query parameter has a value the API cannot use; the message names it."""
+
+
+@bp.before_request
+def _require_api_token() -> tuple[Response, int] | None:
+    token = services().settings.api.bearer_token
+    if token is not None and not bearer_matches(request.headers.get("Authorization"), token):
+        response, status = error_response(401, "missing or wrong API token")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="onwatch"'
+        return response, status
+    return None
+
+
+@bp.errorhandler(StoreUnavailable)
+def _store_unavailable(exc: StoreUnavailable) -> tuple[Response, int]:
+    return error_response(503, f"store unavailable, retry later: {exc}")
+
+
+@bp.errorhandler(BadQuery)
+def _bad_query(exc: BadQuery) -> tuple[Response, int]:
+    return error_response(400, str(exc))
+
+
+def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
+    value = request.args.get(name)
+    if value is not None and value not in allowed:
+        raise BadQuery(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
+def _positive_int(name: str, default: int | None, maximum: int | None = None) -> int | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        limit = f" up to {maximum}" if maximum else ""
+        raise BadQuery(f"{name}: expected a whole number from 1{limit}, got {raw!r}")
+    return int(raw)
+
+
+def incident_summary(incident: IncidentRecord) -> dict[str, Any]:
+    """The list view of an incident."""
+    return {
+        "id": incident.id,
+        "status": incident.status,
+        "severity": incident.severity,
+        "service": incident.service,
+        "title": incident.title,
+        "channel": incident.channel,
+        "receiver": incident.receiver,
+        "group_key": incident.group_key,
+        "group_labels": incident.group_labels,
+        "truncated_alerts": incident.truncated_alerts,
+        "opened_at": incident.opened_at.isoformat(),
+        "updated_at": incident.updated_at.isoformat(),
+        "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+    }
+
+
+def _alert_view(alert: AlertRecord) -> dict[str, Any]:
+    return {
+        "fingerprint": alert.fingerprint,
+        "alertname": alert.alertname,
+        "status": alert.status,
+        "severity": alert.severity,
+        "service": alert.service,
+        "rule": alert.rule,
+        "matched": alert.matched,
+        "labels": alert.labels,
+        "annotations": alert.annotations,
+        "generator_url": alert.generator_url,
+        "starts_at": alert.starts_at.isoformat(),
+        "ends_at": alert.ends_at.isoformat() if alert.ends_at else None,
+        "first_seen_at": alert.first_seen_at.isoformat(),
+    }
+
+
+def _timeline_view(entry: TimelineEntry) -> dict[str, Any]:
+    return {"at": entry.at.isoformat(), "kind": entry.kind, "message": entry.message, "data": entry.data}
+
+
+@bp.get("")
+def list_incidents() -> Response:
+    """Newest first; filter by status, severity, service; page with `limit` and `before`."""
+    status = _choice("status", _STATUSES)
+    severity = _choice("severity", _SEVERITIES)
+    service = request.args.get("service")
+    limit = _positive_int("limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    before = _positive_int("before", None)
+    assert limit is not None
+
+    statement = select(IncidentRecord).order_by(col(IncidentRecord.id).desc()).limit(limit + 1)
+    if status:
+        statement = statement.where(IncidentRecord.status == status)
+    if severity:
+        statement = statement.where(IncidentRecord.severity == severity)
+    if service:
+        statement = statement.where(IncidentRecord.service == service)
+    if before:
+        statement = statement.where(col(IncidentRecord.id) < before)
+    with services().store.read() as session:
+        rows = list(session.exec(statement))
+
+    page, more = rows[:limit], len(rows) > limit
+    next_url = None
+    if more:
+        args = {key: value for key, value in request.args.items() if key != "before"}
+        next_url = url_for(".list_incidents", **args, before=page[-1].id)
+    return jsonify(incidents=[incident_summary(row) for row in page], next=next_url)
+
+
+@bp.get("/<int:incident_id>")
+def get_incident(incident_id: int) -> tuple[Response, int]:
+    """One incident with its alerts and its whole timeline."""
+    with services().store.read() as session:
+        incident = session.get(IncidentRecord, incident_id)
+        if incident is None:
+            return error_response(404, f"no incident {incident_id}")
+        alerts = session.exec(
+            select(AlertRecord)
+            .where(AlertRecord.incident_id == incident_id)
+            .order_by(col(AlertRecord.id))
+        ).all()
+        timeline = session.exec(
+            select(TimelineEntry)
+            .where(TimelineEntry.incident_id == incident_id)
+            .order_by(col(TimelineEntry.id))
+        ).all()
+    body = incident_summary(incident)
+    body["alerts"] = [_alert_view(alert) for alert in alerts]
+    body["timeline"] = [_timeline_view(entry) for entry in timeline]
+    return jsonify(body), 200
+
+
+def count_open_incidents(store: Store) -> dict[str, int]:
+    """Open incidents by severity, for the `onwatch_incidents_open` gauge."""
+    statement = (
+        select(IncidentRecord.severity, func.count())
+        .where(IncidentRecord.status == "open")
+        .group_by(IncidentRecord.severity)
+    )
+    with store.read() as session:
+        return {severity: count for severity, count in session.exec(statement)}

@@ -1,0 +1,98 @@
+"""Every Prometheus metric onwatch exports, declared in one place on an injectable registry.
+
+Under gunicorn each worker is its own process, so counters and histograms use
+prometheus-client's multiprocess mode (`PROMETHEUS_MULTIPROC_DIR`, set by `onwatch serve`)
+and are summed over workers at scrape time. The number of open incidents is not counted in
+memory at all: it is read from the store when Prometheus scrapes, which is right however many
+processes write.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+MULTIPROC_ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+
+
+class Metrics:
+    """The receiver's own metrics, registered on `registry` (a fresh one in each test)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.alerts_received = Counter(
+            "onwatch_alerts_received_total",
+            "Alerts received from Alertmanager, by the alert's status.",
+            ["status"],
+            registry=registry,
+        )
+        self.incidents_opened = Counter(
+            "onwatch_incidents_opened_total",
+            "Incidents opened, by their severity when opened.",
+            ["severity"],
+            registry=registry,
+        )
+        self.webhook_latency = Histogram(
+            "onwatch_webhook_request_duration_seconds",
+            "Time to handle an Alertmanager webhook request, from body read to answer.",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+            registry=registry,
+        )
+        self.requests_rejected = Counter(
+            "onwatch_webhook_requests_rejected_total",
+            "Webhook requests answered with an error, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+
+
+class OpenIncidentsCollector(Collector):
+    """`onwatch_incidents_open{severity}`, counted in the store at scrape time."""
+
+    def __init__(self, count_open: Callable[[], dict[str, int]]) -> None:
+        self._count_open = count_open
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        up = GaugeMetricFamily(
+            "onwatch_store_up", "1 when the store answered the scrape's query, else 0."
+        )
+        try:
+            counts = self._count_open()
+        except Exception:  # a scrape must still answer when the database is down
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        family = GaugeMetricFamily(
+            "onwatch_incidents_open", "Incidents currently open, by severity.", labels=["severity"]
+        )
+        for severity in SEVERITIES:
+            family.add_metric([severity], counts.get(severity, 0))
+        yield family
+
+
+def exposition(metrics: Metrics, open_incidents: Collector) -> tuple[bytes, str]:
+    """The text Prometheus scrapes from `/metrics`, and its content type.
+
+    `open_incidents` is registered on `metrics.registry` by the app; in multiprocess mode the
+    per-process registry is replaced by one that sums every worker's files.
+    """
+    if not os.environ.get(MULTIPROC_ENV_VAR):
+        return generate_latest(metrics.registry), CONTENT_TYPE_LATEST
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    registry.register(open_incidents)
+    return generate_latest(registry), CONTENT_TYPE_LATEST

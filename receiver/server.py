@@ -1,0 +1,68 @@
+"""Running the receiver under gunicorn: several worker processes, one shared metrics directory."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from receiver.config import Settings
+from receiver.metrics import MULTIPROC_ENV_VAR
+
+log = logging.getLogger(__name__)
+
+
+class ReceiverServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
+    """gunicorn with onwatch's app factory called in each worker after the fork.
+
+    No app is preloaded in the master: every worker opens its own database connections.
+    """
+
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self.settings = settings
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+        self.cfg.set("child_exit", _child_exit)
+
+    def load(self) -> Any:
+        from receiver.app import create_app  # in the worker, after the fork
+
+        return create_app(self.settings)
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    # A dead worker's live gauges must stop counting; its counters stay summed.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve until stopped (SIGTERM/SIGINT), with metrics shared by all workers."""
+    metrics_dir = tempfile.mkdtemp(prefix="onwatch-metrics-")
+    # Must be set before any worker imports prometheus_client, so set it in the master now.
+    os.environ[MULTIPROC_ENV_VAR] = metrics_dir
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",  # keeps connections alive between Alertmanager's requests
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "info",
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "proc_name": "onwatch",
+    }
+    try:
+        ReceiverServer(settings, options).run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -1,0 +1,35 @@
+"""What request handlers need (settings, store, rules, metrics, clock), built once per process."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from flask import current_app
+
+from receiver.config import Settings
+from receiver.metrics import Metrics
+from receiver.store import Store
+from rules import RuleSet
+
+
+def utc_now() -> datetime:
+    """The real clock; tests inject their own."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Services:
+    """The collaborators of every request handler; `create_app` is the only place that builds it."""
+
+    settings: Settings
+    store: Store
+    rules: RuleSet
+    metrics: Metrics
+    clock: Callable[[], datetime]
+
+
+def services() -> Services:
+    """The current application's services (inside a request)."""
+    return current_app.extensions["onwatch"]
