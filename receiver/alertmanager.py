@@ -76,7 +76,9 @@ def parse_payload(body: bytes) -> AlertGroup:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         if first["type"] == "json_invalid":
-            raise PayloadError(f"malformed JSON: {first['ctx'].get('error', first['msg'])}") from None
+            raise PayloadError(
+                f"malformed JSON: {first['ctx'].get('error', first['msg'])}"
+            ) from None
         problems = [
             f"{format_location(item['loc'])}: {item['msg']}"
             for item in exc.errors(include_url=False)[:_MAX_PROBLEMS_REPORTED]

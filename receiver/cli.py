@@ -17,7 +17,14 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from receiver.config import CONFIG_ENV_VAR, ConfigError, RulesFile, Settings, load_model, load_settings
+from receiver.config import (
+    CONFIG_ENV_VAR,
+    ConfigError,
+    RulesFile,
+    Settings,
+    load_model,
+    load_settings,
+)
 from receiver.config import resolve_config_path as _resolve
 from rules import format_decision
 
@@ -64,8 +71,10 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     print(f"configuration OK: {_resolve(args.config)}")
     print(f"  database:            {_safe_url(settings.database.url)}")
     print(f"  webhook credentials: {_credentials(settings)}")
-    print(f"  severity rules:      {len(settings.rules)} own + "
-          f"{len(rule_set.rules) - len(settings.rules)} built-in")
+    print(
+        f"  severity rules:      {len(settings.rules)} own + "
+        f"{len(rule_set.rules) - len(settings.rules)} built-in"
+    )
     if not settings.webhook.has_credentials:
         print(NO_CREDENTIALS_WARNING, file=sys.stderr)
     return EXIT_OK
@@ -142,7 +151,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         store.dispose()
     log.info(
         "onwatch receiver on http://%s:%d (%d workers), database %s",
-        args.host, args.port, args.workers, _safe_url(settings.database.url),
+        args.host,
+        args.port,
+        args.workers,
+        _safe_url(settings.database.url),
     )
     serve(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return EXIT_OK
@@ -189,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `onwatch` console script."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter
     args = build_parser().parse_args(argv)
     from receiver.store import SchemaOutOfDate, StoreUnavailable

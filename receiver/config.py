@@ -28,6 +28,7 @@ from pydantic import (
 
 from receiver.keypath import format_location
 from rules import Rule, RuleSet, Severity, default_rules, parse_matcher, parse_matchers
+from rules.engine import NO_RULE_MATCHED
 
 CONFIG_ENV_VAR = "ONWATCH_CONFIG"
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -124,7 +125,7 @@ class RuleSettings(_Model):
     severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"]
     match: list[MatcherText] = []
     match_annotations: list[MatcherText] = []
-    service: str | None = None
+    service: str | None = Field(default=None, min_length=1)
     description: str = ""
 
     def to_rule(self) -> Rule:
@@ -154,7 +155,7 @@ class RulesFile(_Model):
 
     @model_validator(mode="after")
     def _unique_rule_names(self) -> RulesFile:
-        seen: set[str] = set()
+        seen: set[str] = {NO_RULE_MATCHED}  # reserved for "no rule matched" decisions
         builtin = {rule.name for rule in default_rules()} if self.default_rules else set()
         for rule in self.rules:
             if rule.name in seen or rule.name in builtin:

@@ -100,7 +100,12 @@ def _alert_view(alert: AlertRecord) -> dict[str, Any]:
 
 
 def _timeline_view(entry: TimelineEntry) -> dict[str, Any]:
-    return {"at": entry.at.isoformat(), "kind": entry.kind, "message": entry.message, "data": entry.data}
+    return {
+        "at": entry.at.isoformat(),
+        "kind": entry.kind,
+        "message": entry.message,
+        "data": entry.data,
+    }
 
 
 @bp.get("")

@@ -42,7 +42,9 @@ def ingest_alert_group(
     group: AlertGroup, *, now: datetime, session: Session, rules: RuleSet
 ) -> IngestResult:
     """Apply one notification to the store inside the caller's transaction."""
-    decisions = {alert.fingerprint: rules.decide(alert.labels, alert.annotations) for alert in group.alerts}
+    decisions = {
+        alert.fingerprint: rules.decide(alert.labels, alert.annotations) for alert in group.alerts
+    }
     incident = _open_incident_of(group, session)
     opened = False
     if incident is None:
@@ -279,4 +281,6 @@ def _resolve(incident: IncidentRecord, alerts: Any, recorder: _Recorder) -> None
             recorder.session.add(record)
     incident.status = RESOLVED
     incident.resolved_at = recorder.now
-    recorder.record("incident_resolved", "incident resolved: Alertmanager reports the whole group resolved")
+    recorder.record(
+        "incident_resolved", "incident resolved: Alertmanager reports the whole group resolved"
+    )

@@ -1,0 +1,1 @@
+"""The on-call rota, paging escalation and time-based jobs (not built yet: see the README)."""

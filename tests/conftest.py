@@ -1,0 +1,155 @@
+"""Shared fixtures: the real Alertmanager captures, SQLite and PostgreSQL stores, the app.
+
+Store and receiver tests run against both databases. PostgreSQL comes from
+ONWATCH_TEST_POSTGRES_URL (default: the local server CI starts); when it cannot be reached
+the PostgreSQL cases are skipped locally, and fail under CI, where a skip would hide them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from prometheus_client import CollectorRegistry
+
+from receiver.app import create_app
+from receiver.config import DatabaseSettings, Settings
+from receiver.store import Store
+
+SHARED = Path(
+    os.environ.get("ONWATCH_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared"
+)
+FIXTURES = SHARED / "fixtures" / "alertmanager"
+POSTGRES_URL = os.environ.get(
+    "ONWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+TOKEN = "test-token"
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+START = datetime(2026, 11, 28, 6, 45, tzinfo=UTC)
+
+
+def raw_fixture(name: str) -> bytes:
+    """The exact bytes Alertmanager 0.25 sent, from shared/fixtures/alertmanager/raw/."""
+    return (FIXTURES / "raw" / name).read_bytes()
+
+
+def fixture_json(name: str) -> dict[str, Any]:
+    """A captured payload as a dict, to derive variants from."""
+    return json.loads(raw_fixture(name))
+
+
+def libpq_url(sqlalchemy_url: str) -> str:
+    """The same PostgreSQL URL as psycopg itself takes it."""
+    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+class Clock:
+    """An injected clock that tests move by hand."""
+
+    def __init__(self, now: datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL admin URL, or a skip (a failure under CI) when it is unreachable."""
+    try:
+        with psycopg.connect(libpq_url(POSTGRES_URL), connect_timeout=3):
+            pass
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL unreachable at {POSTGRES_URL}: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return POSTGRES_URL
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_server: str) -> Iterator[str]:
+    """A fresh database for this test session, migrated once, dropped at the end."""
+    name = f"onwatch_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(libpq_url(postgres_server), autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = postgres_server.rsplit("/", 1)[0] + f"/{name}"
+    store = Store(DatabaseSettings(url=url))
+    store.upgrade()
+    store.dispose()
+    try:
+        yield url
+    finally:
+        with psycopg.connect(libpq_url(postgres_server), autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store test runs on a new SQLite file and on an emptied PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'onwatch.db'}"
+    url: str = request.getfixturevalue("postgres_database")
+    with psycopg.connect(libpq_url(url), autocommit=True) as connection:
+        connection.execute("TRUNCATE timeline_entry, alert, incident RESTART IDENTITY CASCADE")
+    return url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """A migrated store on the database under test."""
+    store = Store(DatabaseSettings(url=database_url))
+    store.upgrade()
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def make_app(store: Store, clock: Clock) -> Callable[..., Flask]:
+    """Build the app with extra configuration keys; the webhook takes TOKEN by default."""
+
+    def build(**config: Any) -> Flask:
+        document: dict[str, Any] = {"webhook": {"bearer_token": TOKEN}}
+        document.update(config)
+        document["database"] = {"url": store.settings.url}
+        settings = Settings.model_validate(document)
+        return create_app(settings, store=store, registry=CollectorRegistry(), clock=clock)
+
+    return build
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def post_alerts(client: FlaskClient, body: bytes | dict[str, Any], **headers: str) -> Any:
+    """POST a notification the way Alertmanager does (bearer token unless overridden)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    sent = {**AUTH, **headers}
+    return client.post(
+        "/api/v1/alertmanager", data=data, headers=sent, content_type="application/json"
+    )

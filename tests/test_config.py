@@ -1,0 +1,173 @@
+"""The configuration file: interpolation, validation with key paths, secrets kept secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from receiver.config import ConfigError, interpolate, load_settings, resolve_config_path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "onwatch.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("value", "environ", "expected"),
+    [
+        ("${A}", {"A": "1"}, "1"),
+        ("${A}", {}, ""),
+        ("${A:-x}", {}, "x"),
+        ("${A:-x}", {"A": ""}, "x"),
+        ("${A:-x}", {"A": "set"}, "set"),
+        ("pre-${A}-${B:-b}-post", {"A": "a"}, "pre-a-b-post"),
+        ("$$A and $${A}", {"A": "no"}, "$A and ${A}"),
+        ("${A:-sqlite:///x.db}", {}, "sqlite:///x.db"),
+        ("${not valid}", {}, "${not valid}"),
+    ],
+)
+def test_interpolate_expands_variables(value: str, environ: dict[str, str], expected: str) -> None:
+    assert interpolate(value, environ) == expected
+
+
+def test_interpolate_walks_lists_and_mappings_but_not_keys_or_numbers() -> None:
+    tree = {"${K}": ["${V}", 3, True, None], "n": {"deep": "${V}"}}
+
+    assert interpolate(tree, {"K": "k", "V": "v"}) == {
+        "${K}": ["v", 3, True, None],
+        "n": {"deep": "v"},
+    }
+
+
+def test_interpolated_secret_cannot_change_yaml_structure(tmp_path: Path) -> None:
+    path = write(tmp_path, "webhook:\n  bearer_token: ${TOKEN}\n")
+
+    settings = load_settings(path, {"TOKEN": "a: b\nserver: {max_body_bytes: 1}"})
+
+    assert settings.webhook.bearer_token is not None
+    assert settings.server.max_body_bytes == 1024 * 1024
+
+
+def test_config_example_is_valid_as_shipped() -> None:
+    settings = load_settings(REPO / "config.example.yaml", {})
+
+    assert settings.database.url == "sqlite:///onwatch.db"
+    assert settings.webhook.bearer_token is None  # ${ONWATCH_WEBHOOK_TOKEN} unset
+    assert not settings.webhook.has_credentials
+    assert [rule.name for rule in settings.rules] == [
+        "payments-checkout-down",
+        "staging-is-never-urgent",
+    ]
+
+
+def test_config_example_reads_environment() -> None:
+    environ = {
+        "ONWATCH_WEBHOOK_TOKEN": "t0ken",
+        "ONWATCH_DATABASE_URL": "postgresql+psycopg://onwatch@db/onwatch",
+    }
+
+    settings = load_settings(REPO / "config.example.yaml", environ)
+
+    assert settings.webhook.bearer_token is not None
+    assert settings.webhook.bearer_token.get_secret_value() == "t0ken"
+    assert settings.database.url == "postgresql+psycopg://onwatch@db/onwatch"
+
+
+def test_config_errors_name_key_path_and_problem(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+database:
+  url: mysql://db/onwatch
+server:
+  max_body_bytes: 0
+webhok: {}
+rules:
+  - name: ok
+    severity: SEV1
+  - name: bad-severity
+    severity: SEV9
+  - name: bad-regex
+    severity: SEV2
+    match: ['alertname="x"', 'foo=~"("']
+    match_annotations: ['summary']
+""",
+    )
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, {})
+
+    errors = caught.value.errors
+    assert (
+        'rules[2].match[1]: invalid regex "(": missing ), unterminated subpattern at position 0'
+        in errors
+    )
+    assert any(line.startswith("rules[1].severity: Input should be 'SEV1'") for line in errors)
+    assert any(
+        line.startswith('rules[2].match_annotations[0]: bad matcher "summary"') for line in errors
+    )
+    assert any(line.startswith("database.url: expected sqlite:///PATH") for line in errors)
+    assert "server.max_body_bytes: Input should be greater than 0" in errors
+    assert "webhok: unknown key (check its spelling and indentation)" in errors
+    assert len(errors) == 6
+
+
+def test_config_rejects_duplicate_rule_names(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "rules:\n  - {name: a, severity: SEV1}\n  - {name: a, severity: SEV2}\n"
+        "  - {name: revenue-impact, severity: SEV2}\n",
+    )
+
+    with pytest.raises(ConfigError, match='rule name "a" is used twice'):
+        load_settings(path, {})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("key: [unclosed", "not valid YAML"),
+        ("- a list\n- at the top", "expected a mapping of keys at the top level"),
+    ],
+)
+def test_config_rejects_unusable_files(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(write(tmp_path, text), {})
+
+
+def test_config_missing_file_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_settings(tmp_path / "absent.yaml", {})
+
+
+def test_config_empty_file_means_defaults(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path, ""), {})
+
+    assert settings.database.url == "sqlite:///onwatch.db"
+    assert settings.default_rules is True
+
+
+def test_config_secrets_never_in_repr(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "webhook:\n  bearer_token: hunter2-token\n"
+        "  basic_auth: {username: am, password: hunter2-pw}\n"
+        "api:\n  bearer_token: hunter2-api\n",
+    )
+
+    settings = load_settings(path, {})
+
+    assert "hunter2" not in repr(settings)
+    assert "hunter2" not in str(settings.model_dump())
+
+
+def test_resolve_config_path_prefers_flag_then_environment() -> None:
+    assert resolve_config_path("a.yaml", {"ONWATCH_CONFIG": "b.yaml"}) == "a.yaml"
+    assert resolve_config_path(None, {"ONWATCH_CONFIG": "b.yaml"}) == "b.yaml"
+    with pytest.raises(ConfigError, match="--config PATH or set \\$ONWATCH_CONFIG"):
+        resolve_config_path(None, {})

@@ -1,0 +1,161 @@
+"""The store: migrations, the append-only timeline, SQLite's WAL mode, aware times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from receiver.config import DatabaseSettings
+from receiver.models import AppendOnlyViolation, IncidentRecord, SQLModel, TimelineEntry
+from receiver.store import SchemaOutOfDate, Store, StoreUnavailable
+
+AT = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+
+
+def _incident(**overrides: object) -> IncidentRecord:
+    values: dict[str, object] = {
+        "group_identity": "g" * 64,
+        "receiver": "webhook",
+        "group_key": "{}:{}",
+        "group_labels": {},
+        "status": "open",
+        "severity": "SEV3",
+        "service": "api",
+        "title": "t",
+        "channel": "#inc-20260329-t",
+        "external_url": "",
+        "opened_at": AT,
+        "updated_at": AT,
+    }
+    values.update(overrides)
+    return IncidentRecord(**values)  # type: ignore[arg-type]
+
+
+def _add_incident_with_entry(store: Store) -> int:
+    def work(session):  # type: ignore[no-untyped-def]
+        incident = _incident()
+        session.add(incident)
+        session.flush()
+        session.add(
+            TimelineEntry(incident_id=incident.id, at=AT, kind="note", message="first", data={})
+        )
+        return incident.id
+
+    return store.write(work)
+
+
+def test_store_migrations_match_models(store: Store) -> None:
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        differences = compare_metadata(context, SQLModel.metadata)
+
+    assert differences == []
+
+
+def test_store_schema_is_current_after_upgrade(store: Store) -> None:
+    store.check_schema()
+    store.upgrade()  # a second upgrade is a no-op
+    store.check_schema()
+
+
+def test_store_check_schema_refuses_unmigrated_database(tmp_path: Path) -> None:
+    store = Store(DatabaseSettings(url=f"sqlite:///{tmp_path / 'empty.db'}"))
+
+    with pytest.raises(SchemaOutOfDate, match="onwatch db upgrade"):
+        store.check_schema()
+
+
+def test_store_keeps_times_aware_and_exact(store: Store) -> None:
+    local = datetime(2026, 10, 25, 1, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
+    incident_id = store.write(
+        lambda session: (session.add(row := _incident(opened_at=local)), session.flush(), row.id)[2]
+    )
+
+    with store.read() as session:
+        stored = session.get(IncidentRecord, incident_id)
+
+    assert stored is not None
+    assert stored.opened_at == local
+    assert stored.opened_at.tzinfo == UTC
+
+
+def test_store_refuses_naive_times(store: Store) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        store.write(lambda session: session.add(_incident(opened_at=datetime(2026, 1, 1))))
+
+
+def test_store_one_open_incident_per_group_is_enforced(store: Store) -> None:
+    store.write(lambda session: session.add(_incident()))
+
+    with pytest.raises(DBAPIError):
+        store.write(lambda session: session.add(_incident(channel="#inc-other")))
+
+    # A resolved incident of the same group does not count.
+    store.write(lambda session: session.add(_incident(status="resolved", channel="#inc-x")))
+
+
+def test_store_timeline_is_append_only_in_orm(store: Store) -> None:
+    _add_incident_with_entry(store)
+
+    def edit(session):  # type: ignore[no-untyped-def]
+        entry = session.get(TimelineEntry, 1)
+        entry.message = "rewritten"
+        session.add(entry)
+
+    with pytest.raises(AppendOnlyViolation):
+        store.write(edit)
+    with pytest.raises(AppendOnlyViolation):
+        store.write(lambda session: session.delete(session.get(TimelineEntry, 1)))
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE timeline_entry SET message = 'rewritten'", "DELETE FROM timeline_entry"],
+)
+def test_store_timeline_is_append_only_in_database(store: Store, statement: str) -> None:
+    _add_incident_with_entry(store)
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        store.write(lambda session: session.execute(text(statement)))
+
+    with store.read() as session:
+        assert session.get(TimelineEntry, 1).message == "first"  # type: ignore[union-attr]
+
+
+def test_store_write_is_all_or_nothing(store: Store) -> None:
+    def fails_halfway(session):  # type: ignore[no-untyped-def]
+        session.add(_incident())
+        session.flush()
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        store.write(fails_halfway)
+
+    with store.read() as session:
+        assert session.get(IncidentRecord, 1) is None
+
+
+def test_store_sqlite_uses_wal(tmp_path: Path) -> None:
+    store = Store(DatabaseSettings(url=f"sqlite:///{tmp_path / 'wal.db'}"))
+    store.upgrade()
+
+    with store.engine.connect() as connection:
+        mode = connection.execute(text("PRAGMA journal_mode")).scalar()
+
+    assert mode == "wal"
+    store.dispose()
+
+
+def test_store_ping_reports_unreachable_postgres() -> None:
+    store = Store(DatabaseSettings(url="postgresql+psycopg://postgres@127.0.0.1:1/none"))
+
+    with pytest.raises(StoreUnavailable):
+        store.ping()
+    with pytest.raises(StoreUnavailable):
+        store.upgrade()
