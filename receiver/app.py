@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Flask
 from prometheus_client import CollectorRegistry
 
-from receiver import errors, health, incidents_api, webhooks
+from receiver import errors, health, incidents_api, rota_api, webhooks
 from receiver.config import Settings
 from receiver.incidents_api import count_open_incidents
 from receiver.metrics import Metrics, OpenIncidentsCollector
@@ -33,12 +33,18 @@ def create_app(
     open_incidents = OpenIncidentsCollector(lambda: count_open_incidents(store))
     metrics.registry.register(open_incidents)
     app.extensions["onwatch"] = Services(
-        settings=settings, store=store, rules=settings.rule_set(), metrics=metrics, clock=clock
+        settings=settings,
+        store=store,
+        rules=settings.rule_set(),
+        metrics=metrics,
+        rota=settings.rota(),
+        clock=clock,
     )
     app.extensions["onwatch.open_incidents"] = open_incidents
 
     errors.init_app(app)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(incidents_api.bp)
+    app.register_blueprint(rota_api.bp)
     app.register_blueprint(health.bp)
     return app

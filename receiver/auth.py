@@ -10,9 +10,12 @@ import base64
 import binascii
 import hmac
 
+from flask import Response, request
 from pydantic import SecretStr
 
 from receiver.config import BasicAuth
+from receiver.errors import error_response
+from receiver.services import services
 
 
 def _same(given: str, expected: SecretStr) -> bool:
@@ -49,3 +52,13 @@ def webhook_authorized(
     return (bearer is not None and bearer_matches(authorization, bearer)) or (
         basic is not None and basic_matches(authorization, basic)
     )
+
+
+def require_api_token() -> tuple[Response, int] | None:
+    """Blueprint guard for `/api/v1`: the configured API bearer token, when one is set."""
+    token = services().settings.api.bearer_token
+    if token is None or bearer_matches(request.headers.get("Authorization"), token):
+        return None
+    response, status = error_response(401, "missing or wrong API token")
+    response.headers["WWW-Authenticate"] = 'Bearer realm="onwatch"'
+    return response, status

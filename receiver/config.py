@@ -27,8 +27,15 @@ from pydantic import (
 )
 
 from receiver.keypath import format_location
+from receiver.rota_settings import (
+    CalendarSettings,
+    PersonSettings,
+    RotationSettings,
+    rota_problems,
+)
 from rules import Rule, RuleSet, Severity, default_rules, parse_matcher, parse_matchers
 from rules.engine import NO_RULE_MATCHED
+from scheduler.rota import Rota
 
 CONFIG_ENV_VAR = "ONWATCH_CONFIG"
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -182,6 +189,24 @@ class Settings(RulesFile):
     database: DatabaseSettings = DatabaseSettings()
     webhook: WebhookSettings = WebhookSettings()
     api: ApiSettings = ApiSettings()
+    people: list[PersonSettings] = []
+    rotations: list[RotationSettings] = []
+    calendar: CalendarSettings = CalendarSettings()
+
+    @model_validator(mode="after")
+    def _rota_references(self) -> Settings:
+        # Not a ValueError: these carry their own key paths and must reach the user as such.
+        problems = rota_problems(self.people, self.rotations)
+        if problems:
+            raise ConfigError(problems)
+        return self
+
+    def rota(self) -> Rota:
+        """The rota of the configured people and rotations (build once, share it)."""
+        return Rota(
+            [rotation.to_rotation() for rotation in self.rotations],
+            {person.name: person.to_person() for person in self.people},
+        )
 
 
 def interpolate(value: Any, environ: Mapping[str, str]) -> Any:

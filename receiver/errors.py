@@ -7,7 +7,21 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
+from receiver.store import StoreUnavailable
+
 log = logging.getLogger(__name__)
+
+
+class InputError(ValueError):
+    """A request carries a value the API cannot use; the message names it (400)."""
+
+
+class Conflict(Exception):
+    """The request is valid but would break a rule; the message says which (409)."""
+
+    def __init__(self, message: str, **details: object) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 def error_response(status: int, message: str) -> tuple[Response, int]:
@@ -25,6 +39,18 @@ def init_app(app: Flask) -> None:
             if name.lower() != "content-type":
                 response.headers[name] = value
         return response, status
+
+    @app.errorhandler(InputError)
+    def _input_error(exc: InputError) -> tuple[Response, int]:
+        return error_response(400, str(exc))
+
+    @app.errorhandler(Conflict)
+    def _conflict(exc: Conflict) -> tuple[Response, int]:
+        return jsonify(error=str(exc), **exc.details), 409
+
+    @app.errorhandler(StoreUnavailable)
+    def _store_unavailable(exc: StoreUnavailable) -> tuple[Response, int]:
+        return error_response(503, f"store unavailable, retry later: {exc}")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:

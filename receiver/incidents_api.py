@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 from sqlmodel import col, func, select
 
-from receiver.auth import bearer_matches
-from receiver.errors import error_response
+from receiver.auth import require_api_token
+from receiver.errors import InputError, error_response
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
 from receiver.services import services
-from receiver.store import Store, StoreUnavailable
+from receiver.store import Store
 
 bp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents")
 
@@ -21,34 +21,13 @@ _STATUSES = ("open", "resolved")
 _SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 
-class BadQuery(ValueError):
-    """A query parameter has a value the API cannot use; the message names it."""
-
-
-@bp.before_request
-def _require_api_token() -> tuple[Response, int] | None:
-    token = services().settings.api.bearer_token
-    if token is not None and not bearer_matches(request.headers.get("Authorization"), token):
-        response, status = error_response(401, "missing or wrong API token")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="onwatch"'
-        return response, status
-    return None
-
-
-@bp.errorhandler(StoreUnavailable)
-def _store_unavailable(exc: StoreUnavailable) -> tuple[Response, int]:
-    return error_response(503, f"store unavailable, retry later: {exc}")
-
-
-@bp.errorhandler(BadQuery)
-def _bad_query(exc: BadQuery) -> tuple[Response, int]:
-    return error_response(400, str(exc))
+bp.before_request(require_api_token)
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
     value = request.args.get(name)
     if value is not None and value not in allowed:
-        raise BadQuery(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
+        raise InputError(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
     return value
 
 
@@ -58,7 +37,7 @@ def _positive_int(name: str, default: int | None, maximum: int | None = None) ->
         return default
     if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
         limit = f" up to {maximum}" if maximum else ""
-        raise BadQuery(f"{name}: expected a whole number from 1{limit}, got {raw!r}")
+        raise InputError(f"{name}: expected a whole number from 1{limit}, got {raw!r}")
     return int(raw)
 
 

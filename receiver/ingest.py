@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from receiver.alerts import Alert, AlertGroup, AlertStatus
@@ -25,6 +26,7 @@ from rules import Decision, RuleSet, Severity, worst
 
 OPEN = "open"
 RESOLVED = "resolved"
+CHANNEL_NAMING_LOCK = 0x6F6E7761  # "onwa": PostgreSQL advisory lock for choosing channel names
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,10 @@ def _open_incident(
     else:  # an empty alert list: nothing to grade, keep the group visible
         severity, service = Severity.SEV3, "unrouted"
     description = brief_description(group.group_labels)
+    if session.get_bind().dialect.name == "postgresql":
+        # Two groups opening at once may want the same channel name: take turns choosing.
+        # (SQLite writers are serialised already.) Released when the transaction ends.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANNEL_NAMING_LOCK})
     same_day = f"#inc-{now:%Y%m%d}-"
     taken = set(
         session.exec(

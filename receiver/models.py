@@ -125,3 +125,25 @@ def _timeline_is_append_only(session: Session, _context: Any, _instances: Any) -
             instance in session.deleted or session.is_modified(instance)
         ):
             raise AppendOnlyViolation("the incident timeline is append-only")
+
+
+class OverrideRecord(SQLModel, table=True):
+    """A stored rota override: `person` covers a layer of a rotation for a range.
+
+    Deleting an override keeps the row (with `deleted_at`) so that calendar feeds can tell
+    subscribed calendars to drop the events it had created.
+    """
+
+    __tablename__ = "rota_override"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rotation: str = Field(max_length=100, index=True)
+    layer: str = Field(max_length=100)
+    person: str = Field(max_length=100)
+    start_at: datetime = _utc_column()
+    end_at: datetime = _utc_column()
+    forced: bool = False
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    requested_by: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _utc_column()
+    deleted_at: datetime | None = _utc_column(nullable=True)

@@ -11,7 +11,10 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from receiver.config import Settings
-from receiver.metrics import MULTIPROC_ENV_VAR
+
+# prometheus_client picks its multiprocess mode when it is first imported, so this module
+# must not import it (nor receiver.metrics) at the top: `serve` sets the directory first.
+MULTIPROC_ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, threads: in
         "timeout": 30,
         "graceful_timeout": 10,
         "proc_name": "onwatch",
+        # gunicorn's control socket is one path per user: two onwatch servers would share it.
+        "control_socket_disable": True,
     }
     try:
         ReceiverServer(settings, options).run()

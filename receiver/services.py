@@ -12,6 +12,7 @@ from receiver.config import Settings
 from receiver.metrics import Metrics
 from receiver.store import Store
 from rules import RuleSet
+from scheduler.rota import Rota
 
 
 def utc_now() -> datetime:
@@ -27,6 +28,7 @@ class Services:
     store: Store
     rules: RuleSet
     metrics: Metrics
+    rota: Rota
     clock: Callable[[], datetime]
 
 

@@ -105,9 +105,13 @@ class Store:
                     result = work(session)
                     session.commit()
                     return result
-            except IntegrityError:
-                if attempt == WRITE_ATTEMPTS:
+            except IntegrityError as exc:
+                if not _lost_creation_race(exc):
                     raise
+                if attempt == WRITE_ATTEMPTS:
+                    # Still conflicting: let the client retry later rather than fail it.
+                    log.warning("write conflict persisted after %d attempts: %s", attempt, exc)
+                    raise StoreUnavailable("write conflict with concurrent requests") from exc
                 log.info("write conflict with a concurrent request; retrying (%d)", attempt)
             except (OperationalError, PoolTimeout) as exc:
                 raise StoreUnavailable(_describe(exc)) from exc
@@ -154,6 +158,14 @@ def _alembic_config() -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
+
+
+def _lost_creation_race(exc: IntegrityError) -> bool:
+    """A unique index refused a row a concurrent transaction created first."""
+    original = exc.orig
+    if getattr(original, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    return "UNIQUE constraint failed" in str(original)  # SQLite
 
 
 def _describe(exc: Exception) -> str:

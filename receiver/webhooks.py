@@ -7,6 +7,7 @@ on any 4xx); 4xx for input that no retry can fix.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Blueprint, Response, jsonify, request
@@ -19,6 +20,7 @@ from receiver.ingest import ingest_alert_group
 from receiver.services import services
 from receiver.store import StoreUnavailable
 
+log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1")
 
 
@@ -60,6 +62,7 @@ def alertmanager() -> tuple[Response, int]:
             )
         )
     except StoreUnavailable as exc:
+        log.warning("answering 503 to Alertmanager (it will retry): store unavailable: %s", exc)
         return reject("store_unavailable", 503, f"store unavailable, retry later: {exc}")
 
     for alert in group.alerts:

@@ -104,7 +104,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'onwatch.db'}"
     url: str = request.getfixturevalue("postgres_database")
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
-        connection.execute("TRUNCATE timeline_entry, alert, incident RESTART IDENTITY CASCADE")
+        connection.execute(
+            "TRUNCATE timeline_entry, alert, incident, rota_override RESTART IDENTITY CASCADE"
+        )
     return url
 
 

@@ -93,7 +93,7 @@ def test_store_refuses_naive_times(store: Store) -> None:
 def test_store_one_open_incident_per_group_is_enforced(store: Store) -> None:
     store.write(lambda session: session.add(_incident()))
 
-    with pytest.raises(DBAPIError):
+    with pytest.raises(StoreUnavailable, match="write conflict"):
         store.write(lambda session: session.add(_incident(channel="#inc-other")))
 
     # A resolved incident of the same group does not count.

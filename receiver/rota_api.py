@@ -1,0 +1,269 @@
+"""The rota over HTTP: who is on call, a rotation's shifts, and its overrides."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from receiver.auth import require_api_token
+from receiver.errors import Conflict, InputError, error_response
+from receiver.instants import parse_instant
+from receiver.models import OverrideRecord
+from receiver.rota_store import active_overrides
+from receiver.services import services
+from scheduler.check import Violation, check
+from scheduler.overrides import Override
+from scheduler.roster import Rotation
+from scheduler.rota import Rota
+from scheduler.shifts import Shift
+
+bp = Blueprint("rota", __name__, url_prefix="/api/v1")
+bp.before_request(require_api_token)
+
+MAX_WINDOW = timedelta(days=400)
+
+
+def person_view(rota: Rota, name: str | None) -> dict[str, Any] | None:
+    """A person's contact, as the rota knows it (no secrets)."""
+    if name is None:
+        return None
+    person = rota.people[name]
+    return {
+        "name": person.name,
+        "email": person.email,
+        "time_zone": person.zone.key,
+        "pagerduty_user_id": person.pagerduty_user_id,
+    }
+
+
+def shift_view(rota: Rota, shift: Shift) -> dict[str, Any]:
+    """A shift as the API shows it."""
+    return {
+        "rotation": shift.rotation,
+        "layer": shift.layer,
+        "person": person_view(rota, shift.person),
+        "start": shift.start.isoformat(),
+        "end": shift.end.isoformat(),
+        "source": shift.source.value,
+        "override_id": shift.override_id,
+        "rest_broken": shift.rest_broken,
+        "note": shift.note,
+    }
+
+
+def violation_view(violation: Violation) -> dict[str, Any]:
+    """A rota rule violation as the API shows it."""
+    return {
+        "rule": violation.rule.value,
+        "rotation": violation.rotation,
+        "person": violation.person,
+        "start": violation.start.isoformat() if violation.start else None,
+        "end": violation.end.isoformat() if violation.end else None,
+        "message": violation.message,
+        "forced": violation.forced,
+    }
+
+
+def _instant_arg(name: str, default: datetime) -> datetime:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        return parse_instant(raw)
+    except ValueError as exc:
+        raise InputError(f"{name}: {exc}") from None
+
+
+def _rotation(rota: Rota, name: str) -> Rotation | None:
+    return rota.rotations.get(name)
+
+
+def on_call_view(rota: Rota, rotation: Rotation, at: datetime, overrides: list[Override]) -> dict:
+    """Who is on call for each layer of `rotation` at `at`, and whom to escalate to after."""
+    layers = []
+    for layer, shift in rota.on_call(rotation.name, at, overrides).items():
+        layers.append(
+            {
+                "layer": layer,
+                "person": person_view(rota, shift.person) if shift else None,
+                "shift": shift_view(rota, shift) if shift else None,
+            }
+        )
+    return {
+        "name": rotation.name,
+        "time_zone": rotation.zone.key,
+        "services": list(rotation.services),
+        "layers": layers,
+        "escalation": {
+            "person": person_view(rota, rotation.escalation.person),
+            "rotation": rotation.escalation.rotation,
+        },
+    }
+
+
+@bp.get("/oncall")
+def oncall() -> Response:
+    """Who is on call now (or `?at=`) for every rotation."""
+    svc = services()
+    at = _instant_arg("at", svc.clock())
+    with svc.store.read() as session:
+        overrides = active_overrides(session)
+    rotations = [
+        on_call_view(svc.rota, rotation, at, overrides) for rotation in svc.rota.rotations.values()
+    ]
+    return jsonify(at=at.isoformat(), rotations=rotations)
+
+
+@bp.get("/rotations/<name>/shifts")
+def shifts(name: str) -> tuple[Response, int]:
+    """A rotation's final shifts (overrides applied) between `from` and `to`."""
+    svc = services()
+    rotation = _rotation(svc.rota, name)
+    if rotation is None:
+        return error_response(404, f"no rotation {name!r}")
+    start = _instant_arg("from", svc.clock())
+    end = _instant_arg("to", start + timedelta(days=28))
+    if not start < end <= start + MAX_WINDOW:
+        raise InputError(f"to: must be after from and at most {MAX_WINDOW.days} days later")
+    with svc.store.read() as session:
+        overrides = active_overrides(session, name)
+    found = svc.rota.rotation_shifts(name, start, end, overrides)
+    return jsonify(
+        rotation=name,
+        start=start.isoformat(),
+        end=end.isoformat(),
+        shifts=[shift_view(svc.rota, shift) for shift in found],
+    ), 200
+
+
+def _override_view(record: OverrideRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "rotation": record.rotation,
+        "layer": record.layer,
+        "person": record.person,
+        "start": record.start_at.isoformat(),
+        "end": record.end_at.isoformat(),
+        "forced": record.forced,
+        "reason": record.reason,
+        "requested_by": record.requested_by,
+        "created_at": record.created_at.isoformat(),
+        "deleted_at": record.deleted_at.isoformat() if record.deleted_at else None,
+    }
+
+
+@bp.get("/rotations/<name>/overrides")
+def list_overrides(name: str) -> tuple[Response, int]:
+    """The rotation's overrides that are in force."""
+    svc = services()
+    if _rotation(svc.rota, name) is None:
+        return error_response(404, f"no rotation {name!r}")
+    with svc.store.read() as session:
+        ids = [override.id for override in active_overrides(session, name)]
+        records = [session.get(OverrideRecord, i) for i in ids]
+    return jsonify(overrides=[_override_view(r) for r in records if r is not None]), 200
+
+
+def _request_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InputError("body: expected a JSON object")
+    return body
+
+
+def _text(body: dict[str, Any], key: str, default: str | None = None) -> str:
+    value = body.get(key, default)
+    if not isinstance(value, str) or (default is None and not value):
+        raise InputError(f"{key}: expected a non-empty string")
+    return value
+
+
+def _new_violations(rota: Rota, candidate: Override, existing: list[Override]) -> list[Violation]:
+    """Violations the candidate override adds (its person's rest, layers, availability)."""
+    reach = max(r.min_rest + r.shift.wall_clock() for r in rota.rotations.values())
+    start, end = candidate.start - reach, candidate.end + reach
+    before = {(v.rule, v.person, v.start, v.end) for v in check(rota, start, end, existing)}
+    after = check(rota, start, end, [*existing, candidate])
+    return [v for v in after if (v.rule, v.person, v.start, v.end) not in before]
+
+
+@bp.post("/rotations/<name>/overrides")
+def create_override(name: str) -> tuple[Response, int]:
+    """Store an override; one that breaks a rota rule is refused (409) unless forced."""
+    svc = services()
+    rota = svc.rota
+    rotation = _rotation(rota, name)
+    if rotation is None:
+        return error_response(404, f"no rotation {name!r}")
+    body = _request_body()
+    layer = _text(body, "layer", rotation.layers[0].name)
+    if rotation.layer(layer) is None:
+        raise InputError(f"layer: {name} has no layer {layer!r}")
+    person = _text(body, "person")
+    if person not in rota.people:
+        raise InputError(f"person: nobody called {person!r} is in the configuration")
+    try:
+        start, end = parse_instant(_text(body, "start")), parse_instant(_text(body, "end"))
+    except ValueError as exc:
+        raise InputError(f"start/end: {exc}") from None
+    if not start < end <= start + MAX_WINDOW:
+        raise InputError(f"end: must be after start and at most {MAX_WINDOW.days} days later")
+    force = body.get("force", False)
+    if not isinstance(force, bool):
+        raise InputError("force: expected true or false")
+    reason = _text(body, "reason", "")
+    requested_by = _text(body, "requested_by", "")
+    now = svc.clock()
+
+    def store(session):  # type: ignore[no-untyped-def]
+        existing = active_overrides(session)
+        next_id = max((o.id for o in existing), default=0) + 1
+        candidate = Override(next_id, name, layer, person, start, end, now, force, reason)
+        added = _new_violations(rota, candidate, existing)
+        if added and not force:
+            raise Conflict(
+                "override refused: "
+                + "; ".join(v.message for v in added)
+                + ' (send "force": true to store it anyway; rota check will flag it)',
+                violations=[violation_view(v) for v in added],
+            )
+        record = OverrideRecord(
+            rotation=name,
+            layer=layer,
+            person=person,
+            start_at=start,
+            end_at=end,
+            forced=bool(added),
+            reason=reason,
+            requested_by=requested_by,
+            created_at=now,
+        )
+        session.add(record)
+        session.flush()
+        return _override_view(record), [violation_view(v) for v in added]
+
+    view, violations = svc.store.write(store)
+    return jsonify(override=view, violations=violations), 201
+
+
+@bp.delete("/rotations/<name>/overrides/<int:override_id>")
+def delete_override(name: str, override_id: int) -> tuple[Response, int]:
+    """Remove an override; the schedule it covered comes back."""
+    svc = services()
+    now = svc.clock()
+
+    def remove(session):  # type: ignore[no-untyped-def]
+        record = session.get(OverrideRecord, override_id)
+        if record is None or record.rotation != name or record.deleted_at is not None:
+            return None
+        record.deleted_at = now
+        session.add(record)
+        session.flush()
+        return _override_view(record)
+
+    view = svc.store.write(remove)
+    if view is None:
+        return error_response(404, f"no override {override_id} in rotation {name!r}")
+    return jsonify(override=view), 200

@@ -1,0 +1,137 @@
+"""What goes into a rota calendar feed: shifts as events, and the events to cancel.
+
+Every event's UID is a hash of the shift it shows, so regenerating a feed keeps the UID of
+every shift that did not change, and calendar apps update instead of duplicating. A
+scheduled shift that an override changed is still listed, as STATUS:CANCELLED under its old
+UID, so that calendars that had it drop it; so are the events of overrides deleted
+recently. DTSTAMP comes from the rota itself (the rotation's start, the override's
+creation), never from "now", so an unchanged feed renders byte-identical and its ETag holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, time
+
+from scheduler.calendar import CalendarEvent, shift_uid
+from scheduler.overrides import Override
+from scheduler.rota import Rota
+from scheduler.shifts import Shift, ShiftSource
+
+
+def _uid(shift: Shift) -> str:
+    if shift.source == ShiftSource.OVERRIDE:
+        kind, key = "override", str(shift.override_id)
+    else:
+        kind, key = "schedule", str(shift.index)
+    return shift_uid(
+        kind,
+        shift.rotation,
+        shift.layer,
+        key,
+        shift.person or "",
+        shift.start.isoformat(),
+        shift.end.isoformat(),
+    )
+
+
+def _summary(shift: Shift) -> str:
+    who = shift.person or "NOBODY (gap)"
+    return f"On call: {shift.rotation} {shift.layer} — {who}"
+
+
+def _event(
+    rota: Rota, shift: Shift, overrides: dict[int, Override], *, cancelled: bool = False
+) -> CalendarEvent:
+    rotation = rota.rotations[shift.rotation]
+    override = overrides.get(shift.override_id) if shift.override_id is not None else None
+    stamp = (
+        override.created_at
+        if override is not None
+        else datetime.combine(rotation.start, time(0), rotation.zone).astimezone(UTC)
+    )
+    lines = [f"Rotation {rotation.name} ({rotation.zone.key}), layer {shift.layer}."]
+    if shift.person is not None:
+        person = rota.people[shift.person]
+        lines.append(f"On call: {person.name} <{person.email}> ({person.zone.key}).")
+    if shift.note:
+        lines.append(shift.note)
+    if cancelled:
+        lines.append("This shift was changed by an override.")
+    return CalendarEvent(
+        uid=_uid(shift),
+        summary=_summary(shift),
+        start=shift.start,
+        end=shift.end,
+        stamp=stamp,
+        description="\n".join(lines),
+        cancelled=cancelled,
+        sequence=1 if cancelled else 0,
+    )
+
+
+def feed_events(
+    rota: Rota,
+    final: Sequence[Shift],
+    replaced: Iterable[Shift],
+    overrides: Iterable[Override],
+) -> list[CalendarEvent]:
+    """Events for `final` shifts, plus cancellations for `replaced` ones no longer shown."""
+    by_id = {override.id: override for override in overrides}
+    events = {_uid(shift): _event(rota, shift, by_id) for shift in final}
+    for shift in replaced:
+        uid = _uid(shift)
+        if uid not in events:
+            events[uid] = _event(rota, shift, by_id, cancelled=True)
+    return list(events.values())
+
+
+def rotation_events(
+    rota: Rota,
+    rotation: str,
+    start: datetime,
+    end: datetime,
+    overrides: Sequence[Override],
+    deleted: Sequence[Override] = (),
+) -> list[CalendarEvent]:
+    """A rotation's feed: every layer's final shifts, gaps included, with cancellations."""
+    final = rota.rotation_shifts(rotation, start, end, overrides)
+    replaced = [
+        *rota.rotation_shifts(rotation, start, end),  # the schedule without overrides
+        *_deleted_pieces(rota, rotation, start, end, deleted),
+    ]
+    return feed_events(rota, final, replaced, [*overrides, *deleted])
+
+
+def person_events(
+    rota: Rota,
+    person: str,
+    start: datetime,
+    end: datetime,
+    overrides: Sequence[Override],
+    deleted: Sequence[Override] = (),
+) -> list[CalendarEvent]:
+    """A person's feed: their final shifts in every rotation, with cancellations."""
+    final = rota.person_shifts(person, start, end, overrides)
+    replaced = [
+        shift
+        for name in rota.rotations
+        for shift in (
+            *rota.rotation_shifts(name, start, end),
+            *_deleted_pieces(rota, name, start, end, deleted),
+        )
+        if shift.person == person
+    ]
+    return feed_events(rota, final, replaced, [*overrides, *deleted])
+
+
+def _deleted_pieces(
+    rota: Rota, rotation: str, start: datetime, end: datetime, deleted: Sequence[Override]
+) -> list[Shift]:
+    """The shifts each deleted override had made, so their events can be cancelled."""
+    pieces = []
+    for override in deleted:
+        if override.rotation == rotation:
+            alone = rota.layer_shifts(rotation, override.layer, start, end, [override])
+            pieces += [s for s in alone if s.override_id == override.id]
+    return pieces

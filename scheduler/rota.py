@@ -1,0 +1,117 @@
+"""The rota: the generated schedule of every rotation, with overrides, asked about by time.
+
+`Rota` is pure (no I/O, no clock: every question takes its instants) and memoises the
+generated schedule, extending it when asked about later instants. Overrides are passed in
+with each question because they live in the store and change while the rota does not.
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+
+from scheduler.generation import generate
+from scheduler.overrides import Override, apply_overrides
+from scheduler.roster import Person, Rotation
+from scheduler.shifts import Shift
+
+# Generate this far past the latest instant asked about, so that "now" questions hit the memo.
+LOOKAHEAD = timedelta(days=400)
+
+
+class UnknownRotation(KeyError):
+    """No rotation has that name."""
+
+
+class Rota:
+    """Every rotation's shifts, generated once and answered from memory."""
+
+    def __init__(self, rotations: Sequence[Rotation], people: Mapping[str, Person]) -> None:
+        self.rotations = {rotation.name: rotation for rotation in rotations}
+        self.people = dict(people)
+        self._lock = threading.Lock()
+        self._until: datetime | None = None
+        self._schedule: dict[tuple[str, str], list[Shift]] = {}
+        self._starts: dict[tuple[str, str], list[datetime]] = {}
+
+    def rotation(self, name: str) -> Rotation:
+        """The rotation called `name`, or UnknownRotation."""
+        try:
+            return self.rotations[name]
+        except KeyError:
+            raise UnknownRotation(name) from None
+
+    def schedule(self, rotation: str, layer: str, until: datetime) -> list[Shift]:
+        """The generated shifts of one layer (no overrides), at least up to `until`."""
+        self.rotation(rotation)
+        with self._lock:
+            if self._until is None or self._until < until:
+                self._until = until + LOOKAHEAD
+                self._schedule = generate(list(self.rotations.values()), self.people, self._until)
+                self._starts = {
+                    key: [shift.start for shift in shifts] for key, shifts in self._schedule.items()
+                }
+            return self._schedule[(rotation, layer)]
+
+    def _window(self, rotation: str, layer: str, start: datetime, end: datetime) -> list[Shift]:
+        shifts = self.schedule(rotation, layer, end)
+        starts = self._starts[(rotation, layer)]
+        first = max(bisect_right(starts, start) - 1, 0)
+        last = bisect_right(starts, end)
+        return [shift for shift in shifts[first:last] if shift.overlaps(start, end)]
+
+    def layer_shifts(
+        self,
+        rotation: str,
+        layer: str,
+        start: datetime,
+        end: datetime,
+        overrides: Iterable[Override] = (),
+    ) -> list[Shift]:
+        """The final shifts of one layer overlapping [start, end), overrides applied."""
+        mine = [o for o in overrides if o.rotation == rotation and o.layer == layer]
+        return [
+            shift
+            for shift in apply_overrides(self._window(rotation, layer, start, end), mine)
+            if shift.overlaps(start, end)
+        ]
+
+    def rotation_shifts(
+        self, rotation: str, start: datetime, end: datetime, overrides: Iterable[Override] = ()
+    ) -> list[Shift]:
+        """Every layer's final shifts of one rotation overlapping [start, end), by start."""
+        overrides = list(overrides)
+        shifts = [
+            shift
+            for layer in self.rotation(rotation).layers
+            for shift in self.layer_shifts(rotation, layer.name, start, end, overrides)
+        ]
+        return sorted(shifts, key=lambda shift: (shift.start, shift.layer))
+
+    def person_shifts(
+        self, person: str, start: datetime, end: datetime, overrides: Iterable[Override] = ()
+    ) -> list[Shift]:
+        """One person's final shifts across every rotation, overrides applied, by start."""
+        overrides = list(overrides)
+        shifts = [
+            shift
+            for name in self.rotations
+            for shift in self.rotation_shifts(name, start, end, overrides)
+            if shift.person == person
+        ]
+        return sorted(shifts, key=lambda shift: (shift.start, shift.rotation, shift.layer))
+
+    def on_call(
+        self, rotation: str, at: datetime, overrides: Iterable[Override] = ()
+    ) -> dict[str, Shift | None]:
+        """Who is on call for each layer of `rotation` at `at` (None before it starts)."""
+        overrides = list(overrides)
+        answer: dict[str, Shift | None] = {}
+        for layer in self.rotation(rotation).layers:
+            shifts = self.layer_shifts(
+                rotation, layer.name, at, at + timedelta(microseconds=1), overrides
+            )
+            answer[layer.name] = shifts[0] if shifts else None
+        return answer
