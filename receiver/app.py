@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import Flask
 from prometheus_client import CollectorRegistry
 
-from receiver import errors, health, incidents_api, rota_api, webhooks
+from receiver import calendar_api, errors, health, incidents_api, rota_api, webhooks
 from receiver.config import Settings
 from receiver.incidents_api import count_open_incidents
 from receiver.metrics import Metrics, OpenIncidentsCollector
@@ -46,5 +46,6 @@ def create_app(
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(incidents_api.bp)
     app.register_blueprint(rota_api.bp)
+    app.register_blueprint(calendar_api.bp)
     app.register_blueprint(health.bp)
     return app

@@ -11,12 +11,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from receiver import rota_cli
 from receiver.config import (
     CONFIG_ENV_VAR,
     ConfigError,
@@ -26,6 +27,7 @@ from receiver.config import (
     load_settings,
 )
 from receiver.config import resolve_config_path as _resolve
+from receiver.rota_cli import RotaUsageError
 from rules import format_decision
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
@@ -160,6 +162,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _with_settings(
+    command: Callable[[argparse.Namespace, Settings], int],
+) -> Callable[[argparse.Namespace], int]:
+    return lambda args: command(args, _settings(args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     common = argparse.ArgumentParser(add_help=False)
@@ -192,6 +200,39 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_argument("--rules", metavar="PATH", help="YAML file with a `rules:` list")
     test.set_defaults(handler=cmd_rules_test)
 
+    rota = commands.add_parser("rota", help="the on-call rota")
+    rota_commands = rota.add_subparsers(dest="rota_command", required=True)
+    span = argparse.ArgumentParser(add_help=False)
+    span.add_argument(
+        "--from", dest="start", metavar="WHEN", help="date or ISO time (default: now)"
+    )
+    span.add_argument("--to", dest="end", metavar="WHEN", help="date or ISO time")
+    rota_check = rota_commands.add_parser(
+        "check", parents=[common, span], help="list every rota violation (exit 1 if any)"
+    )
+    rota_check.set_defaults(handler=_with_settings(rota_cli.cmd_rota_check))
+    rota_show = rota_commands.add_parser(
+        "show", parents=[common, span], help="print a rotation's shifts (default: 4 weeks)"
+    )
+    rota_show.add_argument("rotation", metavar="ROTATION")
+    rota_show.set_defaults(handler=_with_settings(rota_cli.cmd_rota_show))
+    rota_export = rota_commands.add_parser(
+        "export", parents=[common, span], help="write the ICS feeds, or the shifts as CSV"
+    )
+    rota_export.add_argument("--format", choices=("ics", "csv"), default="ics")
+    rota_export.add_argument(
+        "--output", required=True, metavar="PATH", help="folder for ics; file (or -) for csv"
+    )
+    rota_export.set_defaults(handler=_with_settings(rota_cli.cmd_rota_export))
+
+    calendar = commands.add_parser("calendar", help="calendar feeds")
+    calendar_commands = calendar.add_subparsers(dest="calendar_command", required=True)
+    urls = calendar_commands.add_parser(
+        "urls", parents=[common], help="print every feed's subscription URL"
+    )
+    urls.add_argument("--base-url", required=True, metavar="URL", help="onwatch's public URL")
+    urls.set_defaults(handler=_with_settings(rota_cli.cmd_calendar_urls))
+
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", parents=[common], help="migrate the schema")
@@ -215,9 +256,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.errors:
             print(f"  {line}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except (UsageError, SchemaOutOfDate, StoreUnavailable) as exc:
+    except (UsageError, RotaUsageError, SchemaOutOfDate, StoreUnavailable) as exc:
         print(f"onwatch: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
+    except BrokenPipeError:  # `onwatch ... | head`: the reader has all it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  # keep Python's exit flush quiet
+        return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -180,6 +180,14 @@ def _text(body: dict[str, Any], key: str, default: str | None = None) -> str:
     return value
 
 
+def _instant_field(body: dict[str, Any], key: str) -> datetime:
+    text = _text(body, key)
+    try:
+        return parse_instant(text)
+    except ValueError as exc:
+        raise InputError(f"{key}: {exc}") from None
+
+
 def _new_violations(rota: Rota, candidate: Override, existing: list[Override]) -> list[Violation]:
     """Violations the candidate override adds (its person's rest, layers, availability)."""
     reach = max(r.min_rest + r.shift.wall_clock() for r in rota.rotations.values())
@@ -204,10 +212,7 @@ def create_override(name: str) -> tuple[Response, int]:
     person = _text(body, "person")
     if person not in rota.people:
         raise InputError(f"person: nobody called {person!r} is in the configuration")
-    try:
-        start, end = parse_instant(_text(body, "start")), parse_instant(_text(body, "end"))
-    except ValueError as exc:
-        raise InputError(f"start/end: {exc}") from None
+    start, end = _instant_field(body, "start"), _instant_field(body, "end")
     if not start < end <= start + MAX_WINDOW:
         raise InputError(f"end: must be after start and at most {MAX_WINDOW.days} days later")
     force = body.get("force", False)

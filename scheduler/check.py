@@ -127,6 +127,7 @@ def _stints(own: list[Shift]) -> list[list[Shift]]:
 
     Pieces of one scheduled shift split by an override, and an override that extends a
     shift, are one stint; two scheduled shifts back to back are two (with no rest between).
+    A person's stints are ordered by start, so `last` is the stint's latest piece.
     """
     stints: list[list[Shift]] = []
     for shift in own:
@@ -139,10 +140,12 @@ def _stints(own: list[Shift]) -> list[list[Shift]]:
 
 
 def _same_duty(last: Shift, shift: Shift) -> bool:
-    if (last.rotation, last.layer) != (shift.rotation, shift.layer) or shift.start > last.end:
+    if (last.rotation, last.layer) != (shift.rotation, shift.layer):
         return False
-    either_override = ShiftSource.OVERRIDE in (last.source, shift.source)
-    return either_override or last.index == shift.index
+    if ShiftSource.OVERRIDE not in (last.source, shift.source):
+        # Pieces of one scheduled shift, perhaps with someone covering in between.
+        return last.index == shift.index
+    return shift.start <= last.end  # an override extending or continuing a shift
 
 
 def _rest(

@@ -11,9 +11,9 @@ creation), never from "now", so an unchanged feed renders byte-identical and its
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
-from scheduler.calendar import CalendarEvent, shift_uid
+from scheduler.calendar import CalendarEvent, render_feed, shift_uid
 from scheduler.overrides import Override
 from scheduler.rota import Rota
 from scheduler.shifts import Shift, ShiftSource
@@ -135,3 +135,49 @@ def _deleted_pieces(
             alone = rota.layer_shifts(rotation, override.layer, start, end, [override])
             pieces += [s for s in alone if s.override_id == override.id]
     return pieces
+
+
+def feed_window(now: datetime, back: timedelta, ahead: timedelta) -> tuple[datetime, datetime]:
+    """The span a feed covers, aligned to UTC midnights so it changes at most once a day."""
+    midnight = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight - back, midnight + ahead
+
+
+def rotation_feed(
+    rota: Rota,
+    rotation: str,
+    window: tuple[datetime, datetime],
+    overrides: Sequence[Override],
+    deleted: Sequence[Override] = (),
+    refresh: timedelta = timedelta(hours=1),
+) -> bytes:
+    """The ICS feed of one rotation (every layer, everyone's shifts)."""
+    zone = rota.rotation(rotation).zone.key
+    events = rotation_events(rota, rotation, *window, overrides, deleted)
+    return render_feed(
+        name=f"On call: {rotation}",
+        zone_name=zone,
+        events=events,
+        refresh=refresh,
+        description=f"onwatch rota of {rotation}: every layer, overrides applied",
+    )
+
+
+def person_feed(
+    rota: Rota,
+    person: str,
+    window: tuple[datetime, datetime],
+    overrides: Sequence[Override],
+    deleted: Sequence[Override] = (),
+    refresh: timedelta = timedelta(hours=1),
+) -> bytes:
+    """The ICS feed of one person's shifts across every rotation."""
+    zone = rota.people[person].zone.key
+    events = person_events(rota, person, *window, overrides, deleted)
+    return render_feed(
+        name=f"On call: {person}",
+        zone_name=zone,
+        events=events,
+        refresh=refresh,
+        description=f"onwatch: {person}'s on-call shifts in every rotation, overrides applied",
+    )

@@ -1,0 +1,91 @@
+"""ICS feeds of the rota for calendar apps: `/calendar/rotation/NAME.ics?token=...`.
+
+Calendar apps cannot send headers, so each feed carries its own token in the URL, derived
+from the configured secret. A wrong token and an unknown feed get the same 404, so the
+answers do not reveal which rotations and people exist. Feeds carry an ETag: apps polling
+every few minutes get a 304 when nothing changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import Blueprint, Response, request
+
+from receiver.errors import error_response
+from receiver.rota_store import active_overrides, deleted_overrides
+from receiver.services import services
+from scheduler.calendar import feed_etag, token_matches
+from scheduler.feeds import feed_window, person_feed, rotation_feed
+from scheduler.overrides import Override
+
+bp = Blueprint("calendar", __name__, url_prefix="/calendar")
+ICS_TYPE = "text/calendar; charset=utf-8"
+
+
+def _authorised(kind: str, name: str, known: bool) -> bool:
+    secret = services().settings.calendar.secret
+    token = request.args.get("token", "")
+    # Compare even for unknown feeds, so timing does not tell them apart either.
+    matches = secret is not None and token_matches(secret.get_secret_value(), kind, name, token)
+    return known and matches
+
+
+def _answer(body: bytes) -> Response:
+    etag = feed_etag(body)
+    if etag in request.headers.get("If-None-Match", ""):
+        response = Response(status=304)
+    else:
+        response = Response(body, content_type=ICS_TYPE)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@dataclass(frozen=True)
+class _FeedInputs:
+    """What a feed is made of besides the rota: its window and the stored overrides."""
+
+    window: tuple[datetime, datetime]
+    overrides: list[Override]
+    deleted: list[Override]  # deleted within the window's past: their events are cancelled
+    refresh: timedelta
+
+
+def _inputs() -> _FeedInputs:
+    svc = services()
+    calendar = svc.settings.calendar
+    back, ahead = calendar.window
+    now = svc.clock()
+    with svc.store.read() as session:
+        overrides = active_overrides(session)
+        deleted = [override for override, _ in deleted_overrides(session, now - back)]
+    return _FeedInputs(
+        feed_window(now, back, ahead),
+        overrides,
+        deleted,
+        timedelta(minutes=calendar.refresh_minutes),
+    )
+
+
+@bp.get("/rotation/<name>.ics")
+def rotation(name: str) -> Response | tuple[Response, int]:
+    """One rotation's shifts, every layer."""
+    rota = services().rota
+    if not _authorised("rotation", name, name in rota.rotations):
+        return error_response(404, "not found")
+    feed = _inputs()
+    return _answer(
+        rotation_feed(rota, name, feed.window, feed.overrides, feed.deleted, feed.refresh)
+    )
+
+
+@bp.get("/person/<name>.ics")
+def person(name: str) -> Response | tuple[Response, int]:
+    """One person's shifts across every rotation."""
+    rota = services().rota
+    if not _authorised("person", name, name in rota.people):
+        return error_response(404, "not found")
+    feed = _inputs()
+    return _answer(person_feed(rota, name, feed.window, feed.overrides, feed.deleted, feed.refresh))

@@ -1,0 +1,225 @@
+"""The rota over HTTP: who is on call, shifts, and overrides refused, forced and removed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import Clock
+from tests.rota_config import rota_config
+
+
+@pytest.fixture
+def client(make_app: Callable[..., Flask]) -> FlaskClient:
+    return make_app(**rota_config()).test_client()
+
+
+def on_call(client: FlaskClient, at: str | None = None) -> dict[str, str | None]:
+    response = client.get("/api/v1/oncall", query_string={"at": at} if at else {})
+    assert response.status_code == 200
+    [ops] = response.get_json()["rotations"]
+    return {
+        layer["layer"]: layer["person"]["name"] if layer["person"] else None
+        for layer in ops["layers"]
+    }
+
+
+def override(client: FlaskClient, **body: Any) -> Any:
+    return client.post("/api/v1/rotations/ops/overrides", json=body)
+
+
+def test_oncall_now_and_at_instant(client: FlaskClient) -> None:
+    # The clock says Saturday 2026-11-28: the week of Nov 23.
+    assert on_call(client) == {"primary": "d", "secondary": "b"}
+    assert on_call(client, "2026-11-10T00:00:00Z") == {"primary": "b", "secondary": "e"}
+    assert on_call(client, "2026-11-01T00:00:00Z") == {"primary": None, "secondary": None}
+
+
+def test_oncall_shows_contacts_and_escalation(client: FlaskClient) -> None:
+    [ops] = client.get("/api/v1/oncall").get_json()["rotations"]
+
+    assert ops["services"] == ["checkout"]
+    assert ops["layers"][0]["person"] == {
+        "name": "d",
+        "email": "d@example.com",
+        "time_zone": "Europe/London",
+        "pagerduty_user_id": "",
+    }
+    assert ops["layers"][0]["shift"]["start"] == "2026-11-23T09:00:00+00:00"
+    assert ops["escalation"]["person"]["name"] == "f"
+
+
+def test_shifts_between_instants(client: FlaskClient) -> None:
+    response = client.get(
+        "/api/v1/rotations/ops/shifts", query_string={"from": "2026-11-02", "to": "2026-11-16"}
+    )
+
+    assert response.status_code == 200
+    shifts = response.get_json()["shifts"]
+    assert [(s["layer"], s["person"]["name"]) for s in shifts] == [
+        ("primary", "a"),
+        ("secondary", "d"),
+        ("primary", "b"),
+        ("secondary", "e"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("url", "status", "message"),
+    [
+        ("/api/v1/oncall?at=tomorrow", 400, 'at: "tomorrow" is not a date'),
+        ("/api/v1/oncall?at=2026-11-10T00:00:00", 400, 'at: "2026-11-10T00:00:00" has no time'),
+        ("/api/v1/rotations/nope/shifts", 404, "no rotation 'nope'"),
+        ("/api/v1/rotations/ops/shifts?from=2026-11-10&to=2026-11-01", 400, "to: must be after"),
+        ("/api/v1/rotations/ops/shifts?from=2026-01-01&to=2028-01-01", 400, "to: must be after"),
+    ],
+)
+def test_rota_queries_reject_bad_input(
+    client: FlaskClient, url: str, status: int, message: str
+) -> None:
+    response = client.get(url)
+
+    assert response.status_code == status
+    assert response.get_json()["error"].startswith(message)
+
+
+def test_override_covers_partial_shift(client: FlaskClient) -> None:
+    response = override(
+        client,
+        person="f",
+        start="2026-11-28T12:00:00Z",
+        end="2026-11-29T12:00:00Z",
+        reason="d at a wedding",
+        requested_by="d",
+    )
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["violations"] == []
+    assert body["override"]["forced"] is False
+    assert on_call(client, "2026-11-28T11:59:00Z")["primary"] == "d"
+    assert on_call(client, "2026-11-28T12:00:00Z")["primary"] == "f"
+    assert on_call(client, "2026-11-29T12:00:00Z")["primary"] == "d"
+    listed = client.get("/api/v1/rotations/ops/overrides").get_json()["overrides"]
+    assert [(o["person"], o["reason"]) for o in listed] == [("f", "d at a wedding")]
+
+
+def test_override_breaking_rest_gap_is_refused_unless_forced(client: FlaskClient) -> None:
+    # c was on call (primary) until Monday Nov 23 09:00: five days of rest, not seven; and
+    # c starts the secondary on Monday Nov 30 09:00, less than a day after.
+    window = {"person": "c", "start": "2026-11-28T12:00:00Z", "end": "2026-11-29T12:00:00Z"}
+
+    refused = override(client, **window)
+
+    assert refused.status_code == 409
+    error = refused.get_json()
+    assert error["error"].startswith("override refused: c rests 5.1 days between ops primary")
+    assert '"force": true' in error["error"]
+    assert [v["rule"] for v in error["violations"]] == ["rest-gap", "rest-gap"]
+    assert "ops secondary (starts 2026-11-30 09:00 UTC)" in error["violations"][1]["message"]
+    assert on_call(client, "2026-11-28T13:00:00Z")["primary"] == "d"  # nothing stored
+    assert client.get("/api/v1/rotations/ops/overrides").get_json()["overrides"] == []
+
+    forced = override(client, force=True, **window)
+
+    assert forced.status_code == 201
+    assert forced.get_json()["override"]["forced"] is True
+    assert forced.get_json()["violations"][0]["forced"] is True
+    assert on_call(client, "2026-11-28T13:00:00Z")["primary"] == "c"
+
+
+def test_override_on_two_layers_at_once_is_refused(client: FlaskClient) -> None:
+    response = override(
+        client,
+        layer="secondary",
+        person="d",
+        start="2026-11-28T12:00:00Z",
+        end="2026-11-28T18:00:00Z",
+    )
+
+    assert response.status_code == 409
+    assert "two-layers-at-once" in [v["rule"] for v in response.get_json()["violations"]]
+
+
+def test_override_removed_restores_schedule(client: FlaskClient, clock: Clock) -> None:
+    created = override(client, person="f", start="2026-11-28T12:00:00Z", end="2026-11-29T12:00:00Z")
+    override_id = created.get_json()["override"]["id"]
+    clock.advance(minutes=30)
+
+    removed = client.delete(f"/api/v1/rotations/ops/overrides/{override_id}")
+
+    assert removed.status_code == 200
+    assert removed.get_json()["override"]["deleted_at"] == clock.now.isoformat()
+    assert on_call(client, "2026-11-28T13:00:00Z")["primary"] == "d"
+    again = client.delete(f"/api/v1/rotations/ops/overrides/{override_id}")
+    assert again.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (
+            {"person": "f", "start": "2026-11-28T12:00:00Z", "end": "2026-11-28T10:00:00Z"},
+            400,
+            "end: must be after start",
+        ),
+        (
+            {"person": "f", "start": "2026-11-28T12:00:00", "end": "2026-11-29T12:00:00Z"},
+            400,
+            'start: "2026-11-28T12:00:00" has no time zone offset',
+        ),
+        (
+            {"person": "zed", "start": "2026-11-28T12:00:00Z", "end": "2026-11-29T12:00:00Z"},
+            400,
+            "person: nobody called 'zed'",
+        ),
+        (
+            {
+                "layer": "tertiary",
+                "person": "f",
+                "start": "2026-11-28T12:00:00Z",
+                "end": "2026-11-29T12:00:00Z",
+            },
+            400,
+            "layer: ops has no layer 'tertiary'",
+        ),
+        ({"person": "f", "start": "2026-11-28T12:00:00Z"}, 400, "end: expected a non-empty"),
+        (
+            {
+                "person": "f",
+                "start": "2026-11-28T12:00:00Z",
+                "end": "2026-11-29T12:00:00Z",
+                "force": "yes",
+            },
+            400,
+            "force: expected true or false",
+        ),
+    ],
+)
+def test_override_rejects_bad_input(
+    client: FlaskClient, body: dict[str, Any], status: int, message: str
+) -> None:
+    response = override(client, **body)
+
+    assert response.status_code == status
+    assert response.get_json()["error"].startswith(message)
+    assert client.get("/api/v1/rotations/ops/overrides").get_json()["overrides"] == []
+
+
+def test_override_rejects_non_json_and_unknown_rotation(client: FlaskClient) -> None:
+    assert client.post("/api/v1/rotations/ops/overrides", data="x").status_code == 400
+    unknown = client.post("/api/v1/rotations/nope/overrides", json={"person": "f"})
+    assert unknown.status_code == 404
+
+
+def test_rota_api_needs_token_when_configured(make_app: Callable[..., Flask]) -> None:
+    client = make_app(api={"bearer_token": "reader"}, **rota_config()).test_client()
+
+    assert client.get("/api/v1/oncall").status_code == 401
+    assert override(client, person="f").status_code == 401
+    ok = client.get("/api/v1/oncall", headers={"Authorization": "Bearer reader"})
+    assert ok.status_code == 200
