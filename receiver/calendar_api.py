@@ -8,10 +8,13 @@ every few minutes get a 304 when nothing changed.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from receiver.errors import error_response
 from receiver.rota_store import active_overrides, deleted_overrides
@@ -22,6 +25,37 @@ from scheduler.overrides import Override
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 ICS_TYPE = "text/calendar; charset=utf-8"
+CACHED_FEEDS = 256
+
+
+class FeedCache:
+    """Rendered feeds by everything they depend on, so polling apps cost one lookup.
+
+    A feed is a pure function of the rota (fixed for the process), its window (changes
+    daily) and the overrides; rendering a year of daily shifts costs icalendar ~200 ms.
+    """
+
+    def __init__(self, size: int = CACHED_FEEDS) -> None:
+        self._size = size
+        self._feeds: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, render: Callable[[], bytes]) -> bytes:
+        """The cached feed for `key`, rendering (outside the lock) when missing."""
+        with self._lock:
+            if key in self._feeds:
+                self._feeds.move_to_end(key)
+                return self._feeds[key]
+        body = render()
+        with self._lock:
+            self._feeds[key] = body
+            while len(self._feeds) > self._size:
+                self._feeds.popitem(last=False)
+        return body
+
+
+def _cache() -> FeedCache:
+    return current_app.extensions.setdefault("onwatch.feed_cache", FeedCache())
 
 
 def _authorised(kind: str, name: str, known: bool) -> bool:
@@ -52,6 +86,11 @@ class _FeedInputs:
     deleted: list[Override]  # deleted within the window's past: their events are cancelled
     refresh: timedelta
 
+    @property
+    def key(self) -> Hashable:
+        """Everything besides the rota that the rendered bytes depend on."""
+        return (self.window, tuple(self.overrides), tuple(self.deleted), self.refresh)
+
 
 def _inputs() -> _FeedInputs:
     svc = services()
@@ -77,7 +116,12 @@ def rotation(name: str) -> Response | tuple[Response, int]:
         return error_response(404, "not found")
     feed = _inputs()
     return _answer(
-        rotation_feed(rota, name, feed.window, feed.overrides, feed.deleted, feed.refresh)
+        _cache().get(
+            ("rotation", name, feed.key),
+            lambda: rotation_feed(
+                rota, name, feed.window, feed.overrides, feed.deleted, feed.refresh
+            ),
+        )
     )
 
 
@@ -88,4 +132,11 @@ def person(name: str) -> Response | tuple[Response, int]:
     if not _authorised("person", name, name in rota.people):
         return error_response(404, "not found")
     feed = _inputs()
-    return _answer(person_feed(rota, name, feed.window, feed.overrides, feed.deleted, feed.refresh))
+    return _answer(
+        _cache().get(
+            ("person", name, feed.key),
+            lambda: person_feed(
+                rota, name, feed.window, feed.overrides, feed.deleted, feed.refresh
+            ),
+        )
+    )

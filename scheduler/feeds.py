@@ -41,7 +41,7 @@ def _summary(shift: Shift) -> str:
 
 
 def _event(
-    rota: Rota, shift: Shift, overrides: dict[int, Override], *, cancelled: bool = False
+    rota: Rota, shift: Shift, uid: str, overrides: dict[int, Override], *, cancelled: bool = False
 ) -> CalendarEvent:
     rotation = rota.rotations[shift.rotation]
     override = overrides.get(shift.override_id) if shift.override_id is not None else None
@@ -54,12 +54,12 @@ def _event(
     if shift.person is not None:
         person = rota.people[shift.person]
         lines.append(f"On call: {person.name} <{person.email}> ({person.zone.key}).")
-    if shift.note:
-        lines.append(shift.note)
+    if shift.is_gap or shift.rest_broken or shift.override_id is not None:
+        lines.append(shift.note)  # why the schedule is unusual here (routine skips are not)
     if cancelled:
         lines.append("This shift was changed by an override.")
     return CalendarEvent(
-        uid=_uid(shift),
+        uid=uid,
         summary=_summary(shift),
         start=shift.start,
         end=shift.end,
@@ -78,11 +78,14 @@ def feed_events(
 ) -> list[CalendarEvent]:
     """Events for `final` shifts, plus cancellations for `replaced` ones no longer shown."""
     by_id = {override.id: override for override in overrides}
-    events = {_uid(shift): _event(rota, shift, by_id) for shift in final}
+    events = {}
+    for shift in final:
+        uid = _uid(shift)
+        events[uid] = _event(rota, shift, uid, by_id)
     for shift in replaced:
         uid = _uid(shift)
         if uid not in events:
-            events[uid] = _event(rota, shift, by_id, cancelled=True)
+            events[uid] = _event(rota, shift, uid, by_id, cancelled=True)
     return list(events.values())
 
 
@@ -115,7 +118,7 @@ def person_events(
     final = rota.person_shifts(person, start, end, overrides)
     replaced = [
         shift
-        for name in rota.rotations
+        for name in rota.rotations_of(person, [*overrides, *deleted])
         for shift in (
             *rota.rotation_shifts(name, start, end),
             *_deleted_pieces(rota, name, start, end, deleted),

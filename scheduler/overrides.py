@@ -69,7 +69,9 @@ def apply_overrides(shifts: Sequence[Shift], overrides: Iterable[Override]) -> l
 
 def _piece(base: Shift, cover: Override | None, start: datetime, end: datetime) -> Shift:
     if cover is None:
-        return replace(base, start=start, end=end)
+        return (
+            base if (base.start, base.end) == (start, end) else replace(base, start=start, end=end)
+        )
     return replace(
         base,
         start=start,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 
@@ -45,11 +46,15 @@ class Person:
 
     def unavailability_during(self, start: datetime, end: datetime) -> Unavailability | None:
         """The first unavailability overlapping [start, end), if any."""
-        for period in self.unavailable:
-            blocked_from, blocked_until = period.window(self.zone)
+        for period, (blocked_from, blocked_until) in self._windows:
             if blocked_from < end and start < blocked_until:
                 return period
         return None
+
+    @cached_property
+    def _windows(self) -> tuple[tuple[Unavailability, tuple[datetime, datetime]], ...]:
+        # Asked for every shift generated: compute the instants once per person.
+        return tuple((period, period.window(self.zone)) for period in self.unavailable)
 
 
 @dataclass(frozen=True)

@@ -90,6 +90,15 @@ class Rota:
         ]
         return sorted(shifts, key=lambda shift: (shift.start, shift.layer))
 
+    def rotations_of(self, person: str, overrides: Iterable[Override] = ()) -> list[str]:
+        """The rotations `person` can be on call for: as a member, or by an override."""
+        covering = {o.rotation for o in overrides if o.person == person}
+        return [
+            name
+            for name, rotation in self.rotations.items()
+            if name in covering or rotation.member(person) is not None
+        ]
+
     def person_shifts(
         self, person: str, start: datetime, end: datetime, overrides: Iterable[Override] = ()
     ) -> list[Shift]:
@@ -97,7 +106,7 @@ class Rota:
         overrides = list(overrides)
         shifts = [
             shift
-            for name in self.rotations
+            for name in self.rotations_of(person, overrides)
             for shift in self.rotation_shifts(name, start, end, overrides)
             if shift.person == person
         ]

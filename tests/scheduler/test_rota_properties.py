@@ -1,0 +1,149 @@
+"""Properties of the rota that must hold for any configuration hypothesis can think of.
+
+- one person per layer at every instant, or an explicit gap: a layer's final shifts
+  (overrides applied) tile time without holes or overlaps;
+- no two shifts of one person closer than the rest gap unless the schedule flagged it
+  (`rest_broken`) or an override caused it;
+- who is on call at an instant is the final shift containing it;
+- regenerating a feed keeps the UID of every shift.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scheduler.check import Rule, check
+from scheduler.feeds import rotation_events
+from scheduler.overrides import Override
+from scheduler.rota import Rota
+from scheduler.roster import ShiftLength, ShiftUnit
+from tests.scheduler.rota_builders import LONDON, NEW_YORK, SYDNEY, person, rotation
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+SPAN = timedelta(days=70)
+NAMES = "abcdefg"
+
+
+@st.composite
+def rotas(draw: st.DrawFn) -> tuple[Rota, list[Override]]:
+    crew = {}
+    for name in NAMES:
+        away = draw(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 10)), max_size=2))
+        periods = [
+            (date(2026, 11, 1) + timedelta(days=d), date(2026, 11, 1) + timedelta(days=d + n))
+            for d, n in away
+        ]
+        crew[name] = person(name, LONDON, *periods)
+    rotations = []
+    for number in range(draw(st.integers(1, 2))):
+        members = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=5, unique=True))
+        second = draw(st.permutations(members))
+        layers = {"primary": tuple(members)}
+        if draw(st.booleans()):
+            layers["secondary"] = tuple(second)
+        length = draw(
+            st.sampled_from(
+                [
+                    ShiftLength(12, ShiftUnit.HOURS),
+                    ShiftLength(1, ShiftUnit.DAYS),
+                    ShiftLength(1, ShiftUnit.WEEKS),
+                ]
+            )
+        )
+        rotations.append(
+            rotation(
+                f"r{number}",
+                tuple(members),
+                layers=layers,
+                zone=draw(st.sampled_from([LONDON, NEW_YORK, SYDNEY])),
+                length=length,
+                handoff=time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 30]))),
+                weekday=draw(st.sampled_from([None, 0, 4])),
+                start=date(2026, 11, 1) + timedelta(days=draw(st.integers(0, 10))),
+                rest=timedelta(hours=draw(st.sampled_from([0, 12, 48, 168]))),
+            )
+        )
+    rota = Rota(rotations, crew)
+    overrides = []
+    for number in range(draw(st.integers(0, 4))):
+        target = draw(st.sampled_from(rotations))
+        begin = START + timedelta(hours=draw(st.integers(0, 24 * 60)))
+        overrides.append(
+            Override(
+                id=number + 1,
+                rotation=target.name,
+                layer=draw(st.sampled_from([layer.name for layer in target.layers])),
+                person=draw(st.sampled_from(NAMES)),
+                start=begin,
+                end=begin + timedelta(hours=draw(st.integers(1, 24 * 5))),
+                created_at=START,
+            )
+        )
+    return rota, overrides
+
+
+@settings(max_examples=60, deadline=None)
+@given(rotas())
+def test_rota_one_person_per_layer_at_every_instant(case: tuple[Rota, list[Override]]) -> None:
+    rota, overrides = case
+    for name, rot in rota.rotations.items():
+        for layer in rot.layers:
+            shifts = rota.layer_shifts(name, layer.name, START, START + SPAN, overrides)
+            assert shifts, "a started rotation always has shifts"
+            for earlier, later in zip(shifts, shifts[1:], strict=False):
+                assert earlier.end == later.start
+                assert earlier.start < earlier.end
+            probe = shifts[len(shifts) // 2].start + timedelta(minutes=1)
+            assert rota.on_call(name, probe, overrides)[layer.name] == shifts[len(shifts) // 2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rotas())
+def test_rota_rest_gap_broken_only_when_flagged(case: tuple[Rota, list[Override]]) -> None:
+    rota, _ = case
+    shifts = {
+        (s.person, s.end): s
+        for name in rota.rotations
+        for s in rota.rotation_shifts(name, START, START + SPAN)
+    }
+    for violation in check(rota, START, START + SPAN):
+        if violation.rule == Rule.REST_GAP:
+            # The later shift of the pair was given knowingly, and says why.
+            later = [
+                s
+                for s in shifts.values()
+                if s.person == violation.person and s.start == violation.end
+            ]
+            assert later and later[0].rest_broken, violation.message
+            assert "no member could keep" in later[0].note
+        assert violation.rule != Rule.TWO_LAYERS_AT_ONCE
+
+
+@settings(max_examples=40, deadline=None)
+@given(rotas(), st.integers(1, 20))
+def test_rota_feed_regeneration_keeps_every_uid(
+    case: tuple[Rota, list[Override]], days_later: int
+) -> None:
+    rota, overrides = case
+    name = next(iter(rota.rotations))
+    later = timedelta(days=days_later)
+
+    first = {e.uid: e for e in rotation_events(rota, name, START, START + SPAN, overrides)}
+    rebuilt = Rota(list(rota.rotations.values()), rota.people)  # a fresh process, same config
+    second = {
+        e.uid: e
+        for e in rotation_events(rebuilt, name, START + later, START + SPAN + later, overrides)
+    }
+
+    for uid in first.keys() & second.keys():
+        assert (first[uid].start, first[uid].end, first[uid].summary) == (
+            second[uid].start,
+            second[uid].end,
+            second[uid].summary,
+        )
+    # Every shift wholly inside both windows is in both feeds under the same UID.
+    both = [e for e in first.values() if e.start >= START + later and e.end <= START + SPAN]
+    assert all(e.uid in second for e in both)

@@ -1,0 +1,195 @@
+"""`onwatch rota check|show|export` and `onwatch calendar urls` on real configuration files."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import icalendar
+import pytest
+import yaml
+
+from receiver.cli import main
+from tests.rota_config import rota_config
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write_config(tmp_path: Path, config: dict[str, Any]) -> str:
+    config = {"database": {"url": f"sqlite:///{tmp_path / 'onwatch.db'}"}, **config}
+    path = tmp_path / "onwatch.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return str(path)
+
+
+def test_rota_check_passes_on_example(capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+    monkeypatch.chdir(REPO)  # its default database path is relative; none exists there
+
+    status = main(["rota", "check", "--config", "config.example.yaml"])
+
+    assert status == 0
+    assert "rota OK: no violations (2 rotations, 12 people" in capsys.readouterr().out
+
+
+def test_rota_check_lists_violations_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = rota_config()
+    config["rotations"][0].update(members=["a", "b"], layers=[{"name": "primary"}], min_rest="14d")
+    path = write_config(tmp_path, config)
+
+    status = main(["rota", "check", "--config", path, "--from", "2026-11-02", "--to", "2026-12-01"])
+
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "layer-too-small" in out
+    assert "ops primary: 2 members with 1 week shifts cannot each rest 14 days" in out
+    assert "rest-gap" in out
+    assert "a rests 7.0 days between ops primary (ends 2026-11-09 09:00 UTC)" in out
+    assert "violations (1 rotations, 7 people, 0 overrides, 2026-11-02 .. 2026-12-01)" in out
+
+
+def test_rota_check_flags_forced_override(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make_app
+) -> None:
+    config = rota_config()
+    path = write_config(tmp_path, config)
+    assert main(["db", "upgrade", "--config", path]) == 0
+    from receiver.app import create_app
+    from receiver.config import load_settings
+
+    client = create_app(load_settings(path)).test_client()
+    forced = client.post(
+        "/api/v1/rotations/ops/overrides",
+        json={
+            "person": "c",
+            "start": "2026-11-28T12:00:00Z",
+            "end": "2026-11-29T12:00:00Z",
+            "force": True,
+        },
+    )
+    assert forced.status_code == 201
+
+    status = main(["rota", "check", "--config", path, "--from", "2026-11-20", "--to", "2026-12-10"])
+
+    out = capsys.readouterr().out
+    assert status == 1
+    assert out.count("[forced]") == 2
+    assert "(forced override 1)" in out
+
+
+def test_rota_show_prints_table_in_rotation_zone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, rota_config())
+
+    status = main(
+        [
+            "rota",
+            "show",
+            "ops",
+            "--config",
+            path,
+            "--from",
+            "2027-03-22T12:00:00Z",
+            "--to",
+            "2027-03-29T12:00:00Z",
+        ]
+    )
+
+    out = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert out[0] == "ops: 1 week shifts, times in Europe/London"
+    rows = [line.split() for line in out[3:]]
+    assert rows[0][0] == "primary"
+    assert rows[0][2:7] == ["Mon", "2027-03-22", "09:00", "GMT", "Mon"]
+    assert rows[0][7:11] == ["2027-03-29", "09:00", "BST", "167"]
+
+
+def test_rota_show_unknown_rotation_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, rota_config())
+
+    assert main(["rota", "show", "nope", "--config", path]) == 2
+    assert "no rotation 'nope' (rotations: ops)" in capsys.readouterr().err
+
+
+def test_rota_export_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_config(tmp_path, rota_config())
+    output = tmp_path / "shifts.csv"
+
+    status = main(
+        [
+            "rota",
+            "export",
+            "--config",
+            path,
+            "--format",
+            "csv",
+            "--output",
+            str(output),
+            "--from",
+            "2026-11-02",
+            "--to",
+            "2026-11-16",
+        ]
+    )
+
+    assert status == 0
+    rows = list(csv.DictReader(io.StringIO(output.read_text())))
+    assert [(r["layer"], r["person"], r["hours"]) for r in rows] == [
+        ("primary", "a", "168"),
+        ("secondary", "d", "168"),
+        ("primary", "b", "168"),
+        ("secondary", "e", "168"),
+    ]
+    assert rows[0]["start_utc"] == "2026-11-02T09:00:00+00:00"
+
+
+def test_rota_export_ics_writes_every_feed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, rota_config())
+    folder = tmp_path / "feeds"
+
+    assert main(["rota", "export", "--config", path, "--output", str(folder)]) == 0
+
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == [
+        "person-a.ics",
+        "person-b.ics",
+        "person-c.ics",
+        "person-d.ics",
+        "person-e.ics",
+        "person-f.ics",
+        "person-g.ics",
+        "rotation-ops.ics",
+    ]
+    calendar = icalendar.Calendar.from_ical((folder / "rotation-ops.ics").read_bytes())
+    assert len(calendar.walk("VEVENT")) > 100
+
+
+def test_calendar_urls_prints_every_feed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, rota_config())
+
+    status = main(["calendar", "urls", "--config", path, "--base-url", "https://oncall.example/"])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert status == 0
+    assert len(lines) == 8
+    assert lines[0].split()[:2] == ["rotation", "ops"]
+    assert lines[0].split()[2].startswith("https://oncall.example/calendar/rotation/ops.ics?token=")
+
+
+def test_calendar_urls_needs_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = rota_config()
+    config["calendar"] = {}
+    path = write_config(tmp_path, config)
+
+    assert main(["calendar", "urls", "--config", path, "--base-url", "https://x"]) == 2
+    assert "calendar.secret is not set" in capsys.readouterr().err
