@@ -10,6 +10,8 @@ from sqlmodel import col, func, select
 from receiver.auth import require_api_token
 from receiver.errors import InputError, error_response
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.rota_api import on_call_view
+from receiver.rota_store import active_overrides
 from receiver.services import services
 from receiver.store import Store
 
@@ -135,9 +137,21 @@ def get_incident(incident_id: int) -> tuple[Response, int]:
             .order_by(col(TimelineEntry.id))
         ).all()
     body = incident_summary(incident)
+    body["on_call"] = _on_call_for(incident.service)
     body["alerts"] = [_alert_view(alert) for alert in alerts]
     body["timeline"] = [_timeline_view(entry) for entry in timeline]
     return jsonify(body), 200
+
+
+def _on_call_for(service: str) -> dict[str, Any] | None:
+    """Whom the rota says to page for the incident's service now (None: no rotation covers it)."""
+    svc = services()
+    rotation = svc.rota.rotation_for_service(service)
+    if rotation is None:
+        return None
+    with svc.store.read() as session:
+        overrides = active_overrides(session, rotation.name)
+    return on_call_view(svc.rota, rotation, svc.clock(), overrides)
 
 
 def count_open_incidents(store: Store) -> dict[str, int]:

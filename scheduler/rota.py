@@ -43,6 +43,10 @@ class Rota:
         except KeyError:
             raise UnknownRotation(name) from None
 
+    def rotation_for_service(self, service: str) -> Rotation | None:
+        """The rotation that covers `service` (the one an incident of it pages), if any."""
+        return next((r for r in self.rotations.values() if service in r.services), None)
+
     def schedule(self, rotation: str, layer: str, until: datetime) -> list[Shift]:
         """The generated shifts of one layer (no overrides), at least up to `until`."""
         self.rotation(rotation)

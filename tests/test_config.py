@@ -171,3 +171,85 @@ def test_resolve_config_path_prefers_flag_then_environment() -> None:
     assert resolve_config_path(None, {"ONWATCH_CONFIG": "b.yaml"}) == "b.yaml"
     with pytest.raises(ConfigError, match="--config PATH or set \\$ONWATCH_CONFIG"):
         resolve_config_path(None, {})
+
+
+def _rota_document() -> dict:
+    from tests.rota_config import rota_config
+
+    return rota_config()
+
+
+def test_config_rota_cross_references_are_checked(tmp_path: Path) -> None:
+    import yaml
+
+    document = _rota_document()
+    rotation = document["rotations"][0]
+    rotation["members"] = ["a", "b", "zed", {"person": "a"}]
+    rotation["layers"] = [{"name": "primary"}, {"name": "secondary", "order": ["a", "b"]}]
+    rotation["escalation"] = {"rotation": "ops"}
+    document["rotations"].append(
+        {**rotation, "name": "ops2", "services": ["checkout"], "escalation": {"person": "nobody"}}
+    )
+    document["people"].append({"name": "a", "email": "a2@example.com", "time_zone": "UTC"})
+    path = write(tmp_path, yaml.safe_dump(document))
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, {})
+
+    errors = caught.value.errors
+    assert 'people[7].name: "a" is used twice' in errors
+    assert 'rotations[0].members[2]: unknown person "zed"' in errors
+    assert "rotations[0].members: a person is listed twice" in errors
+    assert any(e.startswith("rotations[0].layers[1].order: must list each member") for e in errors)
+    assert 'rotations[1].services[0]: "checkout" is already covered by rotation "ops"' in errors
+    assert 'rotations[0].escalation.rotation: "ops" is not another rotation' in errors
+    assert 'rotations[1].escalation.person: unknown person "nobody"' in errors
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"time_zone": "Mars/Olympus"}, 'rotations[0].time_zone: unknown time zone "Mars/Olympus"'),
+        ({"shift_length": "3 fortnights"}, "rotations[0].shift_length: expected a length"),
+        ({"min_rest": "0d"}, "rotations[0].min_rest: expected a length"),
+        ({"handoff": {"weekday": "funday"}}, "rotations[0].handoff.weekday: Input should be"),
+        ({"start": "next week"}, "rotations[0].start: Input should be a valid date"),
+        ({"members": []}, "rotations[0].members: List should have at least 1 item"),
+        ({"escalation": {}}, "rotations[0].escalation: give exactly one of"),
+    ],
+)
+def test_config_rota_fields_are_validated(tmp_path: Path, change: dict, message: str) -> None:
+    import yaml
+
+    document = _rota_document()
+    document["rotations"][0].update(change)
+    path = write(tmp_path, yaml.safe_dump(document))
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, {})
+
+    assert any(line.startswith(message) for line in caught.value.errors), caught.value.errors
+
+
+def test_config_unavailability_must_be_ordered(tmp_path: Path) -> None:
+    import yaml
+
+    document = _rota_document()
+    document["people"][0]["unavailable"] = [{"from": "2026-12-24", "to": "2026-12-20"}]
+    path = write(tmp_path, yaml.safe_dump(document))
+
+    with pytest.raises(ConfigError, match=r"people\[0\]\.unavailable\[0\]: .*before `from`"):
+        load_settings(path, {})
+
+
+def test_config_handoff_time_unquoted_in_yaml_is_read_as_clock(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "people: [{name: a, email: a@x.org, time_zone: UTC}]\n"
+        "rotations:\n  - {name: r, time_zone: UTC, members: [a], start: 2026-11-02,\n"
+        "     handoff: {time: 09:30}}\n",
+    )
+
+    settings = load_settings(path, {})
+
+    assert str(settings.rotations[0].handoff.time) == "09:30:00"

@@ -223,3 +223,15 @@ def test_rota_api_needs_token_when_configured(make_app: Callable[..., Flask]) ->
     assert override(client, person="f").status_code == 401
     ok = client.get("/api/v1/oncall", headers={"Authorization": "Bearer reader"})
     assert ok.status_code == 200
+
+
+def test_incident_shows_who_is_on_call_for_its_service(client: FlaskClient) -> None:
+    from tests.conftest import post_alerts, raw_fixture
+
+    post_alerts(client, raw_fixture("firing_single.json"))  # service checkout -> rotation ops
+    post_alerts(client, raw_fixture("group_5.json"))  # service api: no rotation covers it
+
+    checkout = client.get("/api/v1/incidents/1").get_json()["on_call"]
+    assert checkout["name"] == "ops"
+    assert [layer["person"]["name"] for layer in checkout["layers"]] == ["d", "b"]
+    assert client.get("/api/v1/incidents/2").get_json()["on_call"] is None
