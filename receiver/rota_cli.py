@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
@@ -15,7 +15,6 @@ from sqlalchemy.engine import make_url
 from receiver.config import Settings
 from receiver.instants import parse_instant
 from receiver.rota_store import active_overrides, deleted_overrides
-from receiver.services import utc_now
 from receiver.store import Store
 from scheduler.calendar import feed_token
 from scheduler.check import check
@@ -53,7 +52,7 @@ def stored_overrides(settings: Settings, now: datetime) -> tuple[list[Override],
 
 
 def _span(args: argparse.Namespace, default_days: int) -> tuple[datetime, datetime]:
-    now = utc_now()
+    now = datetime.now(UTC)
     try:
         start = parse_instant(args.start) if args.start else now
         end = parse_instant(args.end) if args.end else start + timedelta(days=default_days)
@@ -125,7 +124,7 @@ def cmd_rota_show(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_rota_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write every ICS feed to a folder, or the final shifts as CSV (for on-call pay)."""
     rota = settings.rota()
-    now = utc_now()
+    now = datetime.now(UTC)
     overrides, deleted = stored_overrides(settings, now)
     if args.format == "csv":
         start, end = _span(args, settings.calendar.days_ahead)

@@ -28,9 +28,15 @@ class UnknownRotation(KeyError):
 class Rota:
     """Every rotation's shifts, generated once and answered from memory."""
 
-    def __init__(self, rotations: Sequence[Rotation], people: Mapping[str, Person]) -> None:
+    def __init__(
+        self,
+        rotations: Sequence[Rotation],
+        people: Mapping[str, Person],
+        lookahead: timedelta = LOOKAHEAD,
+    ) -> None:
         self.rotations = {rotation.name: rotation for rotation in rotations}
         self.people = dict(people)
+        self.lookahead = lookahead
         self._lock = threading.Lock()
         self._until: datetime | None = None
         self._schedule: dict[tuple[str, str], list[Shift]] = {}
@@ -52,7 +58,7 @@ class Rota:
         self.rotation(rotation)
         with self._lock:
             if self._until is None or self._until < until:
-                self._until = until + LOOKAHEAD
+                self._until = until + self.lookahead
                 self._schedule = generate(list(self.rotations.values()), self.people, self._until)
                 self._starts = {
                     key: [shift.start for shift in shifts] for key, shifts in self._schedule.items()
@@ -120,11 +126,15 @@ class Rota:
         self, rotation: str, at: datetime, overrides: Iterable[Override] = ()
     ) -> dict[str, Shift | None]:
         """Who is on call for each layer of `rotation` at `at` (None before it starts)."""
-        overrides = list(overrides)
+        overrides = [o for o in overrides if o.rotation == rotation]
         answer: dict[str, Shift | None] = {}
         for layer in self.rotation(rotation).layers:
-            shifts = self.layer_shifts(
-                rotation, layer.name, at, at + timedelta(microseconds=1), overrides
-            )
-            answer[layer.name] = shifts[0] if shifts else None
+            mine = [o for o in overrides if o.layer == layer.name]
+            # Widen the window to every override covering `at`, so the shift returned is the
+            # whole piece (an override may span several scheduled shifts), not a clipped one.
+            covering = [o for o in mine if o.start <= at < o.end]
+            start = min([at, *(o.start for o in covering)])
+            end = max([at + timedelta(microseconds=1), *(o.end for o in covering)])
+            shifts = self.layer_shifts(rotation, layer.name, start, end, mine)
+            answer[layer.name] = next((s for s in shifts if s.start <= at < s.end), None)
         return answer

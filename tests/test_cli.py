@@ -174,3 +174,17 @@ def test_rules_test_reports_bad_alert_file(
 
     assert main(["rules", "test", str(alert)]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_cli_import_leaves_prometheus_client_unloaded() -> None:
+    # prometheus_client picks multiprocess mode when first imported; `onwatch serve` sets
+    # PROMETHEUS_MULTIPROC_DIR first, so nothing the CLI imports up front may import it.
+    import subprocess
+    import sys
+
+    code = "import sys, receiver.cli; print('prometheus_client' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == "False"

@@ -66,7 +66,7 @@ def rotas(draw: st.DrawFn) -> tuple[Rota, list[Override]]:
                 rest=timedelta(hours=draw(st.sampled_from([0, 12, 48, 168]))),
             )
         )
-    rota = Rota(rotations, crew)
+    rota = Rota(rotations, crew, lookahead=timedelta(days=7))  # generate no more than asked
     overrides = []
     for number in range(draw(st.integers(0, 4))):
         target = draw(st.sampled_from(rotations))
@@ -132,7 +132,7 @@ def test_rota_feed_regeneration_keeps_every_uid(
     later = timedelta(days=days_later)
 
     first = {e.uid: e for e in rotation_events(rota, name, START, START + SPAN, overrides)}
-    rebuilt = Rota(list(rota.rotations.values()), rota.people)  # a fresh process, same config
+    rebuilt = Rota(list(rota.rotations.values()), rota.people, lookahead=timedelta(days=7))
     second = {
         e.uid: e
         for e in rotation_events(rebuilt, name, START + later, START + SPAN + later, overrides)
