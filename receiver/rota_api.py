@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -188,45 +189,58 @@ def _instant_field(body: dict[str, Any], key: str) -> datetime:
         raise InputError(f"{key}: {exc}") from None
 
 
-def _new_violations(rota: Rota, candidate: Override, existing: list[Override]) -> list[Violation]:
-    """Violations the candidate override adds (its person's rest, layers, availability)."""
+def _new_violations(
+    rota: Rota, candidates: list[Override], existing: list[Override]
+) -> list[Violation]:
+    """Violations the candidate overrides add (their people's rest, layers, availability)."""
     reach = max(r.min_rest + r.shift.wall_clock() for r in rota.rotations.values())
-    start, end = candidate.start - reach, candidate.end + reach
+    start = min(c.start for c in candidates) - reach
+    end = max(c.end for c in candidates) + reach
     before = {(v.rule, v.person, v.start, v.end) for v in check(rota, start, end, existing)}
-    after = check(rota, start, end, [*existing, candidate])
+    after = check(rota, start, end, [*existing, *candidates])
     return [v for v in after if (v.rule, v.person, v.start, v.end) not in before]
 
 
-@bp.post("/rotations/<name>/overrides")
-def create_override(name: str) -> tuple[Response, int]:
-    """Store an override; one that breaks a rota rule is refused (409) unless forced."""
-    svc = services()
-    rota = svc.rota
-    rotation = _rotation(rota, name)
-    if rotation is None:
-        return error_response(404, f"no rotation {name!r}")
-    body = _request_body()
-    layer = _text(body, "layer", rotation.layers[0].name)
-    if rotation.layer(layer) is None:
-        raise InputError(f"layer: {name} has no layer {layer!r}")
-    person = _text(body, "person")
-    if person not in rota.people:
-        raise InputError(f"person: nobody called {person!r} is in the configuration")
-    start, end = _instant_field(body, "start"), _instant_field(body, "end")
-    if not start < end <= start + MAX_WINDOW:
-        raise InputError(f"end: must be after start and at most {MAX_WINDOW.days} days later")
+@dataclass(frozen=True)
+class _Cover:
+    """One override asked for: `person` covers `layer` during [start, end)."""
+
+    layer: str
+    person: str
+    start: datetime
+    end: datetime
+
+
+def _options(body: dict[str, Any]) -> tuple[bool, str, str]:
     force = body.get("force", False)
     if not isinstance(force, bool):
         raise InputError("force: expected true or false")
-    reason = _text(body, "reason", "")
-    requested_by = _text(body, "requested_by", "")
+    return force, _text(body, "reason", ""), _text(body, "requested_by", "")
+
+
+def _layer_field(body: dict[str, Any], key: str, rotation: Rotation) -> str:
+    layer = _text(body, key, rotation.layers[0].name)
+    if rotation.layer(layer) is None:
+        raise InputError(f"{key}: {rotation.name} has no layer {layer!r}")
+    return layer
+
+
+def _store_covers(
+    rotation: str, covers: list[_Cover], body: dict[str, Any]
+) -> tuple[Response, int]:
+    """Store overrides together, or none: refused (409) with the reasons unless forced."""
+    svc = services()
+    force, reason, requested_by = _options(body)
     now = svc.clock()
 
     def store(session):  # type: ignore[no-untyped-def]
         existing = active_overrides(session)
-        next_id = max((o.id for o in existing), default=0) + 1
-        candidate = Override(next_id, name, layer, person, start, end, now, force, reason)
-        added = _new_violations(rota, candidate, existing)
+        first_id = max((o.id for o in existing), default=0) + 1
+        candidates = [
+            Override(first_id + n, rotation, c.layer, c.person, c.start, c.end, now, force, reason)
+            for n, c in enumerate(covers)
+        ]
+        added = _new_violations(svc.rota, candidates, existing)
         if added and not force:
             raise Conflict(
                 "override refused: "
@@ -234,23 +248,75 @@ def create_override(name: str) -> tuple[Response, int]:
                 + ' (send "force": true to store it anyway; rota check will flag it)',
                 violations=[violation_view(v) for v in added],
             )
-        record = OverrideRecord(
-            rotation=name,
-            layer=layer,
-            person=person,
-            start_at=start,
-            end_at=end,
-            forced=bool(added),
-            reason=reason,
-            requested_by=requested_by,
-            created_at=now,
-        )
-        session.add(record)
+        records = [
+            OverrideRecord(
+                rotation=rotation,
+                layer=c.layer,
+                person=c.person,
+                start_at=c.start,
+                end_at=c.end,
+                forced=bool(added),
+                reason=reason,
+                requested_by=requested_by,
+                created_at=now,
+            )
+            for c in covers
+        ]
+        session.add_all(records)
         session.flush()
-        return _override_view(record), [violation_view(v) for v in added]
+        return [_override_view(r) for r in records], [violation_view(v) for v in added]
 
-    view, violations = svc.store.write(store)
-    return jsonify(override=view, violations=violations), 201
+    views, violations = svc.store.write(store)
+    return jsonify(overrides=views, violations=violations), 201
+
+
+@bp.post("/rotations/<name>/overrides")
+def create_override(name: str) -> tuple[Response, int]:
+    """Store an override; one that breaks a rota rule is refused (409) unless forced."""
+    rota = services().rota
+    rotation = _rotation(rota, name)
+    if rotation is None:
+        return error_response(404, f"no rotation {name!r}")
+    body = _request_body()
+    layer = _layer_field(body, "layer", rotation)
+    person = _text(body, "person")
+    if person not in rota.people:
+        raise InputError(f"person: nobody called {person!r} is in the configuration")
+    start, end = _instant_field(body, "start"), _instant_field(body, "end")
+    if not start < end <= start + MAX_WINDOW:
+        raise InputError(f"end: must be after start and at most {MAX_WINDOW.days} days later")
+    response, status = _store_covers(name, [_Cover(layer, person, start, end)], body)
+    payload = response.get_json()
+    return jsonify(override=payload["overrides"][0], violations=payload["violations"]), status
+
+
+@bp.post("/rotations/<name>/swaps")
+def create_swap(name: str) -> tuple[Response, int]:
+    """Two people exchange shifts: each covers the shift the other had (two overrides)."""
+    svc = services()
+    rotation = _rotation(svc.rota, name)
+    if rotation is None:
+        return error_response(404, f"no rotation {name!r}")
+    body = _request_body()
+    picked = []
+    with svc.store.read() as session:
+        overrides = active_overrides(session, name)
+    for key in ("first", "second"):
+        layer = _layer_field(body, f"{key}_layer", rotation)
+        at = _instant_field(body, key)
+        shift = svc.rota.on_call(name, at, overrides)[layer]
+        if shift is None or shift.person is None:
+            raise InputError(f"{key}: nobody is on call for {name} {layer} at {at.isoformat()}")
+        picked.append(shift)
+    first, second = picked
+    if first.person == second.person:
+        raise InputError(f"second: both shifts are {first.person}'s: nothing to swap")
+    assert first.person is not None and second.person is not None
+    covers = [
+        _Cover(first.layer, second.person, first.start, first.end),
+        _Cover(second.layer, first.person, second.start, second.end),
+    ]
+    return _store_covers(name, covers, body)
 
 
 @bp.delete("/rotations/<name>/overrides/<int:override_id>")

@@ -235,3 +235,46 @@ def test_incident_shows_who_is_on_call_for_its_service(client: FlaskClient) -> N
     assert checkout["name"] == "ops"
     assert [layer["person"]["name"] for layer in checkout["layers"]] == ["d", "b"]
     assert client.get("/api/v1/incidents/2").get_json()["on_call"] is None
+
+
+def test_swap_exchanges_two_shifts(client: FlaskClient) -> None:
+    # d (primary) and b (secondary) of the week of Nov 23 trade layers.
+    response = client.post(
+        "/api/v1/rotations/ops/swaps",
+        json={
+            "first": "2026-11-28T12:00:00Z",
+            "second": "2026-11-28T12:00:00Z",
+            "second_layer": "secondary",
+            "reason": "d is travelling",
+        },
+    )
+
+    assert response.status_code == 201, response.get_json()
+    covers = [(o["layer"], o["person"]) for o in response.get_json()["overrides"]]
+    assert covers == [("primary", "b"), ("secondary", "d")]
+    assert on_call(client, "2026-11-24T00:00:00Z") == {"primary": "b", "secondary": "d"}
+    assert on_call(client, "2026-12-01T00:00:00Z") == {"primary": "e", "secondary": "c"}
+
+
+def test_swap_breaking_rest_is_refused_and_stores_nothing(client: FlaskClient) -> None:
+    # d (primary, week of Nov 23) and e (primary, week of Nov 30) trade: d would then be on
+    # call Nov 30 - Dec 7 and straight after in their own secondary week of Dec 7.
+    response = client.post(
+        "/api/v1/rotations/ops/swaps",
+        json={"first": "2026-11-28T12:00:00Z", "second": "2026-12-01T12:00:00Z"},
+    )
+
+    assert response.status_code == 409
+    error = response.get_json()
+    assert error["error"].startswith("override refused: d rests 0.0 hours between ops primary")
+    assert client.get("/api/v1/rotations/ops/overrides").get_json()["overrides"] == []
+
+
+def test_swap_of_one_persons_shifts_is_refused(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/v1/rotations/ops/swaps",
+        json={"first": "2026-11-28T12:00:00Z", "second": "2026-11-29T12:00:00Z"},
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "second: both shifts are d's: nothing to swap"
