@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from scheduler.check import Rule, check
 from scheduler.feeds import rotation_events
 from scheduler.overrides import Override
-from scheduler.rota import Rota
 from scheduler.roster import ShiftLength, ShiftUnit
+from scheduler.rota import Rota
 from tests.scheduler.rota_builders import LONDON, NEW_YORK, SYDNEY, person, rotation
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
