@@ -1,0 +1,82 @@
+"""Night pages: which pages woke someone, and when a shift's nights get too heavy.
+
+The seed's rule is "if averaging >2 pages/night, fix the alerts or staff up". A night is the
+person's own night window (default 22:00-07:00) in their own time zone; the average is taken
+over the nights of their current shift that have begun so far. Pure: time is an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+
+from scheduler.roster import Person
+
+# More than this many night pages per night, on average, is the seed's "too many".
+NIGHT_PAGE_LIMIT = 2.0
+
+
+def _night_of(local: datetime, start: time, end: time) -> datetime | None:
+    """The local start of the night window containing `local`, if it is inside one."""
+    clock = local.timetz().replace(tzinfo=None)
+    day = local.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
+    if start <= end:  # a window within one day, e.g. 00:00-06:00
+        return day if start <= clock < end else None
+    if clock >= start:  # evening part of a window that crosses midnight
+        return day
+    if clock < end:  # morning part: the night began the evening before
+        return day - timedelta(days=1)
+    return None
+
+
+def is_night_page(person: Person, at: datetime) -> bool:
+    """True when a page at `at` falls in the person's night window, on their clock."""
+    return _night_of(at.astimezone(person.zone), person.night_start, person.night_end) is not None
+
+
+def nights_begun(person: Person, start: datetime, now: datetime) -> int:
+    """How many of the person's night windows overlap [start, now]."""
+    if now <= start:
+        return 0
+    zone = person.zone
+    count = 0
+    day = start.astimezone(zone).date() - timedelta(days=1)
+    last = now.astimezone(zone).date()
+    while day <= last:
+        night_start = datetime.combine(day, person.night_start, zone)
+        night_end = datetime.combine(
+            day + timedelta(days=1 if person.night_end <= person.night_start else 0),
+            person.night_end,
+            zone,
+        )
+        if night_start.astimezone(UTC) <= now and night_end.astimezone(UTC) > start:
+            count += 1
+        day += timedelta(days=1)
+    return count
+
+
+@dataclass(frozen=True)
+class NightLoad:
+    """One person's night pages over the nights of a shift so far."""
+
+    night_pages: int
+    nights: int
+
+    @property
+    def average(self) -> float:
+        """Night pages per night (0 before any night has begun)."""
+        return self.night_pages / self.nights if self.nights else float(self.night_pages)
+
+    @property
+    def over_limit(self) -> bool:
+        """True when the average is above the seed's two pages a night."""
+        return self.average > NIGHT_PAGE_LIMIT
+
+
+def night_load(
+    person: Person, pages: Iterable[datetime], shift_start: datetime, now: datetime
+) -> NightLoad:
+    """The person's night load for the shift that began at `shift_start`, as of `now`."""
+    night_pages = sum(1 for at in pages if shift_start <= at <= now and is_night_page(person, at))
+    return NightLoad(night_pages=night_pages, nights=max(nights_begun(person, shift_start, now), 1))
