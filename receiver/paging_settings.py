@@ -1,0 +1,174 @@
+"""A rotation's `paging:` section: which pager reaches its people, and how escalation runs.
+
+Validated into typed models like the rest of the configuration. Secrets are `SecretStr`; an
+unset `${VAR}` (interpolated to "") counts as not given. Problems that depend on another key
+(the chosen pager's credentials) are ValueErrors whose message names every key path, from
+`paging.` down, so the caller's location prefix plus the message point at the line to fix.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+PagerKind = Literal["dry-run", "pagerduty-events", "pagerduty-rest", "webhook"]
+SeverityName = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+PAGES_NOBODY = "SEV4"  # the seed: SEV4 is queued for the next business day, never paged
+DEFAULT_ACK_TIMEOUT = {"SEV1": "5m", "SEV2": "5m", "SEV3": "15m"}
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+
+
+class _Model(BaseModel):
+    # Unknown keys are errors: a typo in a key must not silently fall back to a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90s`, `5m`, `1h` as a timedelta; ValueError naming the expected form otherwise."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if match is None or int(match.group(1)) == 0:
+        raise ValueError(f'expected a duration such as "90s", "5m" or "1h", got {text!r}')
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def _blank_is_unset(value: Any) -> Any:
+    # An unset ${ONWATCH_PAGERDUTY_...} interpolates to "": that means "not given".
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _http_url(url: str) -> str:
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"expected an http:// or https:// URL, got {url!r}")
+    return url
+
+
+class PagerDutySettings(_Model):
+    """PagerDuty credentials and endpoints (the URLs are overridable for a local fake)."""
+
+    routing_key: SecretStr | None = None  # Events API v2 integration key
+    api_token: SecretStr | None = None  # REST API token
+    from_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    service_id: str | None = None
+    events_url: str = "https://events.pagerduty.com"
+    api_url: str = "https://api.pagerduty.com"
+
+    blanks_are_unset = field_validator(
+        "routing_key", "api_token", "from_email", "service_id", mode="before"
+    )(_blank_is_unset)
+    urls_are_http = field_validator("events_url", "api_url")(_http_url)
+
+    @field_validator("events_url", "api_url", mode="before")
+    @classmethod
+    def _blank_url_is_default(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return cls.model_fields[str(info.field_name)].default
+        return value
+
+
+class WebhookPagerSettings(_Model):
+    url: str | None = None
+    headers: dict[str, SecretStr] = {}  # often an Authorization header: keep it out of reprs
+
+    url_blank_is_unset = field_validator("url", mode="before")(_blank_is_unset)
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, url: str | None) -> str | None:
+        return None if url is None else _http_url(url)
+
+
+_REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
+    # pager kind -> (key path under `paging.`, environment variable the example file uses)
+    "pagerduty-events": (("pagerduty.routing_key", "ONWATCH_PAGERDUTY_ROUTING_KEY"),),
+    "pagerduty-rest": (
+        ("pagerduty.api_token", "ONWATCH_PAGERDUTY_API_TOKEN"),
+        ("pagerduty.from_email", "ONWATCH_PAGERDUTY_FROM"),
+        ("pagerduty.service_id", "ONWATCH_PAGERDUTY_SERVICE_ID"),
+    ),
+    "webhook": (("webhook.url", ""),),
+}
+
+
+class PagerSettings(_Model):
+    """Which pager to use and its credentials; what `build_pager` needs."""
+
+    pager: PagerKind = "dry-run"
+    pagerduty: PagerDutySettings = PagerDutySettings()
+    webhook: WebhookPagerSettings = WebhookPagerSettings()
+
+    @field_validator("pager", mode="before")
+    @classmethod
+    def _blank_pager_is_dry_run(cls, value: Any) -> Any:
+        return "dry-run" if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _credentials_for_the_chosen_pager(self) -> PagerSettings:
+        missing = []
+        for path, variable in _REQUIRED.get(self.pager, ()):
+            section, key = path.split(".")
+            if getattr(getattr(self, section), key) is None:
+                hint = f" (set ${variable})" if variable else ""
+                missing.append(f"paging.{path} is required{hint}")
+        if missing:
+            raise ValueError(f'paging.pager is "{self.pager}", but ' + "; ".join(missing))
+        return self
+
+
+class PagingSettings(PagerSettings):
+    """A rotation's whole `paging:` section; a rotation without one gets these defaults."""
+
+    # Per escalation level, before paging the next one; severities not given keep the default.
+    ack_timeout: dict[SeverityName, timedelta] = Field(
+        default_factory=lambda: {k: parse_duration(v) for k, v in DEFAULT_ACK_TIMEOUT.items()}
+    )
+    repeat: int = Field(default=0, ge=0)  # times the whole chain repeats (PagerDuty num_loops)
+    page_all_layers_at_once: list[SeverityName] = ["SEV1"]
+
+    @field_validator("ack_timeout", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value  # pydantic reports the wrong type
+        if PAGES_NOBODY in value:
+            raise ValueError(
+                f"{PAGES_NOBODY} pages nobody (it waits for the next business day): "
+                f"remove its entry"
+            )
+        merged: dict[Any, Any] = {k: parse_duration(v) for k, v in DEFAULT_ACK_TIMEOUT.items()}
+        for severity, text in value.items():
+            if isinstance(text, timedelta):
+                merged[severity] = text
+                continue
+            try:
+                merged[severity] = parse_duration(text)
+            except ValueError as exc:
+                raise ValueError(f"{severity}: {exc}") from None
+        return merged
+
+    def ack_timeout_for(self, severity: str) -> timedelta | None:
+        """How long one level has to acknowledge; None when the severity pages nobody."""
+        name = str(severity)
+        if name not in SEVERITIES:
+            raise ValueError(f'unknown severity "{severity}": expected one of SEV1..SEV4')
+        if name == PAGES_NOBODY:
+            return None
+        return self.ack_timeout.get(name)  # type: ignore[call-overload]
+
+    def pages_all_layers_at_once(self, severity: str) -> bool:
+        """True when this severity pages every layer immediately (SEV1 by default)."""
+        return str(severity) in self.page_all_layers_at_once
