@@ -8,7 +8,15 @@ from datetime import datetime
 from flask import Flask
 from prometheus_client import CollectorRegistry
 
-from receiver import calendar_api, errors, health, incidents_api, rota_api, webhooks
+from receiver import (
+    calendar_api,
+    errors,
+    health,
+    incidents_api,
+    pagerduty_webhook,
+    rota_api,
+    webhooks,
+)
 from receiver.config import Settings
 from receiver.incidents_api import count_open_incidents
 from receiver.metrics import Metrics, OpenIncidentsCollector
@@ -32,12 +40,14 @@ def create_app(
     metrics = Metrics(registry or CollectorRegistry())
     open_incidents = OpenIncidentsCollector(lambda: count_open_incidents(store))
     metrics.registry.register(open_incidents)
+    rota = settings.rota()
     app.extensions["onwatch"] = Services(
         settings=settings,
         store=store,
         rules=settings.rule_set(),
         metrics=metrics,
-        rota=settings.rota(),
+        rota=rota,
+        paging=settings.paging_context(rota),
         clock=clock,
     )
     app.extensions["onwatch.open_incidents"] = open_incidents
@@ -47,5 +57,6 @@ def create_app(
     app.register_blueprint(incidents_api.bp)
     app.register_blueprint(rota_api.bp)
     app.register_blueprint(calendar_api.bp)
+    app.register_blueprint(pagerduty_webhook.bp)
     app.register_blueprint(health.bp)
     return app

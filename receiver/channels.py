@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 
 # Slack's limit for a channel name, which is where these names end up.
@@ -25,16 +25,21 @@ def brief_description(group_labels: Mapping[str, str]) -> str:
     return slugify(" ".join(parts)) or "alert"
 
 
-def channel_name(opened_at: datetime, description: str, taken: Collection[str] = ()) -> str:
-    """A channel name for an incident opened at `opened_at`, unique among `taken`.
+def channel_candidates(opened_at: datetime, description: str) -> Iterator[str]:
+    """Channel names for an incident opened at `opened_at`, in order of preference (endless).
 
-    A second incident with the same description on the same day gets `-2`, `-3`, ...
+    The first is `#inc-YYYYMMDD-description`; a second incident with the same description on
+    the same day gets `-2`, then `-3`, ... The description is cut to fit Slack's limit.
     """
     prefix = f"#inc-{opened_at:%Y%m%d}-"
-    for counter in range(1, len(taken) + 2):
+    counter = 1
+    while True:
         suffix = "" if counter == 1 else f"-{counter}"
         room = MAX_CHANNEL_LENGTH - len(prefix) - len(suffix)
-        name = prefix + description[:room].rstrip("-") + suffix
-        if name not in taken:
-            return name
-    raise AssertionError("unreachable: len(taken) + 1 candidates cannot all be taken")
+        yield prefix + description[:room].rstrip("-") + suffix
+        counter += 1
+
+
+def channel_name(opened_at: datetime, description: str, taken: Collection[str] = ()) -> str:
+    """The first of `channel_candidates` that is not among `taken`."""
+    return next(name for name in channel_candidates(opened_at, description) if name not in taken)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -27,6 +28,7 @@ from pydantic import (
 )
 
 from receiver.keypath import format_location
+from receiver.paging import PagingContext
 from receiver.rota_settings import (
     CalendarSettings,
     PersonSettings,
@@ -97,6 +99,24 @@ class ApiSettings(_Model):
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if value == "" else value
+
+
+class PagerDutyWebhookSettings(_Model):
+    """The v3 webhook subscription's signing secret (`POST /api/v1/pagerduty`)."""
+
+    secret: SecretStr | None = None
+
+    @field_validator("secret", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
+
+
+class DispatcherSettings(_Model):
+    """How the outbox is delivered: a message still failing after `deadline_minutes` fails."""
+
+    deadline_minutes: float = Field(default=60, gt=0)
+    poll_seconds: float = Field(default=0.5, gt=0, le=60)
 
 
 class ServerSettings(_Model):
@@ -192,6 +212,8 @@ class Settings(RulesFile):
     people: list[PersonSettings] = []
     rotations: list[RotationSettings] = []
     calendar: CalendarSettings = CalendarSettings()
+    pagerduty_webhook: PagerDutyWebhookSettings = PagerDutyWebhookSettings()
+    dispatcher: DispatcherSettings = DispatcherSettings()
 
     @model_validator(mode="after")
     def _rota_references(self) -> Settings:
@@ -206,6 +228,14 @@ class Settings(RulesFile):
         return Rota(
             [rotation.to_rotation() for rotation in self.rotations],
             {person.name: person.to_person() for person in self.people},
+        )
+
+    def paging_context(self, rota: Rota) -> PagingContext:
+        """What paging decisions need, for `rota` (built from these settings)."""
+        return PagingContext(
+            rota=rota,
+            policies={rotation.name: rotation.paging for rotation in self.rotations},
+            deadline=timedelta(minutes=self.dispatcher.deadline_minutes),
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
@@ -9,7 +11,9 @@ from sqlmodel import col, func, select
 
 from receiver.auth import require_api_token
 from receiver.errors import InputError, error_response
+from receiver.incident_actions import ActionResult, UnknownIncident, acknowledge, resolve
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.paging_models import OutboxMessage
 from receiver.rota_api import on_call_view
 from receiver.rota_store import active_overrides
 from receiver.services import services
@@ -59,6 +63,28 @@ def incident_summary(incident: IncidentRecord) -> dict[str, Any]:
         "opened_at": incident.opened_at.isoformat(),
         "updated_at": incident.updated_at.isoformat(),
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
+        "acknowledged_at": _iso(incident.acknowledged_at),
+        "acknowledged_by": incident.acknowledged_by,
+    }
+
+
+def _iso(instant: datetime | None) -> str | None:
+    return instant.isoformat() if instant else None
+
+
+def _page_view(message: OutboxMessage) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "action": message.action,
+        "target": message.target,
+        "level": message.level,
+        "loop": message.loop,
+        "status": message.status,
+        "attempts": message.attempts,
+        "due_at": message.next_attempt_at.isoformat(),
+        "sent_at": _iso(message.sent_at),
+        "recipient": message.recipient or None,
+        "last_error": message.last_error or None,
     }
 
 
@@ -136,11 +162,66 @@ def get_incident(incident_id: int) -> tuple[Response, int]:
             .where(TimelineEntry.incident_id == incident_id)
             .order_by(col(TimelineEntry.id))
         ).all()
+        pages = session.exec(
+            select(OutboxMessage)
+            .where(OutboxMessage.incident_id == incident_id)
+            .order_by(col(OutboxMessage.id))
+        ).all()
     body = incident_summary(incident)
     body["on_call"] = _on_call_for(incident.service)
     body["alerts"] = [_alert_view(alert) for alert in alerts]
     body["timeline"] = [_timeline_view(entry) for entry in timeline]
+    body["pages"] = [_page_view(message) for message in pages]
     return jsonify(body), 200
+
+
+def _actor() -> tuple[str, str]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise InputError('body: expected a JSON object such as {"by": "alice"}')
+    by, note = body.get("by"), body.get("note", "")
+    if not isinstance(by, str) or not by.strip():
+        raise InputError("by: expected the name of who is acting")
+    if not isinstance(note, str):
+        raise InputError("note: expected a string")
+    return by.strip(), note
+
+
+def _act(
+    incident_id: int, action: Callable[..., ActionResult], **extra: str
+) -> tuple[Response, int]:
+    svc = services()
+    by, note = _actor()
+    if action is resolve:
+        extra["note"] = note
+    try:
+        result = svc.store.write(
+            lambda session: action(
+                session, incident_id, by=by, now=svc.clock(), context=svc.paging, **extra
+            )
+        )
+    except UnknownIncident:
+        return error_response(404, f"no incident {incident_id}")
+    tta = result.time_to_acknowledge
+    return jsonify(
+        incident_id=result.incident_id,
+        changed=result.changed,
+        status=result.status,
+        acknowledged_at=_iso(result.acknowledged_at),
+        time_to_acknowledge_s=tta.total_seconds() if tta else None,
+    ), 200
+
+
+@bp.post("/<int:incident_id>/ack")
+def ack_incident(incident_id: int) -> tuple[Response, int]:
+    """Acknowledge: escalation stops; who and the time to acknowledge are recorded."""
+    return _act(incident_id, acknowledge)
+
+
+@bp.post("/<int:incident_id>/resolve")
+def resolve_incident(incident_id: int) -> tuple[Response, int]:
+    """Resolve by hand (with an optional note); the pager is told."""
+    return _act(incident_id, resolve)
 
 
 def _on_call_for(service: str) -> dict[str, Any] | None:

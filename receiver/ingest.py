@@ -8,25 +8,106 @@ Rules that hold here:
 - a group that fires again after its incident resolved opens a new incident;
 - the incident's severity is the worst of its firing alerts and is never lowered here;
 - a notification that changes nothing (a retry, a repeat, an HA peer) writes nothing.
+
+How, in three steps, so that the hot path stays cheap: load the group's state (its incident
+and that incident's alerts), plan the changes in memory (`_plan`, no database), then write
+them with a few Core statements (`_write`: bulk inserts, no ORM unit of work). The plan is
+first made on a read snapshot, without the write lock: a re-send that changes nothing (most
+of what Alertmanager sends) is answered from it. Anything else loads the state again inside
+the write transaction, under the lock, and the snapshot's plan is written only if that state
+is identical (else it plans again), so no write ever rests on a stale read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlalchemy import Connection, Select, Table, bindparam, insert, select, text, update
+from sqlmodel import Session
 
 from receiver.alerts import Alert, AlertGroup, AlertStatus
-from receiver.channels import brief_description, channel_name
+from receiver.channels import brief_description, channel_candidates
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.paging import RESOLVE, PagingContext, cancel_escalation, follow_up, plan_pages
+from receiver.store import Store
 from rules import Decision, RuleSet, Severity, worst
 
 OPEN = "open"
 RESOLVED = "resolved"
 CHANNEL_NAMING_LOCK = 0x6F6E7761  # "onwa": PostgreSQL advisory lock for choosing channel names
+CHANNEL_CANDIDATES_PER_QUERY = 8  # names tried per query; the first is almost always free
+
+INCIDENTS: Table = IncidentRecord.__table__  # type: ignore[attr-defined]
+ALERTS: Table = AlertRecord.__table__  # type: ignore[attr-defined]
+TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
+
+# Statements are built once: SQLAlchemy then reuses their cache keys and compiled forms.
+# The alert fields a notification may change, compared to decide whether anything changed:
+_FRESH_FIELDS = ("status", "annotations", "generator_url", "starts_at", "ends_at")
+# The incident fields a notification may change:
+_INCIDENT_FIELDS = ("status", "severity", "truncated_alerts", "resolved_at", "updated_at")
+# FOR UPDATE (PostgreSQL) serialises concurrent notifications of one group; SQLite's
+# writers are serialised already and its compiler leaves the clause out.
+_OPEN_INCIDENT_FOR_UPDATE = (
+    select(INCIDENTS.c.id, *(INCIDENTS.c[f] for f in _INCIDENT_FIELDS))
+    .where(INCIDENTS.c.group_identity == bindparam("identity"), INCIDENTS.c.status == OPEN)
+    .with_for_update()
+)
+_LATEST_INCIDENT = (
+    select(INCIDENTS.c.id, *(INCIDENTS.c[f] for f in _INCIDENT_FIELDS))
+    .where(INCIDENTS.c.group_identity == bindparam("identity"))
+    .order_by(INCIDENTS.c.id.desc())
+    .limit(1)
+)
+_ALERTS_OF = select(ALERTS.c.id, ALERTS.c.fingerprint, *(ALERTS.c[f] for f in _FRESH_FIELDS)).where(
+    ALERTS.c.incident_id == bindparam("incident_id")
+)
+_TAKEN_CHANNELS = select(INCIDENTS.c.channel).where(
+    INCIDENTS.c.channel.in_(bindparam("names", expanding=True))
+)
+
+
+def _current_incident_state(*, or_latest: bool) -> Select[Any]:
+    """The group's open incident (else, `or_latest`, its latest) with its alerts, in one read.
+
+    One statement, so one consistent state without a transaction around it.
+    """
+    current = select(INCIDENTS.c.id).where(INCIDENTS.c.group_identity == bindparam("identity"))
+    if or_latest:
+        current = current.order_by((INCIDENTS.c.status == OPEN).desc(), INCIDENTS.c.id.desc())
+    else:
+        current = current.where(INCIDENTS.c.status == OPEN)
+    return (
+        select(
+            INCIDENTS.c.id,
+            *(INCIDENTS.c[f] for f in _INCIDENT_FIELDS),
+            ALERTS.c.id.label("alert_id"),
+            *(ALERTS.c[f].label(f"alert_{f}") for f in ("fingerprint", *_FRESH_FIELDS)),
+        )
+        .select_from(INCIDENTS.outerjoin(ALERTS, ALERTS.c.incident_id == INCIDENTS.c.id))
+        .where(INCIDENTS.c.id == current.limit(1).scalar_subquery())
+    )
+
+
+_CURRENT_INCIDENT_STATE = _current_incident_state(or_latest=False)
+_CURRENT_OR_LATEST_INCIDENT_STATE = _current_incident_state(or_latest=True)
+_INSERT_INCIDENT = insert(INCIDENTS)
+_UPDATE_INCIDENT = (
+    update(INCIDENTS)
+    .where(INCIDENTS.c.id == bindparam("incident_id"))
+    .values({name: bindparam(name) for name in _INCIDENT_FIELDS})
+)
+_INSERT_ALERTS = insert(ALERTS)
+_UPDATE_ALERT = (
+    update(ALERTS)
+    .where(ALERTS.c.id == bindparam("alert_id"))
+    .values({name: bindparam(name) for name in (*_FRESH_FIELDS, "updated_at")})
+)
+_INSERT_TIMELINE = insert(TIMELINE)
+_LOCK_CHANNEL_NAMING = text("SELECT pg_advisory_xact_lock(:key)")
 
 
 @dataclass(frozen=True)
@@ -41,95 +122,169 @@ class IngestResult:
 
 
 def ingest_alert_group(
-    group: AlertGroup, *, now: datetime, session: Session, rules: RuleSet
+    group: AlertGroup,
+    *,
+    now: datetime,
+    store: Store,
+    rules: RuleSet,
+    paging: PagingContext | None = None,
 ) -> IngestResult:
-    """Apply one notification to the store inside the caller's transaction."""
+    """Apply one notification to the store: all of it, once, or nothing (StoreUnavailable)."""
     decisions = {
         alert.fingerprint: rules.decide(alert.labels, alert.annotations) for alert in group.alerts
     }
-    incident = _open_incident_of(group, session)
-    opened = False
-    if incident is None:
-        latest = _latest_incident_of(group, session)
-        if group.status == AlertStatus.RESOLVED and latest is not None:
-            # A late or repeated "resolved" for a group whose incident is already closed.
-            incident = latest
-        else:
-            incident = _open_incident(group, decisions, now=now, session=session)
-            opened = True
+    with store.read_rows() as connection:
+        # A plain read, no write lock: enough to recognise a notification that changes nothing.
+        seen = _read_state(group, connection)
+    planned = _plan(group, decisions, seen, now)
+    if seen.incident is not None and not planned.changed:
+        return planned.result(seen.incident["id"])
 
-    recorder = _Recorder(session, incident, now)
-    known = {
-        record.fingerprint: record
-        for record in session.exec(
-            select(AlertRecord).where(AlertRecord.incident_id == incident.id)
-        )
+    def under_lock(connection: Connection) -> IngestResult:
+        state = _load_state(group, connection)
+        # Usually nobody wrote the group in between, and the plan made outside the lock
+        # stands; otherwise plan again on what is there now.
+        plan = planned if state == seen else _plan(group, decisions, state, now)
+        result = _write(connection, group, plan, now)
+        if paging is not None:
+            _page(connection, plan, result, paging, now)
+        return result
+
+    return store.write_rows(under_lock)
+
+
+# --------------------------------------------------------------------------------------------
+# Load: the group's incident (the open one; else, for a "resolved" notification, the latest)
+# and that incident's alerts, as plain dicts.
+
+
+@dataclass
+class _State:
+    incident: dict[str, Any] | None  # id and the _INCIDENT_FIELDS
+    alerts: dict[str, dict[str, Any]]  # by fingerprint: id and the _FRESH_FIELDS
+
+
+def _read_state(group: AlertGroup, connection: Connection) -> _State:
+    """The state outside the write lock, in one statement (one consistent read)."""
+    statement = (
+        _CURRENT_OR_LATEST_INCIDENT_STATE
+        if group.status == AlertStatus.RESOLVED  # the latest, when no incident is open
+        else _CURRENT_INCIDENT_STATE
+    )
+    rows = connection.execute(statement, {"identity": group.identity}).all()
+    if not rows:
+        return _State(incident=None, alerts={})
+    incident = {name: getattr(rows[0], name) for name in ("id", *_INCIDENT_FIELDS)}
+    alerts = {
+        row.alert_fingerprint: {
+            "id": row.alert_id,
+            "fingerprint": row.alert_fingerprint,
+            **{name: getattr(row, f"alert_{name}") for name in _FRESH_FIELDS},
+        }
+        for row in rows
+        if row.alert_id is not None
     }
-    for alert in group.alerts:
-        _apply_alert(alert, decisions[alert.fingerprint], known, recorder)
+    return _State(incident=incident, alerts=alerts)
 
-    _raise_severity(incident, group, decisions, recorder)
-    if group.truncated_alerts != incident.truncated_alerts:
-        recorder.record(
+
+def _load_state(group: AlertGroup, connection: Connection) -> _State:
+    """The state inside the write transaction: the incident row first, locked on PostgreSQL."""
+    if connection.dialect.name == "sqlite":
+        return _read_state(group, connection)  # writers hold the database's one write lock
+    identity = {"identity": group.identity}
+    row = connection.execute(_OPEN_INCIDENT_FOR_UPDATE, identity).first()
+    if row is None and group.status == AlertStatus.RESOLVED:
+        # A late or repeated "resolved" for a group whose incident is already closed.
+        row = connection.execute(_LATEST_INCIDENT, identity).first()
+    if row is None:
+        return _State(incident=None, alerts={})
+    incident = row._asdict()
+    alerts = {
+        alert.fingerprint: alert._asdict()
+        for alert in connection.execute(_ALERTS_OF, {"incident_id": incident["id"]})
+    }
+    return _State(incident=incident, alerts=alerts)
+
+
+# --------------------------------------------------------------------------------------------
+# Plan: what the notification changes, computed in memory.
+
+
+@dataclass
+class _Plan:
+    """The incident and alert rows after the notification, and the timeline entries to add."""
+
+    incident: dict[str, Any]  # column values; no "id" when the incident is new
+    alerts: dict[str, dict[str, Any]] = field(default_factory=dict)  # by fingerprint
+    new_alerts: list[str] = field(default_factory=list)  # fingerprints, in payload order
+    changed_alerts: list[str] = field(default_factory=list)  # fingerprints of existing rows
+    timeline: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    opened: bool = False
+    resolved: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything at all is to be written."""
+        return self.opened or bool(self.timeline or self.changed_alerts)
+
+    def record(self, kind: str, message: str, **data: Any) -> None:
+        """Add a timeline entry."""
+        self.timeline.append((kind, message, data))
+
+    def change_incident(self, **values: Any) -> None:
+        """Change columns of the incident."""
+        self.incident.update(values)
+
+    def change_alert(self, fingerprint: str, **values: Any) -> None:
+        """Change columns of an alert row (an UPDATE unless the row is new)."""
+        self.alerts[fingerprint].update(values)
+        if fingerprint not in self.new_alerts and fingerprint not in self.changed_alerts:
+            self.changed_alerts.append(fingerprint)
+
+    def result(self, incident_id: int) -> IngestResult:
+        """The answer for the HTTP caller."""
+        return IngestResult(
+            incident_id=incident_id,
+            opened=self.opened,
+            resolved=self.resolved,
+            severity=self.incident["severity"],
+            changed=self.changed,
+        )
+
+
+def _plan(group: AlertGroup, decisions: dict[str, Decision], state: _State, now: datetime) -> _Plan:
+    if state.incident is None:
+        plan = _Plan(incident=_new_incident(group, decisions, now), opened=True)
+        plan.record(
+            "incident_opened",
+            f"{plan.incident['severity']} incident opened for service "
+            f"{plan.incident['service']}: {plan.incident['title']}",
+            severity=plan.incident["severity"],
+            service=plan.incident["service"],
+            # The channel is chosen when the incident is written; `_write` fills it in.
+            channel=None,
+        )
+    else:
+        plan = _Plan(
+            incident=dict(state.incident), alerts={k: dict(v) for k, v in state.alerts.items()}
+        )
+
+    for alert in group.alerts:
+        _plan_alert(plan, alert, decisions[alert.fingerprint], now)
+    _plan_severity(plan, group, decisions)
+    if group.truncated_alerts != plan.incident["truncated_alerts"]:
+        plan.record(
             "alerts_truncated",
             f"Alertmanager left {group.truncated_alerts} alerts of this group out of the "
             "notification (max_alerts)",
             truncated_alerts=group.truncated_alerts,
         )
-        incident.truncated_alerts = group.truncated_alerts
-
-    resolved = False
-    if group.status == AlertStatus.RESOLVED and incident.status == OPEN:
-        _resolve(incident, known.values(), recorder)
-        resolved = True
-
-    if recorder.changed or opened:
-        incident.updated_at = now
-        session.add(incident)
-    session.flush()
-    assert incident.id is not None
-    return IngestResult(
-        incident_id=incident.id,
-        opened=opened,
-        resolved=resolved,
-        severity=incident.severity,
-        changed=recorder.changed or opened,
-    )
-
-
-class _Recorder:
-    """Appends timeline entries and remembers whether anything changed."""
-
-    def __init__(self, session: Session, incident: IncidentRecord, now: datetime) -> None:
-        self.session, self.incident, self.now = session, incident, now
-        self.changed = False
-
-    def record(self, kind: str, message: str, **data: Any) -> None:
-        self.changed = True
-        self.session.add(
-            TimelineEntry(
-                incident_id=self.incident.id, at=self.now, kind=kind, message=message, data=data
-            )
-        )
-
-
-def _open_incident_of(group: AlertGroup, session: Session) -> IncidentRecord | None:
-    statement = (
-        select(IncidentRecord)
-        .where(IncidentRecord.group_identity == group.identity, IncidentRecord.status == OPEN)
-        .with_for_update()  # PostgreSQL: serialise concurrent notifications of one group
-    )
-    return session.exec(statement).first()
-
-
-def _latest_incident_of(group: AlertGroup, session: Session) -> IncidentRecord | None:
-    statement = (
-        select(IncidentRecord)
-        .where(IncidentRecord.group_identity == group.identity)
-        .order_by(col(IncidentRecord.id).desc())
-        .limit(1)
-    )
-    return session.exec(statement).first()
+        plan.change_incident(truncated_alerts=group.truncated_alerts)
+    if group.status == AlertStatus.RESOLVED and plan.incident["status"] == OPEN:
+        _plan_resolution(plan, now)
+    if plan.changed and not plan.opened:
+        plan.change_incident(updated_at=now)
+    return plan
 
 
 def _worst_decision(group: AlertGroup, decisions: dict[str, Decision]) -> Decision:
@@ -146,77 +301,55 @@ def _title(group: AlertGroup) -> str:
     return name or summary or group.group_key
 
 
-def _open_incident(
-    group: AlertGroup, decisions: dict[str, Decision], *, now: datetime, session: Session
-) -> IncidentRecord:
+def _new_incident(
+    group: AlertGroup, decisions: dict[str, Decision], now: datetime
+) -> dict[str, Any]:
     if decisions:
         lead = _worst_decision(group, decisions)
         severity, service = lead.severity, lead.service
     else:  # an empty alert list: nothing to grade, keep the group visible
         severity, service = Severity.SEV3, "unrouted"
-    description = brief_description(group.group_labels)
-    if session.get_bind().dialect.name == "postgresql":
-        # Two groups opening at once may want the same channel name: take turns choosing.
-        # (SQLite writers are serialised already.) Released when the transaction ends.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHANNEL_NAMING_LOCK})
-    same_day = f"#inc-{now:%Y%m%d}-"
-    taken = set(
-        session.exec(
-            select(IncidentRecord.channel).where(col(IncidentRecord.channel).startswith(same_day))
-        )
-    )
-    incident = IncidentRecord(
-        group_identity=group.identity,
-        receiver=group.receiver,
-        group_key=group.group_key,
-        group_labels=dict(group.group_labels),
-        status=OPEN,
-        severity=str(severity),
-        service=service,
-        title=_title(group),
-        channel=channel_name(now, description, taken),
-        external_url=group.external_url,
-        truncated_alerts=0,
-        opened_at=now,
-        updated_at=now,
-    )
-    session.add(incident)
-    session.flush()  # assigns the id; a racing twin fails here on the one-open-per-group index
-    _Recorder(session, incident, now).record(
-        "incident_opened",
-        f"{severity} incident opened for service {service}: {incident.title}",
-        severity=str(severity),
-        service=service,
-        channel=incident.channel,
-    )
-    return incident
+    return {
+        "group_identity": group.identity,
+        "receiver": group.receiver,
+        "group_key": group.group_key,
+        "group_labels": dict(group.group_labels),
+        "status": OPEN,
+        "severity": str(severity),
+        "service": service,
+        "title": _title(group),
+        "external_url": group.external_url,
+        "truncated_alerts": 0,
+        "opened_at": now,
+        "updated_at": now,
+        "resolved_at": None,
+    }
 
 
-def _apply_alert(
-    alert: Alert, decision: Decision, known: dict[str, AlertRecord], recorder: _Recorder
-) -> None:
-    record = known.get(alert.fingerprint)
-    if record is None:
-        record = AlertRecord(
-            incident_id=recorder.incident.id,
-            fingerprint=alert.fingerprint,
-            alertname=alert.name,
-            status=alert.status.value,
-            labels=dict(alert.labels),
-            annotations=dict(alert.annotations),
-            generator_url=alert.generator_url,
-            severity=str(decision.severity),
-            service=decision.service,
-            rule=decision.rule,
-            matched=list(decision.matched),
-            starts_at=alert.starts_at,
-            ends_at=alert.ends_at,
-            first_seen_at=recorder.now,
-            updated_at=recorder.now,
-        )
-        recorder.session.add(record)
-        known[alert.fingerprint] = record
-        recorder.record(
+def _plan_alert(plan: _Plan, alert: Alert, decision: Decision, now: datetime) -> None:
+    fresh = {
+        "status": alert.status.value,
+        "annotations": dict(alert.annotations),
+        "generator_url": alert.generator_url,
+        "starts_at": alert.starts_at,
+        "ends_at": alert.ends_at,
+    }
+    row = plan.alerts.get(alert.fingerprint)
+    if row is None:
+        plan.alerts[alert.fingerprint] = {
+            "fingerprint": alert.fingerprint,
+            "alertname": alert.name,
+            "labels": dict(alert.labels),
+            "severity": str(decision.severity),
+            "service": decision.service,
+            "rule": decision.rule,
+            "matched": list(decision.matched),
+            "first_seen_at": now,
+            "updated_at": now,
+            **fresh,
+        }
+        plan.new_alerts.append(alert.fingerprint)
+        plan.record(
             "alert_" + alert.status.value,
             f"alert {alert.name} ({alert.fingerprint}) {alert.status.value}: {decision.explain()}",
             fingerprint=alert.fingerprint,
@@ -225,34 +358,18 @@ def _apply_alert(
             matched=list(decision.matched),
         )
         return
-    if record.status != alert.status.value:
+    if row["status"] != alert.status.value:
         verb = "resolved" if alert.status == AlertStatus.RESOLVED else "firing again"
-        recorder.record(
+        plan.record(
             "alert_" + alert.status.value,
             f"alert {alert.name} ({alert.fingerprint}) {verb}",
             fingerprint=alert.fingerprint,
         )
-    fresh = {
-        "status": alert.status.value,
-        "annotations": dict(alert.annotations),
-        "generator_url": alert.generator_url,
-        "starts_at": alert.starts_at,
-        "ends_at": alert.ends_at,
-    }
-    if any(getattr(record, key) != value for key, value in fresh.items()):
-        for key, value in fresh.items():
-            setattr(record, key, value)
-        record.updated_at = recorder.now
-        recorder.session.add(record)
-        recorder.changed = True
+    if any(row[key] != value for key, value in fresh.items()):
+        plan.change_alert(alert.fingerprint, **fresh, updated_at=now)
 
 
-def _raise_severity(
-    incident: IncidentRecord,
-    group: AlertGroup,
-    decisions: dict[str, Decision],
-    recorder: _Recorder,
-) -> None:
+def _plan_severity(plan: _Plan, group: AlertGroup, decisions: dict[str, Decision]) -> None:
     firing = [
         (decisions[alert.fingerprint], alert)
         for alert in group.alerts
@@ -261,10 +378,10 @@ def _raise_severity(
     if not firing:
         return
     decision, alert = min(firing, key=lambda pair: pair[0].severity)
-    current = Severity.parse(incident.severity)
+    current = Severity.parse(plan.incident["severity"])
     if worst(current, decision.severity) == current:
         return
-    recorder.record(
+    plan.record(
         "severity_raised",
         f"severity raised from {current} to {decision.severity} by alert {alert.name} "
         f"({alert.fingerprint}): {decision.explain()}",
@@ -273,20 +390,99 @@ def _raise_severity(
         fingerprint=alert.fingerprint,
         rule=decision.rule,
     )
-    incident.severity = str(decision.severity)
+    plan.change_incident(severity=str(decision.severity))
 
 
-def _resolve(incident: IncidentRecord, alerts: Any, recorder: _Recorder) -> None:
+def _plan_resolution(plan: _Plan, now: datetime) -> None:
     # Alerts Alertmanager did not list (truncated, or dropped from the group) are resolved
     # with the group: Alertmanager only says "resolved" when every alert of it is.
-    for record in alerts:
-        if record.status != AlertStatus.RESOLVED.value:
-            record.status = AlertStatus.RESOLVED.value
-            record.ends_at = record.ends_at or recorder.now
-            record.updated_at = recorder.now
-            recorder.session.add(record)
-    incident.status = RESOLVED
-    incident.resolved_at = recorder.now
-    recorder.record(
+    for fingerprint, row in plan.alerts.items():
+        if row["status"] != AlertStatus.RESOLVED.value:
+            plan.change_alert(
+                fingerprint,
+                status=AlertStatus.RESOLVED.value,
+                ends_at=row["ends_at"] or now,
+                updated_at=now,
+            )
+    plan.change_incident(status=RESOLVED, resolved_at=now)
+    plan.resolved = True
+    plan.record(
         "incident_resolved", "incident resolved: Alertmanager reports the whole group resolved"
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Write: a handful of statements, rows in bulk.
+
+
+def _write(connection: Connection, group: AlertGroup, plan: _Plan, now: datetime) -> IngestResult:
+    # The plan is left as it is: a retried transaction may use it again.
+    timeline = [
+        {"at": now, "kind": kind, "message": message, "data": data}
+        for kind, message, data in plan.timeline
+    ]
+    if plan.opened:
+        channel = _free_channel(connection, now, brief_description(group.group_labels))
+        timeline[0]["data"] = {**timeline[0]["data"], "channel": channel}  # incident_opened
+        # A racing twin fails here on the one-open-per-group index; the store retries it.
+        result = connection.execute(_INSERT_INCIDENT, {**plan.incident, "channel": channel})
+        incident_id = int(result.inserted_primary_key[0])
+    else:
+        incident_id = plan.incident["id"]
+        if plan.changed:
+            values = {name: plan.incident[name] for name in _INCIDENT_FIELDS}
+            connection.execute(_UPDATE_INCIDENT, {"incident_id": incident_id, **values})
+    if plan.new_alerts:
+        connection.execute(
+            _INSERT_ALERTS,
+            [{**plan.alerts[fp], "incident_id": incident_id} for fp in plan.new_alerts],
+        )
+    if plan.changed_alerts:
+        connection.execute(
+            _UPDATE_ALERT,
+            [
+                {
+                    "alert_id": plan.alerts[fp]["id"],
+                    **{name: plan.alerts[fp][name] for name in (*_FRESH_FIELDS, "updated_at")},
+                }
+                for fp in plan.changed_alerts
+            ],
+        )
+    if timeline:
+        for row in timeline:
+            row["incident_id"] = incident_id
+        connection.execute(_INSERT_TIMELINE, timeline)
+    return plan.result(incident_id)
+
+
+def _page(
+    connection: Connection, plan: _Plan, result: IngestResult, paging: PagingContext, now: datetime
+) -> None:
+    """Queue the pages this change calls for, in the same transaction as the change."""
+    raised = any(kind == "severity_raised" for kind, _message, _data in plan.timeline)
+    if not (plan.opened or raised or result.resolved):
+        return
+    with Session(bind=connection) as session:
+        incident = session.get(IncidentRecord, result.incident_id)
+        assert incident is not None
+        if result.resolved:
+            cancel_escalation(session, incident, now=now, why="Alertmanager resolved the group")
+            follow_up(session, incident, RESOLVE, context=paging, now=now)
+        elif incident.acknowledged_at is None:  # someone already has it: no new pages
+            plan_pages(session, incident, context=paging, now=now)
+        session.flush()
+
+
+def _free_channel(connection: Connection, now: datetime, description: str) -> str:
+    """The first free channel name of the day for `description`, by indexed lookups."""
+    if connection.dialect.name == "postgresql":
+        # Two groups opening at once may want the same channel name: take turns choosing.
+        # (SQLite writers are serialised already.) Released when the transaction ends.
+        connection.execute(_LOCK_CHANNEL_NAMING, {"key": CHANNEL_NAMING_LOCK})
+    candidates = channel_candidates(now, description)
+    while True:
+        names = list(islice(candidates, CHANNEL_CANDIDATES_PER_QUERY))
+        taken = set(connection.execute(_TAKEN_CHANNELS, {"names": names}).scalars())
+        free = [name for name in names if name not in taken]
+        if free:
+            return free[0]

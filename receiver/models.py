@@ -73,6 +73,8 @@ class IncidentRecord(SQLModel, table=True):
     opened_at: datetime = _utc_column()
     updated_at: datetime = _utc_column()
     resolved_at: datetime | None = _utc_column(nullable=True)
+    acknowledged_at: datetime | None = _utc_column(nullable=True)
+    acknowledged_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class AlertRecord(SQLModel, table=True):

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from receiver.paging_settings import PagingSettings
 from scheduler.roster import (
     EscalationTarget,
     Layer,
@@ -145,6 +146,7 @@ class RotationSettings(_Model):
     min_rest: str = "7d"
     services: list[str] = []
     escalation: EscalationSettings | None = None
+    paging: PagingSettings = PagingSettings()
 
     zone_is_known = field_validator("time_zone")(_zone)
 

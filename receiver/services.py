@@ -10,6 +10,7 @@ from flask import current_app
 
 from receiver.config import Settings
 from receiver.metrics import Metrics
+from receiver.paging import PagingContext
 from receiver.store import Store
 from rules import RuleSet
 from scheduler.rota import Rota
@@ -29,6 +30,7 @@ class Services:
     rules: RuleSet
     metrics: Metrics
     rota: Rota
+    paging: PagingContext
     clock: Callable[[], datetime]
 
 

@@ -8,9 +8,13 @@ whole or changes nothing, and a database that cannot be reached is reported as
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +22,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -33,6 +37,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 # Concurrent writers (workers, HA Alertmanager peers) may both try to create the same row;
 # the loser's transaction is retried and then finds the winner's row.
 WRITE_ATTEMPTS = 3
+# How often a waiting SQLite writer tries the cross-process writer lock again.
+WRITER_LOCK_POLL_S = 0.001
 
 
 class StoreUnavailable(Exception):
@@ -60,7 +66,67 @@ def _configure_sqlite(engine: Engine, busy_timeout_s: float) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:  # None: no transaction, every statement stands alone
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class _WriterLock:
+    """Serialises SQLite writers across threads and processes, and lets the next one in at once.
+
+    SQLite's own busy handler sleeps with back-off (up to 100 ms a retry) while another
+    connection holds the write lock, so under load writers spend most of their time asleep
+    after the lock became free, and the cores idle. Here the threads of a process queue on a
+    thread lock, and one of them at a time polls an advisory lock on `<database>.lock`
+    (flock) every millisecond; whoever holds both runs BEGIN IMMEDIATE ... COMMIT. SQLite's
+    busy timeout stays as the backstop for writers that do not take this lock.
+    """
+
+    def __init__(self, path: Path, timeout_s: float) -> None:
+        self.path = path
+        self.timeout_s = timeout_s
+        self._threads = threading.Lock()
+        self._fd: int | None = None
+        self._fd_pid = 0  # the process that opened _fd: a forked child must open its own
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the writer lock, or raise StoreUnavailable after the busy timeout."""
+        deadline = time.monotonic() + self.timeout_s
+        if not self._threads.acquire(timeout=self.timeout_s):
+            raise StoreUnavailable("database is locked")
+        try:
+            fd = self._descriptor()
+            if fd is None:  # no usable lock file: SQLite's busy handler alone, as before
+                yield
+                return
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise StoreUnavailable("database is locked") from None
+                    time.sleep(WRITER_LOCK_POLL_S)
+            try:
+                yield
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+    def _descriptor(self) -> int | None:
+        # Called with the thread lock held. flock belongs to the open file, which a forked
+        # child shares with its parent: each process opens the file itself.
+        if self._fd is None or self._fd_pid != os.getpid():
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            except OSError as exc:
+                log.warning(
+                    "no SQLite writer lock file %s (%s): using the busy handler", self.path, exc
+                )
+                self._fd = None
+            self._fd_pid = os.getpid()
+        return self._fd
 
 
 class Store:
@@ -68,14 +134,19 @@ class Store:
 
     def __init__(self, settings: DatabaseSettings) -> None:
         self.settings = settings
+        # SQLite files only; PostgreSQL serialises writers itself, row by row.
+        self._writer_lock: _WriterLock | None = None
         url = make_url(settings.url)
         if settings.is_sqlite:
             database = url.database or ""
-            if database and database != ":memory:":
+            if database and database != ":memory:" and not database.startswith("file:"):
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
+                lock_path = Path(database).resolve().with_name(Path(database).name + ".lock")
+                self._writer_lock = _WriterLock(lock_path, settings.sqlite_busy_timeout_s)
             self.engine = create_engine(url, connect_args={"check_same_thread": False})
             _configure_sqlite(self.engine, settings.sqlite_busy_timeout_s)
             self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            self._statement_engine = self.engine.execution_options(sqlite_begin=None)
         else:
             self.engine = create_engine(
                 url,
@@ -83,7 +154,7 @@ class Store:
                 pool_timeout=5,
                 connect_args={"connect_timeout": 5},
             )
-            self._write_engine = self.engine
+            self._write_engine = self._statement_engine = self.engine
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -94,17 +165,51 @@ class Store:
         except (OperationalError, PoolTimeout) as exc:
             raise StoreUnavailable(_describe(exc)) from exc
 
+    @contextmanager
+    def read_rows(self) -> Iterator[Connection]:
+        """A Core connection for single-statement reads, with no write lock.
+
+        Each statement sees one consistent state of the database; two statements may see
+        two. On SQLite no BEGIN/ROLLBACK is sent around them: a hot read is one round trip.
+        """
+        try:
+            with self._statement_engine.connect() as connection:
+                yield connection
+        except (OperationalError, PoolTimeout) as exc:
+            raise StoreUnavailable(_describe(exc)) from exc
+
     def write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one transaction and commit it, retrying lost creation races.
 
         All or nothing: if `work` raises, nothing it did is kept.
         """
+
+        def once() -> T:
+            with Session(self._write_engine, expire_on_commit=False) as session:
+                result = work(session)
+                session.commit()
+                return result
+
+        return self._write_with_retries(once)
+
+    def write_rows(self, work: Callable[[Connection], T]) -> T:
+        """`write` for SQLAlchemy Core: `work` gets the transaction's connection, no ORM.
+
+        Ingestion's hot path uses it: a Session and its unit of work cost more than the few
+        statements it runs.
+        """
+
+        def once() -> T:
+            with self._write_engine.begin() as connection:
+                return work(connection)
+
+        return self._write_with_retries(once)
+
+    def _write_with_retries(self, once: Callable[[], T]) -> T:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                with Session(self._write_engine, expire_on_commit=False) as session:
-                    result = work(session)
-                    session.commit()
-                    return result
+                with self._writing():
+                    return once()
             except IntegrityError as exc:
                 if not _lost_creation_race(exc):
                     raise
@@ -117,6 +222,10 @@ class Store:
                 raise StoreUnavailable(_describe(exc)) from exc
         raise AssertionError("unreachable")
 
+    def _writing(self) -> AbstractContextManager[None]:
+        """The SQLite writer lock when there is one; held from BEGIN IMMEDIATE to COMMIT."""
+        return self._writer_lock.held() if self._writer_lock is not None else nullcontext()
+
     def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers a trivial query now."""
         try:
@@ -128,7 +237,7 @@ class Store:
     def upgrade(self) -> None:
         """Create or upgrade the schema to the newest migration (Alembic `upgrade head`)."""
         try:
-            with self._write_engine.begin() as connection:
+            with self._writing(), self._write_engine.begin() as connection:
                 config = _alembic_config()
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -56,17 +57,15 @@ def alertmanager() -> tuple[Response, int]:
     except PayloadError as exc:
         return reject("invalid_payload", 400, str(exc))
     try:
-        result = svc.store.write(
-            lambda session: ingest_alert_group(
-                group, now=svc.clock(), session=session, rules=svc.rules
-            )
+        result = ingest_alert_group(
+            group, now=svc.clock(), store=svc.store, rules=svc.rules, paging=svc.paging
         )
     except StoreUnavailable as exc:
         log.warning("answering 503 to Alertmanager (it will retry): store unavailable: %s", exc)
         return reject("store_unavailable", 503, f"store unavailable, retry later: {exc}")
 
-    for alert in group.alerts:
-        metrics.alerts_received.labels(status=alert.status.value).inc()
+    for status, count in Counter(alert.status.value for alert in group.alerts).items():
+        metrics.alerts_received.labels(status=status).inc(count)
     if result.opened:
         metrics.incidents_opened.labels(severity=result.severity).inc()
     metrics.webhook_latency.observe(time.perf_counter() - started)

@@ -105,7 +105,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_database")
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         connection.execute(
-            "TRUNCATE timeline_entry, alert, incident, rota_override RESTART IDENTITY CASCADE"
+            "TRUNCATE page, outbox_message, timeline_entry, alert, incident, rota_override,"
+            " scheduler_lease, apscheduler_jobs RESTART IDENTITY CASCADE"
         )
     return url
 

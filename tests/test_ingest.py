@@ -52,7 +52,10 @@ def test_ingest_firing_alert_opens_graded_incident(client: FlaskClient) -> None:
     assert alert["status"] == "firing"
     assert alert["rule"] == "severity-critical"
     assert alert["ends_at"] is None
-    assert kinds(detail) == ["incident_opened", "alert_firing"]
+    assert kinds(detail) == ["incident_opened", "alert_firing", "not_paged"]
+    assert detail["timeline"][2]["message"] == (
+        "no rotation covers service checkout: nobody is paged"
+    )
     assert 'rule "severity-critical"' in detail["timeline"][1]["message"]
 
 

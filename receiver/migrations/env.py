@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import receiver.paging_models  # noqa: F401  # its tables belong to the metadata too
 from receiver.models import SQLModel
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,342 @@
+"""The outbox dispatcher: delivers due messages to pagers, retries, and never drops one.
+
+Runs in exactly one process (the scheduler, elected by a database lease). Each message is
+read, sent with no transaction open (a pager may take seconds), and its outcome written in
+a short transaction of its own: sent (with a page in the ledger), retried later with
+exponential back-off (or the pager's Retry-After), or failed once its deadline has passed,
+which the incident's timeline, the API and a metric all show.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.pagers import Delivery, PageAction, Pager, PageRequest, Recipient
+from receiver.paging import ACKNOWLEDGE, NOTICE, RESOLVE, TRIGGER, PagingContext, dedup_key
+from receiver.paging_models import CANCELLED, FAILED, PENDING, SENT, OutboxMessage, PageRecord
+from receiver.rota_store import active_overrides
+from receiver.store import Store
+from scheduler.escalation import ESCALATION_TARGET
+from scheduler.night_pages import NIGHT_PAGE_LIMIT, is_night_page, night_load
+
+log = logging.getLogger(__name__)
+
+FIRST_RETRY = timedelta(seconds=2)
+LONGEST_RETRY = timedelta(minutes=5)
+SUMMARY_LIMIT = 1024
+_ACTIONS = {
+    TRIGGER: PageAction.TRIGGER,
+    NOTICE: PageAction.TRIGGER,
+    ACKNOWLEDGE: PageAction.ACKNOWLEDGE,
+    RESOLVE: PageAction.RESOLVE,
+}
+
+
+def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
+    """Exponential back-off from 2 s to 5 min; a pager's Retry-After wins when longer."""
+    backoff = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
+    if retry_after is not None:
+        return max(backoff, min(timedelta(seconds=retry_after), timedelta(hours=1)))
+    return backoff
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A message with everything needed to send it, or the reason not to."""
+
+    message: OutboxMessage
+    request: PageRequest | None
+    skip: str = ""  # why the message is cancelled instead (acknowledged, resolved, nobody)
+    fail: str = ""  # why it cannot be sent at all
+
+
+class Dispatcher:
+    """Delivers due outbox messages through each rotation's pager."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        context: PagingContext,
+        pagers: Mapping[str, Pager],
+        clock: Callable[[], datetime],
+        on_outcome: Callable[[str, str], None] | None = None,
+        batch: int = 200,
+    ) -> None:
+        self.store, self.context, self.pagers, self.clock = store, context, pagers, clock
+        self.on_outcome = on_outcome or (lambda rotation, outcome: None)
+        self.batch = batch
+
+    def run_once(self) -> int:
+        """Deliver every message due now; the number handled."""
+        now = self.clock()
+        with self.store.read() as session:
+            due = session.exec(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == PENDING)
+                .where(col(OutboxMessage.next_attempt_at) <= now)
+                .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+                .limit(self.batch)
+            ).all()
+            prepared = [self._prepare(session, message, now) for message in due]
+        for item in prepared:
+            self._deliver(item)
+        return len(prepared)
+
+    def _prepare(self, session: Session, message: OutboxMessage, now: datetime) -> _Prepared:
+        incident = session.get(IncidentRecord, message.incident_id)
+        assert incident is not None
+        if message.action == TRIGGER and incident.status != "open":
+            return _Prepared(message, None, skip="the incident is resolved")
+        if message.action == TRIGGER and incident.acknowledged_at is not None:
+            return _Prepared(message, None, skip="the incident was acknowledged")
+        recipient: Recipient | None = None
+        if message.action in (TRIGGER, NOTICE):
+            found = self._recipient(session, message, now)
+            if isinstance(found, str):
+                return _Prepared(message, None, fail=found)
+            recipient = found
+        reference = session.exec(
+            select(OutboxMessage.reference)
+            .where(OutboxMessage.incident_id == incident.id)
+            .where(OutboxMessage.reference != "")
+            .order_by(col(OutboxMessage.id).desc())
+            .limit(1)
+        ).first()
+        return _Prepared(message, self._request(session, incident, message, recipient, reference))
+
+    def _recipient(
+        self, session: Session, message: OutboxMessage, now: datetime
+    ) -> Recipient | str:
+        rota = self.context.rota
+        rotation = rota.rotation(message.rotation)
+        name: str | None
+        if message.target == ESCALATION_TARGET:
+            target = rotation.escalation
+            if target.person:
+                name = target.person
+            else:
+                assert target.rotation is not None
+                other = rota.rotation(target.rotation)
+                overrides = active_overrides(session, other.name)
+                shift = rota.on_call(other.name, now, overrides)[other.layers[0].name]
+                name = shift.person if shift else None
+        else:
+            overrides = active_overrides(session, rotation.name)
+            shift = rota.on_call(rotation.name, now, overrides).get(message.target)
+            name = shift.person if shift else None
+        if name is None:
+            return f"nobody is on call for {message.rotation} {message.target}"
+        person = rota.people[name]
+        return Recipient(person.name, person.email, person.pagerduty_user_id)
+
+    def _request(
+        self,
+        session: Session,
+        incident: IncidentRecord,
+        message: OutboxMessage,
+        recipient: Recipient | None,
+        reference: str | None,
+    ) -> PageRequest:
+        alerts = session.exec(
+            select(AlertRecord)
+            .where(AlertRecord.incident_id == incident.id)
+            .order_by(col(AlertRecord.severity), col(AlertRecord.id))
+        ).all()
+        lead = alerts[0] if alerts else None
+        links: list[tuple[str, str]] = []
+        if lead is not None and lead.annotations.get("runbook_url"):
+            links.append((lead.annotations["runbook_url"], "Runbook"))
+        if lead is not None and lead.generator_url:
+            links.append((lead.generator_url, "Source (Prometheus)"))
+        details: dict[str, Any] = {
+            "onwatch_incident": incident.id,
+            "channel": incident.channel,
+            "service": incident.service,
+            "alerts_firing": sum(1 for a in alerts if a.status == "firing"),
+            **message.details,
+        }
+        if lead is not None:
+            details["rule"] = lead.rule
+            details["matched"] = lead.matched
+        summary = f"[{incident.severity}] {incident.title}"
+        return PageRequest(
+            action=_ACTIONS[message.action],
+            dedup_key=message.details.get("dedup_key") or dedup_key(incident.id or 0),
+            summary=summary[:SUMMARY_LIMIT],
+            severity=incident.severity,
+            source=incident.service,
+            recipient=recipient,
+            level=message.level,
+            details=details,
+            links=tuple(links),
+            reference=reference,
+        )
+
+    def _deliver(self, item: _Prepared) -> None:
+        message = item.message
+        pager = self.pagers.get(message.rotation)
+        delivery: Delivery | None = None
+        if item.request is not None and pager is not None:
+            delivery = pager.send(item.request)
+        now = self.clock()
+        outcome = self.store.write(lambda session: self._record(session, item, delivery, now))
+        self.on_outcome(message.rotation, outcome)
+
+    def _record(
+        self, session: Session, item: _Prepared, delivery: Delivery | None, now: datetime
+    ) -> str:
+        message = session.get(OutboxMessage, item.message.id)
+        assert message is not None
+        if message.status != PENDING:  # cancelled by an acknowledgement meanwhile
+            return message.status
+        incident = session.get(IncidentRecord, message.incident_id)
+        assert incident is not None
+        if item.skip:
+            message.status, message.last_error = CANCELLED, item.skip
+            session.add(message)
+            return CANCELLED
+        message.attempts += 1
+        if delivery is not None and delivery.ok:
+            return self._sent(session, incident, message, item.request, delivery, now)
+        error = item.fail or (delivery.detail if delivery else "no pager for this rotation")
+        retryable = delivery is not None and delivery.retryable
+        message.last_error = error
+        if retryable and now + retry_delay(message.attempts, None) < message.deadline_at:
+            message.next_attempt_at = now + retry_delay(message.attempts, delivery.retry_after)
+            session.add(message)
+            return "retry"
+        message.status = FAILED
+        session.add(message)
+        who = f" to {message.target}" if message.target else ""
+        session.add(
+            TimelineEntry(
+                incident_id=incident.id,
+                at=now,
+                kind="page_failed",
+                message=f"{message.action}{who} via {self.context.policy(message.rotation).pager} "
+                f"FAILED after {message.attempts} attempts: {error}",
+                data={"message_id": message.id, "error": error},
+            )
+        )
+        log.error("outbox message %s for incident %s failed: %s", message.id, incident.id, error)
+        return FAILED
+
+    def _sent(
+        self,
+        session: Session,
+        incident: IncidentRecord,
+        message: OutboxMessage,
+        request: PageRequest | None,
+        delivery: Delivery,
+        now: datetime,
+    ) -> str:
+        message.status, message.sent_at, message.last_error = SENT, now, ""
+        message.reference = delivery.reference or message.reference
+        recipient = request.recipient if request else None
+        message.recipient = recipient.name if recipient else ""
+        session.add(message)
+        pager = self.context.policy(message.rotation).pager
+        if message.action != TRIGGER or recipient is None:
+            session.add(
+                TimelineEntry(
+                    incident_id=incident.id,
+                    at=now,
+                    kind=f"pager_{message.action}",
+                    message=f"{message.action} sent via {pager}",
+                    data={},
+                )
+            )
+            return SENT
+        person = self.context.rota.people[recipient.name]
+        night = is_night_page(person, now)
+        session.add(
+            PageRecord(
+                incident_id=incident.id or 0,
+                message_id=message.id or 0,
+                rotation=message.rotation,
+                person=person.name,
+                severity=message.severity,
+                at=now,
+                night=night,
+            )
+        )
+        session.add(
+            TimelineEntry(
+                incident_id=incident.id,
+                at=now,
+                kind="paged",
+                message=f"paged {person.name} ({message.target}, level {message.level}) via {pager}"
+                + (" at night" if night else ""),
+                data={
+                    "person": person.name,
+                    "target": message.target,
+                    "level": message.level,
+                    "night": night,
+                },
+            )
+        )
+        if night:
+            self._check_night_load(session, incident, message, person.name, now)
+        return SENT
+
+    def _check_night_load(
+        self,
+        session: Session,
+        incident: IncidentRecord,
+        message: OutboxMessage,
+        name: str,
+        now: datetime,
+    ) -> None:
+        rota = self.context.rota
+        overrides = active_overrides(session, message.rotation)
+        shift = rota.on_call(message.rotation, now, overrides).get(message.target)
+        start = shift.start if shift and shift.person == name else now - timedelta(days=1)
+        pages = session.exec(
+            select(PageRecord.at)
+            .where(PageRecord.person == name)
+            .where(col(PageRecord.at) >= start)
+        ).all()
+        load = night_load(rota.people[name], [*pages, now], start, now)
+        before = night_load(rota.people[name], list(pages), start, now)
+        if load.over_limit and not before.over_limit:
+            session.add(
+                TimelineEntry(
+                    incident_id=incident.id,
+                    at=now,
+                    kind="night_load_exceeded",
+                    message=f"{name} has had {load.night_pages} night pages over {load.nights} "
+                    f"nights of this shift (more than {NIGHT_PAGE_LIMIT:g} a night): "
+                    "fix the alerts or staff up",
+                    data={"person": name, "night_pages": load.night_pages, "nights": load.nights},
+                )
+            )
+            rotation = rota.rotation(message.rotation)
+            if rotation.escalation.person or rotation.escalation.rotation:
+                session.add(
+                    OutboxMessage(
+                        incident_id=incident.id or 0,
+                        rotation=message.rotation,
+                        action=NOTICE,
+                        target=ESCALATION_TARGET,
+                        severity="SEV4",
+                        status=PENDING,
+                        next_attempt_at=now,
+                        deadline_at=now + self.context.deadline,
+                        created_at=now,
+                        recipient="",
+                        reference="",
+                        last_error="",
+                        details={
+                            "dedup_key": f"onwatch-night-load-{name}-{now:%Y%m%d}",
+                            "notice": f"{name} is over {NIGHT_PAGE_LIMIT:g} night pages a night",
+                        },
+                    )
+                )

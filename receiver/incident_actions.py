@@ -1,0 +1,125 @@
+"""People acting on an incident: acknowledge and resolve, from onwatch or from PagerDuty.
+
+Both stop the escalation (pages not sent yet are cancelled) and are recorded in the
+timeline. An acknowledgement records who and the time to acknowledge; acting twice changes
+nothing. When the action comes from onwatch, the pager is told (through the outbox); when
+it comes from PagerDuty, PagerDuty already knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select, update
+
+from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.paging import ACKNOWLEDGE, RESOLVE, PagingContext, cancel_escalation, follow_up
+
+ONWATCH, PAGERDUTY = "onwatch", "pagerduty"
+
+
+class UnknownIncident(LookupError):
+    """No incident has that id."""
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What the action did: False `changed` for a repeated action."""
+
+    incident_id: int
+    changed: bool
+    status: str
+    acknowledged_at: datetime | None
+    time_to_acknowledge: timedelta | None
+
+
+def _result(incident: IncidentRecord, changed: bool) -> ActionResult:
+    tta = incident.acknowledged_at - incident.opened_at if incident.acknowledged_at else None
+    assert incident.id is not None
+    return ActionResult(incident.id, changed, incident.status, incident.acknowledged_at, tta)
+
+
+def _minutes(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _incident(session: Session, incident_id: int) -> IncidentRecord:
+    incident = session.exec(
+        select(IncidentRecord).where(IncidentRecord.id == incident_id).with_for_update()
+    ).first()
+    if incident is None:
+        raise UnknownIncident(incident_id)
+    return incident
+
+
+def acknowledge(
+    session: Session,
+    incident_id: int,
+    *,
+    by: str,
+    now: datetime,
+    context: PagingContext,
+    source: str = ONWATCH,
+) -> ActionResult:
+    """Acknowledge: whoever it is has it; escalation stops."""
+    incident = _incident(session, incident_id)
+    if incident.acknowledged_at is not None or incident.status != "open":
+        return _result(incident, changed=False)
+    incident.acknowledged_at, incident.acknowledged_by = now, by
+    session.add(incident)
+    cancelled = cancel_escalation(session, incident, now=now, why=f"acknowledged by {by}")
+    tta = now - incident.opened_at
+    via = " in PagerDuty" if source == PAGERDUTY else ""
+    session.add(
+        TimelineEntry(
+            incident_id=incident.id,
+            at=now,
+            kind="acknowledged",
+            message=f"acknowledged by {by}{via} after {_minutes(tta)} (time to acknowledge); "
+            f"{cancelled} pending pages cancelled",
+            data={"by": by, "source": source, "time_to_acknowledge_s": tta.total_seconds()},
+        )
+    )
+    if source == ONWATCH:
+        follow_up(session, incident, ACKNOWLEDGE, context=context, now=now)
+    return _result(incident, changed=True)
+
+
+def resolve(
+    session: Session,
+    incident_id: int,
+    *,
+    by: str,
+    now: datetime,
+    context: PagingContext,
+    source: str = ONWATCH,
+    note: str = "",
+) -> ActionResult:
+    """Resolve by hand: the incident closes, its alerts with it, and escalation stops."""
+    incident = _incident(session, incident_id)
+    if incident.status != "open":
+        return _result(incident, changed=False)
+    incident.status, incident.resolved_at, incident.updated_at = "resolved", now, now
+    session.add(incident)
+    session.execute(
+        update(AlertRecord)
+        .where(col(AlertRecord.incident_id) == incident.id)
+        .where(col(AlertRecord.status) == "firing")
+        .values(status="resolved", ends_at=now, updated_at=now)
+    )
+    cancel_escalation(session, incident, now=now, why=f"resolved by {by}")
+    via = " in PagerDuty" if source == PAGERDUTY else ""
+    session.add(
+        TimelineEntry(
+            incident_id=incident.id,
+            at=now,
+            kind="incident_resolved",
+            message=f"resolved by {by}{via}" + (f": {note}" if note else ""),
+            data={"by": by, "source": source, "note": note},
+        )
+    )
+    if source == ONWATCH:
+        follow_up(session, incident, RESOLVE, context=context, now=now)
+    return _result(incident, changed=True)

@@ -1,0 +1,85 @@
+"""The rows of paging: the outbox of messages to pagers, the page ledger, the scheduler lease."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Float, Index, LargeBinary, Table, Text, Unicode
+from sqlmodel import Field, SQLModel
+
+from receiver.models import UTCDateTime
+
+PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
+
+
+def _utc(*, nullable: bool = False) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message for a pager, written in the same transaction as the incident change.
+
+    Delivered after the HTTP answer by the dispatcher, retried with back-off until
+    `deadline_at`, then marked failed (never dropped). Escalations are messages whose
+    `next_attempt_at` lies in the future; acknowledging cancels them.
+    """
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    rotation: str = Field(max_length=100)
+    action: str = Field(max_length=16)  # trigger | acknowledge | resolve | notice
+    target: str = Field(max_length=100)  # a layer, "escalation", or "" (ack/resolve)
+    level: int = 0
+    loop: int = 0
+    severity: str = Field(max_length=8)
+    status: str = Field(max_length=16)  # pending | sent | failed | cancelled
+    attempts: int = 0
+    next_attempt_at: datetime = _utc()
+    deadline_at: datetime = _utc()
+    created_at: datetime = _utc()
+    sent_at: datetime | None = _utc(nullable=True)
+    recipient: str = Field(sa_column=Column(Text, nullable=False))
+    reference: str = Field(sa_column=Column(Text, nullable=False))  # the pager's own id
+    last_error: str = Field(sa_column=Column(Text, nullable=False))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class PageRecord(SQLModel, table=True):
+    """The page ledger: one row per page delivered to a person."""
+
+    __tablename__ = "page"
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: int = Field(foreign_key="incident.id", index=True)
+    message_id: int = Field(foreign_key="outbox_message.id", unique=True)
+    rotation: str = Field(max_length=100, index=True)
+    person: str = Field(max_length=100, index=True)
+    severity: str = Field(max_length=8)
+    at: datetime = _utc()
+    night: bool = False
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Which process runs the time-driven jobs: one holder, renewed before it expires."""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = _utc()
+
+
+# APScheduler's persistent job store lives in the same database; the table is created by
+# the migrations (with exactly the columns APScheduler 3 defines) so that the schema has one
+# owner, and is declared here so the migrations and the models are compared whole.
+APSCHEDULER_JOBS = Table(
+    "apscheduler_jobs",
+    SQLModel.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)

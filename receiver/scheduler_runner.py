@@ -1,0 +1,175 @@
+"""The one process that runs onwatch's time-driven jobs, on APScheduler.
+
+Several receivers may run (gunicorn workers, replicas on several machines), but the jobs
+(the outbox dispatcher, which also fires escalations and the business-day queue, since those
+are outbox messages due later) must run once. The process holding the `scheduler` lease in
+the database runs them; a second copy waits and takes over when the lease expires. Jobs live
+in APScheduler's job store in the same database; a job due while nobody ran it runs once
+when the scheduler comes back (coalesce, no misfire grace limit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlmodel import Session, select
+
+from receiver.config import Settings
+from receiver.dispatcher import Dispatcher
+from receiver.pagers import Pager, build_pager
+from receiver.paging_models import SchedulerLease
+from receiver.store import Store, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "scheduler"
+LEASE_TTL = timedelta(seconds=15)
+LEASE_RENEW_EVERY = 5.0  # seconds; well inside the TTL
+DISPATCH_JOB = "dispatch-outbox"
+
+# The job store keeps jobs by the textual reference of their function, so the job is a
+# module-level function; it finds the running dispatcher here (set by SchedulerRunner).
+_active: dict[str, Dispatcher] = {}
+
+
+def dispatch_outbox() -> None:
+    """APScheduler job: deliver every outbox message that is due."""
+    dispatcher = _active.get("dispatcher")
+    if dispatcher is None:
+        return
+    try:
+        dispatcher.run_once()
+    except StoreUnavailable as exc:
+        log.warning("dispatcher: store unavailable, will retry: %s", exc)
+
+
+class Lease:
+    """A named lease in the database: one holder at a time, expiring unless renewed."""
+
+    def __init__(self, store: Store, holder: str, ttl: timedelta = LEASE_TTL) -> None:
+        self.store, self.holder, self.ttl = store, holder, ttl
+
+    def acquire(self, now: datetime) -> bool:
+        """Take or renew the lease; False while another live holder has it."""
+
+        def work(session: Session) -> bool:
+            row = session.exec(
+                select(SchedulerLease).where(SchedulerLease.name == LEASE_NAME).with_for_update()
+            ).first()
+            if row is None:
+                session.add(
+                    SchedulerLease(name=LEASE_NAME, holder=self.holder, expires_at=now + self.ttl)
+                )
+                return True
+            if row.holder != self.holder and row.expires_at > now:
+                return False
+            row.holder, row.expires_at = self.holder, now + self.ttl
+            session.add(row)
+            return True
+
+        return self.store.write(work)
+
+    def release(self) -> None:
+        """Give the lease up at once (a clean stop), so a standby need not wait for expiry."""
+
+        def work(session: Session) -> None:
+            row = session.get(SchedulerLease, LEASE_NAME)
+            if row is not None and row.holder == self.holder:
+                session.delete(row)
+
+        self.store.write(work)
+
+
+class SchedulerRunner:
+    """Waits for the lease, then runs the jobs until stopped or the lease is lost."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        pagers: dict[str, Pager] | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        holder: str | None = None,
+        on_outcome: Callable[[str, str], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store or Store(settings.database)
+        self.clock = clock
+        rota = settings.rota()
+        self.dispatcher = Dispatcher(
+            store=self.store,
+            context=settings.paging_context(rota),
+            pagers=pagers or {r.name: build_pager(r.paging) for r in settings.rotations},
+            clock=clock,
+            on_outcome=on_outcome,
+        )
+        self.lease = Lease(self.store, holder or f"{socket.gethostname()}:{os.getpid()}")
+        self.scheduler: BackgroundScheduler | None = None
+        self._stop = threading.Event()
+
+    @property
+    def leading(self) -> bool:
+        """True while this process holds the lease and runs the jobs."""
+        return self.scheduler is not None
+
+    def run(self) -> None:
+        """Block until `stop()`: hold the lease and run the jobs, or wait for the lease."""
+        try:
+            while not self._stop.is_set():
+                self.tick()
+                self._stop.wait(LEASE_RENEW_EVERY)
+        finally:
+            self._stop_jobs()
+            with contextlib.suppress(StoreUnavailable):  # if so, the lease expires by itself
+                self.lease.release()
+
+    def tick(self) -> None:
+        """One lease round: start the jobs when the lease is won, stop them when lost."""
+        try:
+            holding = self.lease.acquire(self.clock())
+        except StoreUnavailable as exc:
+            log.warning("scheduler: cannot reach the store to renew the lease: %s", exc)
+            holding = False
+        if holding and not self.leading:
+            log.info("scheduler: lease taken by %s; running the jobs", self.lease.holder)
+            self._start_jobs()
+        elif not holding and self.leading:
+            log.warning("scheduler: lease lost; stopping the jobs")
+            self._stop_jobs()
+
+    def stop(self) -> None:
+        """Ask `run()` to return (from a signal handler or another thread)."""
+        self._stop.set()
+
+    def _start_jobs(self) -> None:
+        _active["dispatcher"] = self.dispatcher
+        scheduler = BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=self.store.engine)},
+            # A job due while no scheduler ran runs once when one comes back.
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=UTC,
+        )
+        scheduler.add_job(
+            "receiver.scheduler_runner:dispatch_outbox",
+            "interval",
+            seconds=self.settings.dispatcher.poll_seconds,
+            id=DISPATCH_JOB,
+            replace_existing=True,
+        )
+        scheduler.start()
+        self.scheduler = scheduler
+
+    def _stop_jobs(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=True)
+            self.scheduler = None
+        _active.pop("dispatcher", None)
