@@ -18,7 +18,7 @@ from receiver import (
     webhooks,
 )
 from receiver.config import Settings
-from receiver.incidents_api import count_open_incidents
+from receiver.incidents_api import count_open_incidents, count_outbox
 from receiver.metrics import Metrics, OpenIncidentsCollector
 from receiver.services import Services, utc_now
 from receiver.store import Store
@@ -38,7 +38,9 @@ def create_app(
 
     store = store or Store(settings.database)
     metrics = Metrics(registry or CollectorRegistry())
-    open_incidents = OpenIncidentsCollector(lambda: count_open_incidents(store))
+    open_incidents = OpenIncidentsCollector(
+        lambda: count_open_incidents(store), lambda: count_outbox(store)
+    )
     metrics.registry.register(open_incidents)
     rota = settings.rota()
     app.extensions["onwatch"] = Services(

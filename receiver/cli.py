@@ -80,6 +80,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
         f"  severity rules:      {len(settings.rules)} own + "
         f"{len(rule_set.rules) - len(settings.rules)} built-in"
     )
+    pagers = ", ".join(f"{r.name}={r.paging.pager}" for r in settings.rotations) or "none"
+    print(f"  rotations and pagers: {pagers}")
     if not settings.webhook.has_credentials:
         print(NO_CREDENTIALS_WARNING, file=sys.stderr)
     return EXIT_OK
@@ -161,7 +163,56 @@ def cmd_serve(args: argparse.Namespace) -> int:
         args.workers,
         _safe_url(settings.database.url),
     )
-    serve(settings, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
+    scheduler = []
+    if not args.no_scheduler:
+        scheduler = [
+            sys.executable,
+            "-m",
+            "receiver.cli",
+            "scheduler",
+            "--config",
+            _resolve(args.config),
+        ]
+    serve(
+        settings,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads,
+        scheduler=scheduler,
+    )
+    return EXIT_OK
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    """Run the time-driven jobs (outbox, escalations) in this process, when elected."""
+    import signal
+
+    from prometheus_client import CollectorRegistry
+
+    from receiver.metrics import Metrics
+    from receiver.scheduler_runner import SchedulerRunner
+    from receiver.store import Store
+
+    settings = _settings(args)
+    store = Store(settings.database)
+    if settings.database.is_sqlite:
+        store.upgrade()
+    else:
+        store.check_schema()
+    metrics = Metrics(CollectorRegistry())
+    runner = SchedulerRunner(
+        settings,
+        store=store,
+        on_outcome=lambda rotation, outcome: metrics.pages.labels(
+            rotation=rotation, outcome=outcome
+        ).inc(),
+    )
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: runner.stop())
+    log.info("onwatch scheduler %s: waiting for the scheduler lease", runner.lease.holder)
+    runner.run()
+    store.dispose()
     return EXIT_OK
 
 
@@ -197,7 +248,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="threads per worker (1: measured fastest with SQLite, see bench/ingest)",
     )
+    serve.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="do not start the scheduler process (run `onwatch scheduler` elsewhere)",
+    )
     serve.set_defaults(handler=cmd_serve)
+
+    scheduler = commands.add_parser(
+        "scheduler", parents=[common], help="run the outbox and escalation jobs (one elected)"
+    )
+    scheduler.set_defaults(handler=cmd_scheduler)
 
     config = commands.add_parser("config", help="configuration file tools")
     config_commands = config.add_subparsers(dest="config_command", required=True)
@@ -259,6 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # a line per run
     args = build_parser().parse_args(argv)
     from receiver.store import SchemaOutOfDate, StoreUnavailable
 

@@ -244,3 +244,10 @@ def count_open_incidents(store: Store) -> dict[str, int]:
     )
     with store.read() as session:
         return {severity: count for severity, count in session.exec(statement)}
+
+
+def count_outbox(store: Store) -> dict[str, int]:
+    """Outbox messages by status, for the `onwatch_outbox_messages` gauge."""
+    statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    with store.read() as session:
+        return {status: count for status, count in session.exec(statement)}

@@ -50,6 +50,13 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=registry,
         )
+        self.pages = Counter(
+            "onwatch_pager_messages_total",
+            "Outbox messages handled by the dispatcher, by rotation and outcome "
+            "(sent, retry, failed, cancelled).",
+            ["rotation", "outcome"],
+            registry=registry,
+        )
         self.requests_rejected = Counter(
             "onwatch_webhook_requests_rejected_total",
             "Webhook requests answered with an error, by reason.",
@@ -59,10 +66,16 @@ class Metrics:
 
 
 class OpenIncidentsCollector(Collector):
-    """`onwatch_incidents_open{severity}`, counted in the store at scrape time."""
+    """`onwatch_incidents_open{severity}` and `onwatch_outbox_messages{status}`, counted in
+    the store at scrape time."""
 
-    def __init__(self, count_open: Callable[[], dict[str, int]]) -> None:
+    def __init__(
+        self,
+        count_open: Callable[[], dict[str, int]],
+        count_outbox: Callable[[], dict[str, int]] = dict,
+    ) -> None:
         self._count_open = count_open
+        self._count_outbox = count_outbox
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily(
@@ -70,6 +83,7 @@ class OpenIncidentsCollector(Collector):
         )
         try:
             counts = self._count_open()
+            outbox = self._count_outbox()
         except Exception:  # a scrape must still answer when the database is down
             up.add_metric([], 0)
             yield up
@@ -82,6 +96,15 @@ class OpenIncidentsCollector(Collector):
         for severity in SEVERITIES:
             family.add_metric([severity], counts.get(severity, 0))
         yield family
+        messages = GaugeMetricFamily(
+            "onwatch_outbox_messages",
+            "Messages to pagers by status: pending (incl. escalations not due yet), sent, "
+            "failed (gave up after the deadline: look at the incident), cancelled.",
+            labels=["status"],
+        )
+        for status in ("pending", "sent", "failed", "cancelled"):
+            messages.add_metric([status], outbox.get(status, 0))
+        yield messages
 
 
 def exposition(metrics: Metrics, open_incidents: Collector) -> tuple[bytes, str]:

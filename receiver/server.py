@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import subprocess
 import tempfile
+from collections.abc import Sequence
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
@@ -48,11 +50,24 @@ def _child_exit(_server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
-def serve(settings: Settings, *, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve until stopped (SIGTERM/SIGINT), with metrics shared by all workers."""
+def serve(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    scheduler: Sequence[str] = (),
+) -> None:
+    """Serve until stopped (SIGTERM/SIGINT), with metrics shared by all workers.
+
+    `scheduler`, when given, is the command of the scheduler process started beside the
+    workers (it shares their metrics directory) and stopped with them.
+    """
     metrics_dir = tempfile.mkdtemp(prefix="onwatch-metrics-")
     # Must be set before any worker imports prometheus_client, so set it in the master now.
     os.environ[MULTIPROC_ENV_VAR] = metrics_dir
+    companion = subprocess.Popen(list(scheduler)) if scheduler else None
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -70,4 +85,10 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, threads: in
     try:
         ReceiverServer(settings, options).run()
     finally:
+        if companion is not None:
+            companion.terminate()
+            try:
+                companion.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                companion.kill()
         shutil.rmtree(metrics_dir, ignore_errors=True)
