@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from receiver import rota_cli
+from receiver import incident_cli, rota_cli
 from receiver.config import (
     CONFIG_ENV_VAR,
     ConfigError,
@@ -27,6 +27,7 @@ from receiver.config import (
     load_settings,
 )
 from receiver.config import resolve_config_path as _resolve
+from receiver.incident_cli import IncidentUsageError
 from receiver.rota_cli import RotaUsageError
 from rules import format_decision
 
@@ -307,6 +308,27 @@ def build_parser() -> argparse.ArgumentParser:
     urls.add_argument("--base-url", required=True, metavar="URL", help="onwatch's public URL")
     urls.set_defaults(handler=_with_settings(rota_cli.cmd_calendar_urls))
 
+    incident = commands.add_parser("incident", help="incidents")
+    incident_commands = incident.add_subparsers(dest="incident_command", required=True)
+    listing = incident_commands.add_parser("list", parents=[common], help="newest first")
+    listing.add_argument("--status", choices=("open", "resolved"))
+    listing.add_argument("--severity", choices=("SEV1", "SEV2", "SEV3", "SEV4"))
+    listing.add_argument("--service")
+    listing.add_argument("--limit", type=int, default=20)
+    listing.set_defaults(handler=_with_settings(incident_cli.cmd_incident_list))
+    show = incident_commands.add_parser("show", parents=[common], help="one incident in full")
+    show.add_argument("id", type=int)
+    show.set_defaults(handler=_with_settings(incident_cli.cmd_incident_show))
+    ack = incident_commands.add_parser("ack", parents=[common], help="acknowledge")
+    ack.add_argument("id", type=int)
+    ack.add_argument("--by", required=True, help="who acknowledges")
+    ack.set_defaults(handler=_with_settings(incident_cli.cmd_incident_ack))
+    resolve = incident_commands.add_parser("resolve", parents=[common], help="resolve by hand")
+    resolve.add_argument("id", type=int)
+    resolve.add_argument("--by", required=True, help="who resolves")
+    resolve.add_argument("--note", default="", help="why, for the timeline")
+    resolve.set_defaults(handler=_with_settings(incident_cli.cmd_incident_resolve))
+
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", parents=[common], help="migrate the schema")
@@ -331,7 +353,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.errors:
             print(f"  {line}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except (UsageError, RotaUsageError, SchemaOutOfDate, StoreUnavailable) as exc:
+    except (
+        UsageError,
+        RotaUsageError,
+        IncidentUsageError,
+        SchemaOutOfDate,
+        StoreUnavailable,
+    ) as exc:
         print(f"onwatch: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except BrokenPipeError:  # `onwatch ... | head`: the reader has all it wanted
