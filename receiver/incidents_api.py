@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from receiver.auth import require_api_token
 from receiver.errors import InputError, error_response
@@ -188,18 +188,13 @@ def _actor() -> tuple[str, str]:
 
 
 def _act(
-    incident_id: int, action: Callable[..., ActionResult], **extra: str
+    incident_id: int, action: Callable[[Session, str, str], ActionResult]
 ) -> tuple[Response, int]:
+    """Run an action on the incident for whoever the body names; answer its outcome."""
     svc = services()
     by, note = _actor()
-    if action is resolve:
-        extra["note"] = note
     try:
-        result = svc.store.write(
-            lambda session: action(
-                session, incident_id, by=by, now=svc.clock(), context=svc.paging, **extra
-            )
-        )
+        result = svc.store.write(lambda session: action(session, by, note))
     except UnknownIncident:
         return error_response(404, f"no incident {incident_id}")
     tta = result.time_to_acknowledge
@@ -215,13 +210,25 @@ def _act(
 @bp.post("/<int:incident_id>/ack")
 def ack_incident(incident_id: int) -> tuple[Response, int]:
     """Acknowledge: escalation stops; who and the time to acknowledge are recorded."""
-    return _act(incident_id, acknowledge)
+    svc = services()
+    return _act(
+        incident_id,
+        lambda session, by, _note: acknowledge(
+            session, incident_id, by=by, now=svc.clock(), context=svc.paging
+        ),
+    )
 
 
 @bp.post("/<int:incident_id>/resolve")
 def resolve_incident(incident_id: int) -> tuple[Response, int]:
     """Resolve by hand (with an optional note); the pager is told."""
-    return _act(incident_id, resolve)
+    svc = services()
+    return _act(
+        incident_id,
+        lambda session, by, note: resolve(
+            session, incident_id, by=by, now=svc.clock(), context=svc.paging, note=note
+        ),
+    )
 
 
 def _on_call_for(service: str) -> dict[str, Any] | None:
