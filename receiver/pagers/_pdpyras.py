@@ -12,6 +12,7 @@ for minutes), and retries 5xx and connection errors too. onwatch's outbox owns r
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from datetime import UTC, datetime
@@ -38,6 +39,11 @@ with warnings.catch_warnings():
         module="pdpyras",
     )
     import pdpyras
+
+# With one attempt per request, pdpyras logs every 429 as an ERROR ("exceeded maximum number of
+# attempts"), although the outbox retries it: the adapters report each outcome themselves, so
+# only pdpyras's CRITICAL lines are worth passing on.
+logging.getLogger("pdpyras").setLevel(logging.CRITICAL)
 
 APISession = pdpyras.APISession
 EventsAPISession = pdpyras.EventsAPISession
