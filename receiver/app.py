@@ -14,6 +14,7 @@ from receiver import (
     health,
     incidents_api,
     pagerduty_webhook,
+    report_api,
     rota_api,
     webhooks,
 )
@@ -58,6 +59,7 @@ def create_app(
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(incidents_api.bp)
     app.register_blueprint(rota_api.bp)
+    app.register_blueprint(report_api.bp)
     app.register_blueprint(calendar_api.bp)
     app.register_blueprint(pagerduty_webhook.bp)
     app.register_blueprint(health.bp)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from receiver import incident_cli, rota_cli
+from receiver import incident_cli, report_cli, rota_cli
 from receiver.config import (
     CONFIG_ENV_VAR,
     ConfigError,
@@ -28,6 +28,7 @@ from receiver.config import (
 )
 from receiver.config import resolve_config_path as _resolve
 from receiver.incident_cli import IncidentUsageError
+from receiver.report_cli import ReportUsageError
 from receiver.rota_cli import RotaUsageError
 from rules import format_decision
 
@@ -329,6 +330,17 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--note", default="", help="why, for the timeline")
     resolve.set_defaults(handler=_with_settings(incident_cli.cmd_incident_resolve))
 
+    report = commands.add_parser("report", help="reports")
+    report_commands = report.add_subparsers(dest="report_command", required=True)
+    burden = report_commands.add_parser(
+        "burden", parents=[common], help="a month's on-call burden report"
+    )
+    burden.add_argument("--month", required=True, metavar="YYYY-MM", help="e.g. 2026-11")
+    burden.add_argument("--rotation", metavar="NAME", help="one rotation only")
+    burden.add_argument("--format", choices=("md", "html", "csv", "json"), default="md")
+    burden.add_argument("--output", metavar="PATH", help="file to write (default: stdout)")
+    burden.set_defaults(handler=_with_settings(report_cli.cmd_report_burden))
+
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", parents=[common], help="migrate the schema")
@@ -357,6 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         UsageError,
         RotaUsageError,
         IncidentUsageError,
+        ReportUsageError,
         SchemaOutOfDate,
         StoreUnavailable,
     ) as exc:

@@ -29,6 +29,7 @@ from pydantic import (
 
 from receiver.keypath import format_location
 from receiver.paging import PagingContext
+from receiver.report_settings import ReportSettings
 from receiver.rota_settings import (
     CalendarSettings,
     PersonSettings,
@@ -214,6 +215,7 @@ class Settings(RulesFile):
     calendar: CalendarSettings = CalendarSettings()
     pagerduty_webhook: PagerDutyWebhookSettings = PagerDutyWebhookSettings()
     dispatcher: DispatcherSettings = DispatcherSettings()
+    report: ReportSettings = ReportSettings()
 
     @model_validator(mode="after")
     def _rota_references(self) -> Settings:

@@ -1,0 +1,36 @@
+"""The burden report over HTTP: `GET /api/v1/reports/burden?month=2026-11&format=json`."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from receiver.auth import require_api_token
+from receiver.errors import InputError, error_response
+from receiver.report import FORMATS, MEDIA_TYPES, UnknownRotation, build_report, render
+from receiver.services import services
+from scheduler.burden import Month
+
+bp = Blueprint("report", __name__, url_prefix="/api/v1")
+bp.before_request(require_api_token)
+
+
+@bp.get("/reports/burden")
+def burden() -> Response | tuple[Response, int]:
+    """One month's burden report (default: last month, as JSON)."""
+    svc = services()
+    zone = svc.settings.report.zone
+    raw = request.args.get("month")
+    try:
+        month = Month.parse(raw, zone) if raw else Month.containing(svc.clock(), zone).previous()
+    except ValueError as exc:
+        raise InputError(f"month: {exc}") from None
+    fmt = request.args.get("format", "json")
+    if fmt not in FORMATS:
+        raise InputError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
+    try:
+        report = build_report(
+            svc.settings, svc.store, month, rota=svc.rota, rotation=request.args.get("rotation")
+        )
+    except UnknownRotation as exc:
+        return error_response(404, str(exc))
+    return Response(render(report, fmt), mimetype=None, content_type=MEDIA_TYPES[fmt])

@@ -1,0 +1,44 @@
+"""`onwatch report burden`: the monthly on-call burden report from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from receiver.config import Settings
+from receiver.report import UnknownRotation, build_report, render
+from receiver.store import Store
+from scheduler.burden import Month
+
+EXIT_OK = 0
+
+
+class ReportUsageError(Exception):
+    """The report command cannot run as asked; the message says why."""
+
+
+def cmd_report_burden(args: argparse.Namespace, settings: Settings) -> int:
+    """Print or write one month's burden report (md, html, csv or json)."""
+    try:
+        month = Month.parse(args.month, settings.report.zone)
+    except ValueError as exc:
+        raise ReportUsageError(f"--month: {exc}") from None
+    store = Store(settings.database)
+    try:
+        if settings.database.is_sqlite:
+            store.upgrade()  # embedded database: keep it current, as `serve` does
+        else:
+            store.check_schema()
+        report = build_report(settings, store, month, rotation=args.rotation)
+    except UnknownRotation as exc:
+        raise ReportUsageError(f"--rotation: {exc}") from None
+    finally:
+        store.dispose()
+    text = render(report, args.format)
+    if args.output in (None, "-"):
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+    return EXIT_OK

@@ -1,0 +1,81 @@
+"""The `report:` section of the configuration: the monthly on-call burden report."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from receiver.rota_settings import WEEKDAYS, _clock, _zone
+from scheduler.burden import BusinessHours, Policy
+
+Weekday = Literal[WEEKDAYS]  # type: ignore[valid-type]
+Format = Literal["md", "html", "csv", "json"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BusinessHoursSettings(_Model):
+    """Working days and hours, on each person's own clock (pages outside are after-hours)."""
+
+    days: list[Weekday] = ["monday", "tuesday", "wednesday", "thursday", "friday"]
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+
+    clocks_as_text = field_validator("start", "end", mode="before")(_clock)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BusinessHoursSettings:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+class ResolveTargets(_Model):
+    """MTTR targets per severity, in hours (the seed's 4 h, 24 h, 72 h, 1 week)."""
+
+    SEV1: float = Field(default=4, gt=0)
+    SEV2: float = Field(default=24, gt=0)
+    SEV3: float = Field(default=72, gt=0)
+    SEV4: float = Field(default=168, gt=0)
+
+
+class ReportSettings(_Model):
+    """Where the monthly files go, whose calendar draws the month, and the seed's numbers."""
+
+    folder: str = "reports"
+    time_zone: str = "UTC"  # the month runs from the 1st 00:00 to the next 1st 00:00 here
+    formats: list[Format] = ["md", "html", "csv", "json"]
+    business_hours: BusinessHoursSettings = BusinessHoursSettings()
+    interruption_window_seconds: float = Field(default=60, ge=0)
+    ack_target_minutes: float = Field(default=5, gt=0)
+    resolve_target_hours: ResolveTargets = ResolveTargets()
+    night_page_limit: float = Field(default=2, ge=0)
+
+    zone_is_known = field_validator("time_zone")(_zone)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def policy(self) -> Policy:
+        """The pure report's policy for these settings."""
+        hours = self.business_hours
+        return Policy(
+            ack_target=timedelta(minutes=self.ack_target_minutes),
+            resolve_targets={
+                name: timedelta(hours=value)
+                for name, value in self.resolve_target_hours.model_dump().items()
+            },
+            night_page_limit=self.night_page_limit,
+            interruption_window=timedelta(seconds=self.interruption_window_seconds),
+            business_hours=BusinessHours(
+                days=frozenset(WEEKDAYS.index(day) for day in hours.days),
+                start=hours.start,
+                end=hours.end,
+            ),
+        )

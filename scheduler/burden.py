@@ -1,0 +1,673 @@
+"""On-call burden: who carried the load in a month, at what hours, and which alerts to fix.
+
+The seed's "On-Call Health" rules, measured: at least a week between shifts, time off or pay
+for after-hours pages, "if averaging >2 pages/night, fix the alerts or staff up", reviewed
+monthly. Pure: plain values in (pages, incidents, final shifts, people, rotations), figures
+out; no I/O and no clock (the month and every instant are arguments).
+
+Definitions (the report repeats them for its readers):
+- a page belongs to the month when it was sent in [month start, month end);
+- an interruption is a run of a person's pages: a page more than the interruption window
+  (60 s) after the page that opened the current run opens a new one (PagerDuty's counting);
+- a night is the person's own night window (default 22:00-07:00) on their own clock, named
+  by the local date it begins on; a night page is a page inside one;
+- a night on call is one of their nights that overlaps one of their shifts (within the month);
+- out of business hours: outside the person's business days and hours on their own clock;
+- acknowledgement: for each incident a person was paged for, from their first page for it to
+  the incident's `acknowledged_at` (an incident acknowledged before their page counts as on
+  time; one never acknowledged, as late).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.roster import Person, Rotation
+from scheduler.shifts import Shift, ShiftSource
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+TOP_ALERTS = 10
+RECOMMENDATION = "fix the alerts or staff up"
+NOISE_NOT_AVAILABLE = (
+    "not available: marking incidents actionable or noise comes with issue 5 (response workflow)"
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page from the ledger."""
+
+    at: datetime
+    person: str
+    rotation: str
+    incident_id: int
+
+
+@dataclass(frozen=True)
+class Incident:
+    """An incident as the report needs it; `alerts` holds its distinct (alert name, rule)."""
+
+    id: int
+    rotation: str | None
+    severity: str
+    opened_at: datetime
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    alerts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Working days (0 = Monday) and hours, on each person's own clock."""
+
+    days: frozenset[int] = frozenset(range(5))
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+
+    def contains(self, local: datetime) -> bool:
+        """True when the local wall-clock instant is inside business hours."""
+        clock = local.time()
+        return local.weekday() in self.days and self.start <= clock < self.end
+
+
+def _default_resolve_targets() -> dict[str, timedelta]:
+    return {
+        "SEV1": timedelta(hours=4),
+        "SEV2": timedelta(hours=24),
+        "SEV3": timedelta(hours=72),
+        "SEV4": timedelta(weeks=1),
+    }
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The seed's numbers the report measures against (every one configurable)."""
+
+    ack_target: timedelta = timedelta(minutes=5)
+    resolve_targets: Mapping[str, timedelta] = field(default_factory=_default_resolve_targets)
+    night_page_limit: float = 2.0
+    interruption_window: timedelta = timedelta(seconds=60)
+    business_hours: BusinessHours = BusinessHours()
+
+
+@dataclass(frozen=True)
+class Month:
+    """A calendar month in one time zone: [start, end) as aware instants."""
+
+    year: int
+    month: int
+    zone: ZoneInfo
+
+    @classmethod
+    def parse(cls, text: str, zone: ZoneInfo) -> Month:
+        """`2026-11` as a month; ValueError naming the expected form otherwise."""
+        try:
+            year, month = (int(part) for part in text.split("-"))
+        except ValueError:
+            raise ValueError(f'expected a month such as "2026-11", got "{text}"') from None
+        if not (1 <= month <= 12 and 1970 <= year <= 9999) or len(text) != 7:
+            raise ValueError(f'expected a month such as "2026-11", got "{text}"')
+        return cls(year, month, zone)
+
+    @classmethod
+    def containing(cls, at: datetime, zone: ZoneInfo) -> Month:
+        """The month `at` falls in, on `zone`'s calendar."""
+        local = at.astimezone(zone)
+        return cls(local.year, local.month, zone)
+
+    @property
+    def label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def start(self) -> datetime:
+        return datetime(self.year, self.month, 1, tzinfo=self.zone)
+
+    @property
+    def end(self) -> datetime:
+        return self.next().start
+
+    def next(self) -> Month:
+        """The month after this one."""
+        if self.month == 12:
+            return Month(self.year + 1, 1, self.zone)
+        return Month(self.year, self.month + 1, self.zone)
+
+    def previous(self) -> Month:
+        """The month before this one."""
+        if self.month == 1:
+            return Month(self.year - 1, 12, self.zone)
+        return Month(self.year, self.month - 1, self.zone)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One breach of the seed's rules."""
+
+    rule: str  # "night_pages" | "min_rest"
+    message: str
+    rotation: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PersonBurden:
+    name: str
+    time_zone: str
+    shifts: int
+    on_call_hours: float
+    pages: int
+    interruptions: int
+    night_pages: int
+    nights_on_call: int
+    nights_over_limit: int
+    night_pages_per_night: float
+    out_of_hours_pages: int
+    paged_incidents: int
+    acked_within_target: int
+    ack_within_target_pct: float | None
+    shortest_rest_hours: float | None
+    flags: tuple[Flag, ...]
+    night_pages_by_night: Mapping[date, int]
+
+
+@dataclass(frozen=True)
+class SeverityResponse:
+    """Time to acknowledge and to resolve, for one severity of one rotation."""
+
+    severity: str
+    incidents: int
+    acknowledged: int
+    ack_median_s: float | None
+    ack_p90_s: float | None
+    ack_target_s: float
+    ack_within_target_pct: float | None
+    resolved: int
+    resolve_median_s: float | None
+    resolve_p90_s: float | None
+    resolve_target_s: float
+    resolve_within_target_pct: float | None
+
+
+@dataclass(frozen=True)
+class AlertNoise:
+    alertname: str
+    rule: str
+    pages: int
+    night_pages: int
+    noise_share: float | None = None  # needs issue 5's actionable/noise marking
+
+
+@dataclass(frozen=True)
+class RotationBurden:
+    name: str
+    incidents: int
+    incidents_by_severity: Mapping[str, int]
+    ack_within_target_pct: float | None
+    response: tuple[SeverityResponse, ...]
+    pages: int
+    interruptions: int
+    night_pages: int
+    nights_on_call: int
+    night_pages_per_night: float
+    out_of_hours_pages: int
+    pages_by_hour: tuple[int, ...]
+    noisiest_by_pages: tuple[AlertNoise, ...]
+    noisiest_by_night_pages: tuple[AlertNoise, ...]
+    people_over_night_limit: tuple[str, ...]
+    recommendation: str | None
+    change: Mapping[str, float | None] | None
+
+
+@dataclass(frozen=True)
+class BurdenReport:
+    month: Month
+    rotation: str | None
+    people: tuple[PersonBurden, ...]
+    rotations: tuple[RotationBurden, ...]
+    pages: int
+    night_pages: int
+    pages_by_hour: tuple[int, ...]
+    policy: Policy
+
+
+# --------------------------------------------------------------------------------------
+# Small pure helpers
+
+
+def night_of(person: Person, at: datetime) -> date | None:
+    """The local date the person's night containing `at` began on, if `at` is in one."""
+    local = at.astimezone(person.zone)
+    clock = local.time()
+    start, end = person.night_start, person.night_end
+    if start <= end:
+        return local.date() if start <= clock < end else None
+    if clock >= start:
+        return local.date()
+    if clock < end:
+        return local.date() - timedelta(days=1)
+    return None
+
+
+def night_window(person: Person, day: date) -> tuple[datetime, datetime]:
+    """The person's night beginning on local date `day`, as aware instants."""
+    crosses = person.night_end <= person.night_start
+    start = datetime.combine(day, person.night_start, person.zone)
+    end = datetime.combine(day + timedelta(days=1 if crosses else 0), person.night_end, person.zone)
+    return start, end
+
+
+def interruptions(times: Sequence[datetime], window: timedelta) -> int:
+    """Sorted pages counted as PagerDuty does: those within `window` of a run's first count once."""
+    count = 0
+    opened: datetime | None = None
+    for at in times:
+        if opened is None or at - opened > window:
+            count += 1
+            opened = at
+    return count
+
+
+def median(values: Sequence[float]) -> float | None:
+    """The median (mean of the two middle values for an even count), None when empty."""
+    return statistics.median(values) if values else None
+
+
+def p90(values: Sequence[float]) -> float | None:
+    """The 90th percentile by nearest rank (a value that occurred), None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(math.ceil(0.9 * len(ordered)) - 1, 0)]
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def nights_on_call(
+    person: Person, intervals: Sequence[tuple[datetime, datetime]], month: Month
+) -> list[date]:
+    """The person's nights that overlap one of `intervals` (already clipped to the month)."""
+    if not intervals:
+        return []
+    nights = []
+    day = month.start.astimezone(person.zone).date() - timedelta(days=1)
+    last = month.end.astimezone(person.zone).date()
+    while day <= last:
+        start, end = night_window(person, day)
+        if any(s < end and start < e for s, e in intervals):
+            nights.append(day)
+        day += timedelta(days=1)
+    return nights
+
+
+# --------------------------------------------------------------------------------------
+# The report
+
+
+@dataclass
+class _Seen:
+    """A page with what the report derives from it once."""
+
+    page: Page
+    night: date | None
+    out_of_hours: bool
+    hour: int
+
+
+def _rests(
+    shifts: Sequence[Shift], month: Month, min_rest: Mapping[str, timedelta]
+) -> tuple[float | None, list[Flag]]:
+    """Shortest rest ending in the month between two of one person's shifts, and breaches."""
+    # A scheduled shift cut in two by someone else's override is still one shift: no rest.
+    spans: dict[tuple[str, str, int], tuple[datetime, datetime]] = {}
+    pieces: list[tuple[datetime, datetime, str]] = []
+    for shift in shifts:
+        if shift.source == ShiftSource.SCHEDULE:
+            key = (shift.rotation, shift.layer, shift.index)
+            first, last = spans.get(key, (shift.start, shift.end))
+            spans[key] = (min(first, shift.start), max(last, shift.end))
+        else:
+            pieces.append((shift.start, shift.end, shift.rotation))
+    pieces += [(start, end, key[0]) for key, (start, end) in spans.items()]
+    blocks: list[tuple[datetime, datetime, set[str]]] = []
+    for start, end, rotation in sorted(pieces):
+        if blocks and start <= blocks[-1][1]:
+            began, ended, names = blocks[-1]
+            blocks[-1] = (began, max(ended, end), names | {rotation})
+        else:
+            blocks.append((start, end, {rotation}))
+    shortest: timedelta | None = None
+    flags: list[Flag] = []
+    for (_, ended, before), (began, _, after) in zip(blocks, blocks[1:], strict=False):
+        if not month.start <= began < month.end:
+            continue
+        rest = began - ended
+        shortest = rest if shortest is None else min(shortest, rest)
+        strictest = max(before | after, key=lambda name: min_rest.get(name, timedelta(0)))
+        required = min_rest.get(strictest, timedelta(0))
+        if rest < required:
+            flags.append(
+                Flag(
+                    rule="min_rest",
+                    message=f"{_hours(rest):g} h between shifts ({ended:%Y-%m-%d %H:%M} UTC to "
+                    f"{began:%Y-%m-%d %H:%M} UTC), {strictest} asks for {_hours(required):g} h",
+                    rotation=strictest,
+                    start=ended,
+                    end=began,
+                )
+            )
+    return (None if shortest is None else _hours(shortest)), flags
+
+
+def _hours(span: timedelta) -> float:
+    return round(span.total_seconds() / 3600, 2)
+
+
+def _person(
+    person: Person,
+    seen: Sequence[_Seen],
+    shifts: Sequence[Shift],
+    all_shifts: Sequence[Shift],
+    incidents: Mapping[int, Incident],
+    month: Month,
+    min_rest: Mapping[str, timedelta],
+    policy: Policy,
+) -> PersonBurden:
+    in_month = [s for s in shifts if s.start < month.end and month.start < s.end]
+    clipped = _merge((max(s.start, month.start), min(s.end, month.end)) for s in in_month)
+    hours = sum((end - start for start, end in clipped), timedelta(0))
+    nights = nights_on_call(person, clipped, month)
+    by_night = Counter(item.night for item in seen if item.night is not None)
+    night_pages = sum(by_night.values())
+    first_page: dict[int, datetime] = {}
+    for item in seen:
+        first_page.setdefault(item.page.incident_id, item.page.at)
+    on_time = 0
+    for incident_id, paged_at in first_page.items():
+        acked = incidents[incident_id].acknowledged_at if incident_id in incidents else None
+        if acked is not None and acked - paged_at <= policy.ack_target:
+            on_time += 1
+    average = night_pages / len(nights) if nights else float(night_pages)
+    shortest, flags = _rests(all_shifts, month, min_rest)
+    if average > policy.night_page_limit:
+        flags.insert(
+            0,
+            Flag(
+                rule="night_pages",
+                message=f"{average:.2f} night pages a night on call ({night_pages} over "
+                f"{len(nights)} nights), more than {policy.night_page_limit:g}: {RECOMMENDATION}",
+            ),
+        )
+    return PersonBurden(
+        name=person.name,
+        time_zone=person.zone.key,
+        shifts=len(in_month),
+        on_call_hours=_hours(hours),
+        pages=len(seen),
+        interruptions=interruptions([item.page.at for item in seen], policy.interruption_window),
+        night_pages=night_pages,
+        nights_on_call=len(nights),
+        nights_over_limit=sum(1 for n in by_night.values() if n > policy.night_page_limit),
+        night_pages_per_night=round(average, 2),
+        out_of_hours_pages=sum(item.out_of_hours for item in seen),
+        paged_incidents=len(first_page),
+        acked_within_target=on_time,
+        ack_within_target_pct=_pct(on_time, len(first_page)),
+        shortest_rest_hours=shortest,
+        flags=tuple(flags),
+        night_pages_by_night=dict(sorted(by_night.items())),
+    )
+
+
+def _response(severity: str, incidents: Sequence[Incident], policy: Policy) -> SeverityResponse:
+    acks = [
+        (i.acknowledged_at - i.opened_at).total_seconds()
+        for i in incidents
+        if i.acknowledged_at is not None
+    ]
+    fixes = [
+        (i.resolved_at - i.opened_at).total_seconds()
+        for i in incidents
+        if i.resolved_at is not None
+    ]
+    ack_target = policy.ack_target.total_seconds()
+    resolve_target = policy.resolve_targets.get(severity, timedelta(weeks=1)).total_seconds()
+    return SeverityResponse(
+        severity=severity,
+        incidents=len(incidents),
+        acknowledged=len(acks),
+        ack_median_s=median(acks),
+        ack_p90_s=p90(acks),
+        ack_target_s=ack_target,
+        # Out of every incident: one never acknowledged missed the target too.
+        ack_within_target_pct=_pct(sum(s <= ack_target for s in acks), len(incidents)),
+        resolved=len(fixes),
+        resolve_median_s=median(fixes),
+        resolve_p90_s=p90(fixes),
+        resolve_target_s=resolve_target,
+        resolve_within_target_pct=_pct(sum(s <= resolve_target for s in fixes), len(incidents)),
+    )
+
+
+def _noisiest(
+    seen: Sequence[_Seen], incidents: Mapping[int, Incident]
+) -> tuple[tuple[AlertNoise, ...], tuple[AlertNoise, ...]]:
+    pages: Counter[str] = Counter()
+    nights: Counter[str] = Counter()
+    rules: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in seen:
+        incident = incidents.get(item.page.incident_id)
+        for alertname, rule in incident.alerts if incident else ():
+            pages[alertname] += 1
+            rules[alertname][rule] += 1
+            if item.night is not None:
+                nights[alertname] += 1
+
+    def noise(name: str) -> AlertNoise:
+        rule = max(rules[name].items(), key=lambda kv: (kv[1], kv[0]))[0]
+        return AlertNoise(name, rule, pages[name], nights[name])
+
+    def top(counts: Counter[str]) -> tuple[AlertNoise, ...]:
+        ranked = sorted((n for n in counts if counts[n]), key=lambda n: (-counts[n], n))
+        return tuple(noise(name) for name in ranked[:TOP_ALERTS])
+
+    return top(pages), top(nights)
+
+
+def _change(now: RotationBurden, before: RotationBurden | None) -> dict[str, float | None]:
+    """This month's figures minus last month's (a rotation absent last month had none)."""
+
+    def value(rotation: RotationBurden | None, name: str) -> float | None:
+        if rotation is None:
+            return 0.0
+        found = getattr(rotation, name)
+        return None if found is None else float(found)
+
+    names = (
+        "incidents",
+        "pages",
+        "interruptions",
+        "night_pages",
+        "night_pages_per_night",
+        "out_of_hours_pages",
+        "ack_within_target_pct",
+    )
+    change: dict[str, float | None] = {}
+    for name in names:
+        this, last = value(now, name), value(before, name)
+        change[name] = None if this is None or last is None else round(this - last, 2)
+    return change
+
+
+def burden_report(
+    month: Month,
+    *,
+    pages: Iterable[Page],
+    incidents: Iterable[Incident],
+    shifts: Iterable[Shift],
+    people: Mapping[str, Person],
+    rotations: Sequence[Rotation],
+    policy: Policy = Policy(),
+    rotation: str | None = None,
+    previous: BurdenReport | None = None,
+) -> BurdenReport:
+    """The month's burden per person and per rotation (of one rotation, if named).
+
+    `pages` may reach outside the month (they are filtered); `shifts` are the final shifts
+    (overrides applied) of every rotation, from far enough before the month to see the rest
+    before its first shift. `previous` is last month's report, for the change.
+    """
+    min_rest = {r.name: r.min_rest for r in rotations}
+    names = [r.name for r in rotations if rotation is None or r.name == rotation]
+    wanted = set(names)
+    incident_by_id = {i.id: i for i in incidents}
+    all_shifts: dict[str, list[Shift]] = defaultdict(list)
+    for shift in shifts:
+        if shift.person is not None:
+            all_shifts[shift.person].append(shift)
+    seen_by_person: dict[str, list[_Seen]] = defaultdict(list)
+    seen_by_rotation: dict[str, list[_Seen]] = defaultdict(list)
+    hours_all = [0] * 24
+    business = policy.business_hours
+    start, end = month.start, month.end
+    for page in sorted(pages, key=lambda p: p.at):
+        if not (start <= page.at < end) or page.rotation not in wanted:
+            continue
+        person = people.get(page.person)
+        if person is None:  # no longer in the configuration: count it on UTC, no night
+            local, night = page.at.astimezone(ZoneInfo("UTC")), None
+        else:
+            local, night = page.at.astimezone(person.zone), night_of(person, page.at)
+        item = _Seen(page, night, not business.contains(local), local.hour)
+        seen_by_person[page.person].append(item)
+        seen_by_rotation[page.rotation].append(item)
+        hours_all[local.hour] += 1
+
+    people_figures = []
+    rotation_people: dict[str, set[str]] = defaultdict(set)
+    for name, mine in all_shifts.items():
+        for shift in mine:
+            if shift.rotation in wanted and shift.start < end and start < shift.end:
+                rotation_people[shift.rotation].add(name)
+    for shift_rotation in seen_by_rotation:
+        rotation_people[shift_rotation] |= {i.page.person for i in seen_by_rotation[shift_rotation]}
+    involved = set().union(*rotation_people.values()) if rotation_people else set()
+    for name in sorted(involved):
+        person = people.get(name) or Person(name, "", ZoneInfo("UTC"))
+        everything = all_shifts.get(name, [])
+        counted = [s for s in everything if s.rotation in wanted]
+        people_figures.append(
+            _person(
+                person,
+                seen_by_person.get(name, []),
+                counted,
+                everything,
+                incident_by_id,
+                month,
+                min_rest,
+                policy,
+            )
+        )
+    over_limit = {p.name for p in people_figures if any(f.rule == "night_pages" for f in p.flags)}
+
+    before = {r.name: r for r in previous.rotations} if previous else {}
+    opened_by_rotation: dict[str | None, list[Incident]] = defaultdict(list)
+    for incident in incident_by_id.values():
+        if start <= incident.opened_at < end:
+            opened_by_rotation[incident.rotation].append(incident)
+    rotation_figures = []
+    for name in names:
+        seen = seen_by_rotation.get(name, [])
+        opened = opened_by_rotation.get(name, [])
+        by_severity = {sev: [i for i in opened if i.severity == sev] for sev in SEVERITIES}
+        night_total = sum(1 for item in seen if item.night is not None)
+        nights = 0
+        for person_name in rotation_people.get(name, ()):
+            person = people.get(person_name)
+            mine = [
+                s
+                for s in all_shifts.get(person_name, [])
+                if s.rotation == name and s.start < end and start < s.end
+            ]
+            if person is not None:
+                clipped = _merge((max(s.start, start), min(s.end, end)) for s in mine)
+                nights += len(nights_on_call(person, clipped, month))
+        by_person: dict[str, list[datetime]] = defaultdict(list)
+        hours = [0] * 24
+        for item in seen:
+            by_person[item.page.person].append(item.page.at)
+            hours[item.hour] += 1
+        average = night_total / nights if nights else float(night_total)
+        by_pages, by_nights = _noisiest(seen, incident_by_id)
+        heavy = tuple(sorted(rotation_people.get(name, set()) & over_limit))
+        recommendation = None
+        if average > policy.night_page_limit or heavy:
+            worst = ", ".join(a.alertname for a in by_nights[:3]) or "none recorded"
+            who = f"; over the limit: {', '.join(heavy)}" if heavy else ""
+            recommendation = (
+                f"{RECOMMENDATION}: {night_total} night pages over {nights} nights on call "
+                f"({average:.2f} a night, limit {policy.night_page_limit:g}){who}; "
+                f"noisiest at night: {worst}"
+            )
+        figure = RotationBurden(
+            name=name,
+            incidents=len(opened),
+            incidents_by_severity={sev: len(found) for sev, found in by_severity.items()},
+            ack_within_target_pct=_pct(
+                sum(
+                    1
+                    for i in opened
+                    if i.acknowledged_at is not None
+                    and i.acknowledged_at - i.opened_at <= policy.ack_target
+                ),
+                len(opened),
+            ),
+            response=tuple(_response(sev, found, policy) for sev, found in by_severity.items()),
+            pages=len(seen),
+            interruptions=sum(
+                interruptions(times, policy.interruption_window) for times in by_person.values()
+            ),
+            night_pages=night_total,
+            nights_on_call=nights,
+            night_pages_per_night=round(average, 2),
+            out_of_hours_pages=sum(item.out_of_hours for item in seen),
+            pages_by_hour=tuple(hours),
+            noisiest_by_pages=by_pages,
+            noisiest_by_night_pages=by_nights,
+            people_over_night_limit=heavy,
+            recommendation=recommendation,
+            change=None,
+        )
+        if previous is not None:
+            figure = replace(figure, change=_change(figure, before.get(name)))
+        rotation_figures.append(figure)
+
+    return BurdenReport(
+        month=month,
+        rotation=rotation,
+        people=tuple(people_figures),
+        rotations=tuple(rotation_figures),
+        pages=sum(len(v) for v in seen_by_rotation.values()),
+        night_pages=sum(p.night_pages for p in people_figures),
+        pages_by_hour=tuple(hours_all),
+        policy=policy,
+    )

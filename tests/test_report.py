@@ -1,0 +1,351 @@
+"""The burden report end to end: rows in the store, the four formats, the API, CLI and job."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from flask import Flask
+from sqlalchemy import Connection, insert
+
+from receiver.cli import main
+from receiver.config import Settings
+from receiver.models import AlertRecord, IncidentRecord, OverrideRecord
+from receiver.paging_models import OutboxMessage, PageRecord
+from receiver.report import build_report, render, report_data, write_monthly_report
+from receiver.store import Store
+from scheduler.burden import Month
+from tests.conftest import AUTH, TOKEN
+from tests.rota_config import rota_config
+
+LONDON = ZoneInfo("Europe/London")
+NOV = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _incident(number: int, opened: datetime, severity: str, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": number,
+        "group_identity": f"g{number}",
+        "receiver": "onwatch",
+        "group_key": f"k{number}",
+        "group_labels": {},
+        "status": "resolved" if kw.get("resolved_at") else "open",
+        "severity": severity,
+        "service": "checkout",
+        "title": f"incident {number}",
+        "channel": f"inc-{number}",
+        "external_url": "",
+        "truncated_alerts": 0,
+        "opened_at": opened,
+        "updated_at": opened,
+        "resolved_at": kw.get("resolved_at"),
+        "acknowledged_at": kw.get("acknowledged_at"),
+        "acknowledged_by": None,
+    }
+
+
+def _alert(number: int, incident: int, name: str, rule: str, at: datetime) -> dict[str, Any]:
+    return {
+        "id": number,
+        "incident_id": incident,
+        "fingerprint": f"f{number}",
+        "alertname": name,
+        "status": "firing",
+        "labels": {"alertname": name},
+        "annotations": {},
+        "generator_url": "",
+        "severity": "SEV2",
+        "service": "checkout",
+        "rule": rule,
+        "matched": [],
+        "starts_at": at,
+        "ends_at": None,
+        "first_seen_at": at,
+        "updated_at": at,
+    }
+
+
+def _message(number: int, incident: int, at: datetime) -> dict[str, Any]:
+    return {
+        "id": number,
+        "incident_id": incident,
+        "rotation": "ops",
+        "action": "trigger",
+        "target": "primary",
+        "level": 0,
+        "loop": 0,
+        "severity": "SEV2",
+        "status": "sent",
+        "attempts": 1,
+        "next_attempt_at": at,
+        "deadline_at": at,
+        "created_at": at,
+        "sent_at": at,
+        "recipient": "",
+        "reference": "",
+        "last_error": "",
+        "details": {},
+    }
+
+
+# Pages of November 2026 (ops primary a b c d e, secondary d e a b c, weeks from Nov 2).
+# (incident, person, UTC time); a's burst at 23:00 counts as 1 interruption of 3 pages.
+PAGES = [
+    (1, "a", datetime(2026, 11, 3, 23, 0, 0, tzinfo=UTC)),
+    (1, "a", datetime(2026, 11, 3, 23, 0, 40, tzinfo=UTC)),
+    (1, "a", datetime(2026, 11, 3, 23, 0, 59, tzinfo=UTC)),
+    (2, "a", datetime(2026, 11, 4, 2, 0, tzinfo=UTC)),
+    (2, "d", datetime(2026, 11, 4, 2, 5, tzinfo=UTC)),
+    (3, "a", datetime(2026, 11, 4, 10, 0, tzinfo=UTC)),  # business hours
+    (4, "b", datetime(2026, 11, 14, 12, 0, tzinfo=UTC)),  # Saturday: after hours
+    (5, "b", datetime(2026, 10, 31, 12, 0, tzinfo=UTC)),  # October: not counted
+]
+
+
+def seed_month(store: Store) -> None:
+    """Five incidents, their alerts and the pages above, straight into the tables."""
+    incidents = [
+        _incident(
+            1,
+            PAGES[0][2],
+            "SEV2",
+            acknowledged_at=PAGES[0][2] + timedelta(minutes=2),
+            resolved_at=PAGES[0][2] + timedelta(hours=3),
+        ),  # fmt: skip
+        _incident(
+            2,
+            PAGES[3][2],
+            "SEV1",
+            acknowledged_at=PAGES[3][2] + timedelta(minutes=9),
+            resolved_at=PAGES[3][2] + timedelta(hours=5),
+        ),  # fmt: skip
+        _incident(3, PAGES[5][2], "SEV3"),
+        _incident(4, PAGES[6][2], "SEV2", acknowledged_at=PAGES[6][2] + timedelta(minutes=1)),
+        _incident(5, PAGES[7][2], "SEV2"),
+    ]
+    alerts = [
+        _alert(1, 1, "DiskFull", "disk-rule", PAGES[0][2]),
+        _alert(2, 1, "DiskFull", "disk-rule", PAGES[0][2]),  # a second fingerprint
+        _alert(3, 2, "Down", "outage-rule", PAGES[3][2]),
+        _alert(4, 2, "DiskFull", "disk-rule", PAGES[3][2]),
+        _alert(5, 3, "Slow", "latency-rule", PAGES[5][2]),
+        _alert(6, 4, "Slow", "latency-rule", PAGES[6][2]),
+        _alert(7, 5, "Down", "outage-rule", PAGES[7][2]),
+    ]
+
+    def work(connection: Connection) -> None:
+        connection.execute(insert(IncidentRecord.__table__), incidents)  # type: ignore[attr-defined]
+        connection.execute(insert(AlertRecord.__table__), alerts)  # type: ignore[attr-defined]
+        connection.execute(
+            insert(OutboxMessage.__table__),  # type: ignore[attr-defined]
+            [_message(n, i, at) for n, (i, _, at) in enumerate(PAGES, 1)],
+        )
+        connection.execute(
+            insert(PageRecord.__table__),  # type: ignore[attr-defined]
+            [
+                {
+                    "incident_id": i,
+                    "message_id": n,
+                    "rotation": "ops",
+                    "person": person,
+                    "severity": "SEV2",
+                    "at": at,
+                    "night": False,
+                }  # fmt: skip
+                for n, (i, person, at) in enumerate(PAGES, 1)
+            ],
+        )
+        # c covers b's Sunday (an override): c's shift count and hours include it.
+        connection.execute(
+            insert(OverrideRecord.__table__),  # type: ignore[attr-defined]
+            [
+                {
+                    "rotation": "ops",
+                    "layer": "primary",
+                    "person": "c",
+                    "start_at": datetime(2026, 11, 15, tzinfo=UTC),
+                    "end_at": datetime(2026, 11, 16, tzinfo=UTC),
+                    "forced": True,
+                    "reason": "swap",
+                    "requested_by": "b",
+                    "created_at": NOV,
+                    "deleted_at": None,
+                }  # fmt: skip
+            ],
+        )
+
+    store.write_rows(work)
+
+
+def settings_for(store: Store, **report: Any) -> Settings:
+    document = rota_config()
+    document["database"] = {"url": store.settings.url}
+    document["report"] = {"time_zone": "Europe/London", **report}
+    return Settings.model_validate(document)
+
+
+@pytest.fixture
+def seeded(store: Store) -> Store:
+    seed_month(store)
+    return store
+
+
+def _person(data: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(p for p in data["people"] if p["name"] == name)
+
+
+def test_report_figures_from_the_store(seeded: Store) -> None:
+    data = report_data(build_report(settings_for(seeded), seeded, Month.parse("2026-11", LONDON)))
+    a, b, c, d = (_person(data, n) for n in "abcd")
+    assert (a["pages"], a["interruptions"], a["night_pages"]) == (5, 3, 4)
+    assert a["nights_over_limit"] == 1  # three pages on the night of Nov 3
+    assert a["out_of_hours_pages"] == 4
+    # a was paged for incidents 1, 2, 3: acknowledged 2 min, 9 min after, and never.
+    assert (a["paged_incidents"], a["acked_within_target"]) == (3, 1)
+    assert a["ack_within_target_pct"] == pytest.approx(33.3)
+    # d, paged 5 min after a for incident 2, saw it acknowledged 4 min later: on time for d.
+    assert (d["pages"], d["night_pages"], d["acked_within_target"]) == (1, 1, 1)
+    assert (b["pages"], b["out_of_hours_pages"], b["night_pages"]) == (1, 1, 0)
+    assert (a["shifts"], a["on_call_hours"]) == (2, 2 * 7 * 24)  # primary Nov 2, secondary 16
+    assert c["shifts"] == 3  # primary Nov 16-23, secondary Nov 30, and b's Sunday
+    assert any(f["rule"] == "min_rest" for f in c["flags"])  # Sunday, then on call Monday
+    ops = data["rotations"][0]
+    assert ops["incidents_by_severity"] == {"SEV1": 1, "SEV2": 2, "SEV3": 1, "SEV4": 0}
+    assert ops["pages"] == 7
+    assert [(x["alertname"], x["rule"], x["pages"]) for x in ops["noisiest_by_pages"]] == [
+        ("DiskFull", "disk-rule", 5),  # incident 1's 3 pages and incident 2's 2
+        ("Down", "outage-rule", 2),
+        ("Slow", "latency-rule", 2),
+    ]
+    assert all(x["noise_share"] is None for x in ops["noisiest_by_pages"])
+    sev2 = next(r for r in ops["response"] if r["severity"] == "SEV2")
+    assert (sev2["ack_median_s"], sev2["ack_within_target_pct"]) == (90.0, 100.0)
+    assert ops["change"]["pages"] == 6  # October had one page
+    assert "not available" in data["definitions"]["noise_share"]
+
+
+def test_report_csv_and_json_carry_the_same_numbers(seeded: Store) -> None:
+    report = build_report(settings_for(seeded), seeded, Month.parse("2026-11", LONDON))
+    data = json.loads(render(report, "json"))
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+
+    def value(section: str, metric: str, person: str = "", rotation: str = "", key: str = ""):  # type: ignore[no-untyped-def]
+        found = [
+            r["value"]
+            for r in rows
+            if (r["section"], r["metric"], r["person"], r["rotation"], r["key"])
+            == (section, metric, person, rotation, key)
+        ]
+        assert len(found) == 1, (section, metric, person, key)
+        return found[0]
+
+    for person in data["people"]:
+        for metric, expected in person.items():
+            if metric in ("name", "flags", "night_pages_by_night"):
+                continue
+            assert value("person", metric, person["name"]) == (
+                "" if expected is None else str(expected)
+            )
+        for night, count in person["night_pages_by_night"].items():
+            assert value("person_night", "night_pages", person["name"], key=night) == str(count)
+    for rotation in data["rotations"]:
+        name = rotation["name"]
+        assert value("rotation", "pages", rotation=name) == str(rotation["pages"])
+        for response in rotation["response"]:
+            for metric in ("ack_median_s", "ack_p90_s", "resolve_median_s", "resolve_p90_s"):
+                expected = response[metric]
+                got = value("rotation_response", metric, rotation=name, key=response["severity"])
+                assert got == ("" if expected is None else str(expected))
+        for alert in rotation["noisiest_by_pages"]:
+            got = value("noisiest_by_pages", "pages", rotation=name, key=alert["alertname"])
+            assert got == str(alert["pages"])
+        for metric, expected in rotation["change"].items():
+            assert value("rotation_change", metric, rotation=name) == str(expected)
+    hours = [int(value("hour", "pages", key=str(h))) for h in range(24)]
+    assert hours == data["totals"]["pages_by_hour"]
+
+
+def test_report_html_has_its_charts_and_figures(seeded: Store) -> None:
+    report = build_report(settings_for(seeded), seeded, Month.parse("2026-11", LONDON))
+    page = render(report, "html")
+    for chart in ("pages_per_night", "pages_by_hour", "severity_mix"):
+        assert f'id="chart-{chart}"><svg' in page
+    assert page.count("<svg") == 3
+    for fetched in ("<script", "<link", "src=", 'href="http', "@import"):
+        assert fetched not in page  # nothing to fetch: it opens offline
+    assert "Night pages per night, per person" in page and "Severity mix" in page
+    assert "<td>DiskFull</td><td>disk-rule</td><td>5</td>" in page
+    assert "fix the alerts or staff up" not in page  # a's 4 night pages over 8 nights: fine
+    markdown = render(report, "md")
+    assert "| a | Europe/London | 2 |" in markdown
+
+
+def test_report_api_formats_auth_and_errors(seeded: Store, make_app: Callable[..., Flask]) -> None:
+    config = rota_config()
+    config["api"] = {"bearer_token": TOKEN}
+    config["report"] = {"time_zone": "Europe/London"}
+    client = make_app(**config).test_client()
+    url = "/api/v1/reports/burden?month=2026-11"
+    assert client.get(url).status_code == 401
+    answer = client.get(url, headers=AUTH)
+    assert answer.status_code == 200 and answer.json["month"] == "2026-11"
+    assert _person(answer.json, "a")["pages"] == 5
+    for fmt, media in (("md", "text/markdown"), ("html", "text/html"), ("csv", "text/csv")):
+        got = client.get(f"{url}&format={fmt}", headers=AUTH)
+        assert got.status_code == 200 and got.content_type.startswith(media)
+    one = client.get(f"{url}&rotation=ops", headers=AUTH)
+    assert one.json["rotation"] == "ops"
+    assert client.get(f"{url}&rotation=nope", headers=AUTH).status_code == 404
+    assert client.get("/api/v1/reports/burden?month=2026-13", headers=AUTH).status_code == 400
+    assert client.get(f"{url}&format=pdf", headers=AUTH).status_code == 400
+
+
+def test_report_cli_writes_the_month(
+    seeded: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "onwatch.yaml"
+    document = rota_config()
+    document["database"] = {"url": seeded.settings.url}
+    config.write_text(yaml.safe_dump(document))
+    out = tmp_path / "nov.json"
+    argv = ["report", "burden", "--config", str(config), "--month", "2026-11"]
+    assert main([*argv, "--format", "json", "--output", str(out)]) == 0
+    assert _person(json.loads(out.read_text()), "a")["pages"] == 5
+    assert capsys.readouterr().out.startswith("wrote ")
+    assert main([*argv, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith("hour,")
+    assert main([*argv, "--rotation", "nope"]) == 2
+    assert "no rotation 'nope'" in capsys.readouterr().err
+    assert main(["report", "burden", "--config", str(config), "--month", "11-2026"]) == 2
+
+
+def test_monthly_job_writes_last_months_files(seeded: Store, tmp_path: Path) -> None:
+    settings = settings_for(seeded, folder=str(tmp_path / "reports"), formats=["json", "md"])
+    written = write_monthly_report(settings, seeded, datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    assert [p.name for p in written] == ["burden-2026-11.json", "burden-2026-11.md"]
+    assert _person(json.loads(written[0].read_text()), "a")["pages"] == 5
+    # Run again (a catch-up): the same files, overwritten, nothing else.
+    write_monthly_report(settings, seeded, datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "burden-2026-11.json",
+        "burden-2026-11.md",
+    ]
+
+
+def test_report_settings_reject_unknown_keys_and_zones() -> None:
+    from receiver.config import ConfigError
+
+    with pytest.raises((ConfigError, ValueError), match="folderr"):
+        Settings.model_validate({"report": {"folderr": "x"}})
+    with pytest.raises((ConfigError, ValueError), match="time zone"):
+        Settings.model_validate({"report": {"time_zone": "Mars/Base"}})
+    hours = Settings.model_validate({"report": {"business_hours": {"days": ["monday"]}}})
+    assert hours.report.policy().business_hours.days == frozenset({0})
