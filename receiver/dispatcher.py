@@ -19,7 +19,15 @@ from sqlmodel import Session, col, select
 
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
 from receiver.pagers import Delivery, PageAction, Pager, PageRequest, Recipient
-from receiver.paging import ACKNOWLEDGE, NOTICE, RESOLVE, TRIGGER, PagingContext, dedup_key
+from receiver.paging import (
+    ACKNOWLEDGE,
+    NOTICE,
+    RESOLVE,
+    TRIGGER,
+    PagingContext,
+    dedup_key,
+    follow_up,
+)
 from receiver.paging_models import CANCELLED, FAILED, PENDING, SENT, OutboxMessage, PageRecord
 from receiver.rota_store import active_overrides
 from receiver.store import Store
@@ -85,10 +93,19 @@ class Dispatcher:
                 .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
                 .limit(self.batch)
             ).all()
-            prepared = [self._prepare(session, message, now) for message in due]
+            prepared = [self._prepare_safely(session, message, now) for message in due]
         for item in prepared:
             self._deliver(item)
         return len(prepared)
+
+    def _prepare_safely(self, session: Session, message: OutboxMessage, now: datetime) -> _Prepared:
+        # One message that cannot be prepared (its rotation or person left the configuration,
+        # a bug) must fail visibly, not stop every message behind it in the queue.
+        try:
+            return self._prepare(session, message, now)
+        except Exception as exc:
+            log.exception("outbox message %s cannot be prepared", message.id)
+            return _Prepared(message, None, fail=f"cannot be prepared: {exc!r}"[:300])
 
     def _prepare(self, session: Session, message: OutboxMessage, now: datetime) -> _Prepared:
         incident = session.get(IncidentRecord, message.incident_id)
@@ -106,6 +123,7 @@ class Dispatcher:
         reference = session.exec(
             select(OutboxMessage.reference)
             .where(OutboxMessage.incident_id == incident.id)
+            .where(OutboxMessage.action == TRIGGER)
             .where(OutboxMessage.reference != "")
             .order_by(col(OutboxMessage.id).desc())
             .limit(1)
@@ -185,7 +203,11 @@ class Dispatcher:
         pager = self.pagers.get(message.rotation)
         delivery: Delivery | None = None
         if item.request is not None and pager is not None:
-            delivery = pager.send(item.request)
+            try:
+                delivery = pager.send(item.request)
+            except Exception as exc:  # a pager's bug: fail this message, not the whole round
+                log.exception("pager %s raised for outbox message %s", pager.kind, message.id)
+                delivery = Delivery(ok=False, detail=f"the pager raised {exc!r}"[:300])
         now = self.clock()
         outcome = self.store.write(lambda session: self._record(session, item, delivery, now))
         self.on_outcome(message.rotation, outcome)
@@ -195,10 +217,18 @@ class Dispatcher:
     ) -> str:
         message = session.get(OutboxMessage, item.message.id)
         assert message is not None
-        if message.status != PENDING:  # cancelled by an acknowledgement meanwhile
-            return message.status
         incident = session.get(IncidentRecord, message.incident_id)
         assert incident is not None
+        if message.status != PENDING:  # cancelled by an acknowledgement meanwhile
+            if message.status == CANCELLED and delivery is not None and delivery.ok:
+                # ... but it had already gone out: the person was paged, and the pager must
+                # hear how the incident went on (the acknowledgement or resolution that
+                # cancelled it found nothing sent, so it told the pager nothing).
+                message.attempts += 1
+                outcome = self._sent(session, incident, message, item.request, delivery, now)
+                self._late_follow_up(session, incident, now)
+                return outcome
+            return message.status
         if item.skip:
             message.status, message.last_error = CANCELLED, item.skip
             session.add(message)
@@ -287,6 +317,22 @@ class Dispatcher:
             self._check_night_load(session, incident, message, person.name, now)
         return SENT
 
+    def _late_follow_up(self, session: Session, incident: IncidentRecord, now: datetime) -> None:
+        if incident.status != "open":
+            action = RESOLVE
+        elif incident.acknowledged_at is not None:
+            action = ACKNOWLEDGE
+        else:
+            return
+        told = session.exec(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.incident_id == incident.id)
+            .where(OutboxMessage.action == action)
+            .limit(1)
+        ).first()
+        if told is None:
+            follow_up(session, incident, action, context=self.context, now=now)
+
     def _check_night_load(
         self,
         session: Session,
@@ -299,9 +345,11 @@ class Dispatcher:
         overrides = active_overrides(session, message.rotation)
         shift = rota.on_call(message.rotation, now, overrides).get(message.target)
         start = shift.start if shift and shift.person == name else now - timedelta(days=1)
+        # Earlier pages only: the session autoflushes, so this page's row is already there.
         pages = session.exec(
             select(PageRecord.at)
             .where(PageRecord.person == name)
+            .where(PageRecord.message_id != message.id)
             .where(col(PageRecord.at) >= start)
         ).all()
         load = night_load(rota.people[name], [*pages, now], start, now)

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from receiver.errors import InputError, error_response
 from receiver.incident_actions import PAGERDUTY, UnknownIncident, acknowledge, resolve
 from receiver.models import IncidentRecord, TimelineEntry
+from receiver.paging import NOTICE
 from receiver.paging_models import OutboxMessage
 from receiver.services import services
 
@@ -49,6 +50,8 @@ def _find_incident(session: Session, data: dict[str, Any]) -> IncidentRecord | N
     incident_id = session.exec(
         select(OutboxMessage.incident_id)
         .where(OutboxMessage.reference == pagerduty_id)
+        # A night-load notice is a PagerDuty incident of its own, not the onwatch incident's.
+        .where(OutboxMessage.action != NOTICE)
         .order_by(col(OutboxMessage.id).desc())
         .limit(1)
     ).first()
@@ -81,8 +84,8 @@ def pagerduty() -> tuple[Response, int]:
         ) from None
     if event_type not in HANDLED:
         return jsonify(ignored=f"event type {event_type} is not used by onwatch"), 200
-    agent = event.get("agent") or {}
-    by = str(agent.get("summary") or "PagerDuty")
+    agent = event.get("agent")  # null when PagerDuty itself acted (e.g. an auto-resolve)
+    by = str(agent.get("summary") or "PagerDuty") if isinstance(agent, dict) else "PagerDuty"
     now = svc.clock()
 
     def apply(session: Session) -> int | None:

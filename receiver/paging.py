@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select, update
 from receiver.models import IncidentRecord, TimelineEntry
 from receiver.paging_models import CANCELLED, PENDING, SENT, OutboxMessage
 from receiver.paging_settings import PagingSettings
+from receiver.rota_store import active_overrides
 from scheduler.escalation import escalation_plan, next_business_start
 from scheduler.rota import Rota
 
@@ -101,7 +102,8 @@ def plan_pages(
     timeout = policy.ack_timeout_for(incident.severity)
     if timeout is None:  # SEV4: nobody is woken; the primary hears on the next business day
         first = rotation.layers[0].name
-        shift = context.rota.on_call(rotation.name, now).get(first)
+        overrides = active_overrides(session, rotation.name)  # who really is on call now
+        shift = context.rota.on_call(rotation.name, now, overrides).get(first)
         person = context.rota.people.get(shift.person) if shift and shift.person else None
         zone = person.zone if person else rotation.zone
         due = next_business_start(now, zone)

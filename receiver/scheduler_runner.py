@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import threading
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -36,13 +37,17 @@ LEASE_RENEW_EVERY = 5.0  # seconds; well inside the TTL
 DISPATCH_JOB = "dispatch-outbox"
 
 # The job store keeps jobs by the textual reference of their function, so the job is a
-# module-level function; it finds the running dispatcher here (set by SchedulerRunner).
+# module-level function; it finds the dispatcher of this process's running scheduler here.
+# Keyed by the runner's lease holder, in start order, so that a runner that lost the lease
+# only ever removes its own entry, never that of a runner that took over in the same process.
+# (The job carries no argument naming its runner: while an old leader has not yet noticed it
+# lost the lease, its scheduler may write its stale copy of the job back to the store.)
 _active: dict[str, Dispatcher] = {}
 
 
 def dispatch_outbox() -> None:
     """APScheduler job: deliver every outbox message that is due."""
-    dispatcher = _active.get("dispatcher")
+    dispatcher = next(reversed(_active.values()), None)
     if dispatcher is None:
         return
     try:
@@ -112,7 +117,9 @@ class SchedulerRunner:
             clock=clock,
             on_outcome=on_outcome,
         )
-        self.lease = Lease(self.store, holder or f"{socket.gethostname()}:{os.getpid()}")
+        # Unique per runner: two runners must never both believe they hold the lease.
+        default = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.lease = Lease(self.store, holder or default)
         self.scheduler: BackgroundScheduler | None = None
         self._stop = threading.Event()
 
@@ -151,19 +158,24 @@ class SchedulerRunner:
         self._stop.set()
 
     def _start_jobs(self) -> None:
-        _active["dispatcher"] = self.dispatcher
+        _active.pop(self.lease.holder, None)
+        _active[self.lease.holder] = self.dispatcher  # the newest runner's, last
         scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.store.engine)},
             # A job due while no scheduler ran runs once when one comes back.
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
         )
+        # Replacing the stored job applies a changed poll interval; its first run is now, so
+        # whatever fell due while no scheduler ran is done once, at once, rather than one
+        # interval later.
         scheduler.add_job(
             "receiver.scheduler_runner:dispatch_outbox",
             "interval",
             seconds=self.settings.dispatcher.poll_seconds,
             id=DISPATCH_JOB,
             replace_existing=True,
+            next_run_time=datetime.now(UTC),
         )
         scheduler.start()
         self.scheduler = scheduler
@@ -172,4 +184,5 @@ class SchedulerRunner:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
-        _active.pop("dispatcher", None)
+        if _active.get(self.lease.holder) is self.dispatcher:
+            del _active[self.lease.holder]

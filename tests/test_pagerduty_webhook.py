@@ -1,0 +1,303 @@
+"""`POST /api/v1/pagerduty`: PagerDuty v3 webhooks, signed for real, flowing into incidents.
+
+A signed event acknowledges, resolves, or notes a reassignment or escalation on the matching
+incident (found by the dedup key onwatch gave PagerDuty, or by the PagerDuty incident id the
+REST pager recorded). A forged, missing or stale signature gets 401 and changes nothing;
+an event for an incident onwatch does not know gets 200 and is ignored; a malformed body
+with a valid signature gets a 400 JSON error.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from receiver.store import Store
+from tests.conftest import Clock
+from tests.fake_pagerduty import FakePagerDuty
+from tests.test_paging import (
+    WEBHOOK_SECRET,
+    Paging,
+    events,
+    group,
+    make_paging,
+    paging_config,
+    sign,
+)
+
+NEW_SECRET = "pd-webhook-secret-rotated"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakePagerDuty]:
+    with FakePagerDuty() as server:
+        yield server
+
+
+@pytest.fixture
+def paging(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> Paging:
+    return make_paging(make_app, store, clock, fake)
+
+
+def v3_event(
+    event_type: str, *, key: str = "onwatch-1", pagerduty_id: str = "Q1ZDJMSJ2F8OHU"
+) -> dict[str, Any]:
+    """A PagerDuty v3 webhook body, shaped like PagerDuty's documented samples."""
+    return {
+        "event": {
+            "id": "01DEN4HPBQAAAG05V5QQYBRZMF",
+            "event_type": event_type,
+            "resource_type": "incident",
+            "occurred_at": "2026-11-28T06:48:04.203Z",
+            "agent": {
+                "html_url": "https://acme.pagerduty.com/users/PLH1HKV",
+                "id": "PLH1HKV",
+                "self": "https://api.pagerduty.com/users/PLH1HKV",
+                "summary": "Dana Oncall",
+                "type": "user_reference",
+            },
+            "client": None,
+            "data": {
+                "id": pagerduty_id,
+                "type": "incident",
+                "self": f"https://api.pagerduty.com/incidents/{pagerduty_id}",
+                "html_url": f"https://acme.pagerduty.com/incidents/{pagerduty_id}",
+                "number": 2,
+                "status": "acknowledged",
+                "incident_key": key,
+                "created_at": "2026-11-28T06:45:01Z",
+                "title": "[SEV2] HighErrorRate: Checkout 5xx error rate above 5%",
+                "service": {
+                    "html_url": "https://acme.pagerduty.com/services/PF9KMXH",
+                    "id": "PF9KMXH",
+                    "self": "https://api.pagerduty.com/services/PF9KMXH",
+                    "summary": "checkout",
+                    "type": "service_reference",
+                },
+                "assignees": [
+                    {
+                        "html_url": "https://acme.pagerduty.com/users/PTUXL6G",
+                        "id": "PTUXL6G",
+                        "self": "https://api.pagerduty.com/users/PTUXL6G",
+                        "summary": "Bea Backup",
+                        "type": "user_reference",
+                    }
+                ],
+                "escalation_policy": {
+                    "id": "PUS0KTE",
+                    "summary": "Default",
+                    "type": "escalation_policy_reference",
+                },
+                "teams": [],
+                "priority": None,
+                "urgency": "high",
+                "conference_bridge": None,
+                "resolve_reason": None,
+            },
+        }
+    }
+
+
+def deliver(
+    paging: Paging, body: bytes | dict[str, Any], *secrets: str, header: str | None = None
+) -> TestResponse:
+    """POST a webhook the way PagerDuty does, signed with `secrets` (or an explicit header)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    headers = {"User-Agent": "PagerDuty-Webhook/V3.0"}
+    signature = header if header is not None else sign(raw, *secrets)
+    if signature:
+        headers["X-PagerDuty-Signature"] = signature
+    return paging.client.post(
+        "/api/v1/pagerduty", data=raw, headers=headers, content_type="application/json"
+    )
+
+
+@pytest.fixture
+def paged(paging: Paging) -> int:
+    """Incident 1, paged to d."""
+    incident = paging.post(group())
+    paging.run()
+    paging.clock.advance(minutes=3)
+    return incident
+
+
+def test_webhook_acknowledged_acknowledges_and_stops_escalation(paging: Paging, paged: int) -> None:
+    response = deliver(paging, v3_event("incident.acknowledged"), WEBHOOK_SECRET)
+    assert response.status_code == 200
+    assert response.get_json() == {"incident_id": paged, "event_type": "incident.acknowledged"}
+    view = paging.incident(paged)
+    assert view["acknowledged_by"] == "Dana Oncall"
+    [entry] = [e for e in view["timeline"] if e["kind"] == "acknowledged"]
+    assert "in PagerDuty" in entry["message"] and entry["data"]["time_to_acknowledge_s"] == 180
+    paging.clock.advance(hours=1)
+    paging.run()
+    assert len(paging.triggers()) == 1
+    # PagerDuty sends the same event again (it retries): nothing changes.
+    assert deliver(paging, v3_event("incident.acknowledged"), WEBHOOK_SECRET).status_code == 200
+    acks = [e for e in paging.incident(paged)["timeline"] if e["kind"] == "acknowledged"]
+    assert len(acks) == 1
+
+
+def test_webhook_resolved_resolves_without_echoing_to_pagerduty(paging: Paging, paged: int) -> None:
+    assert deliver(paging, v3_event("incident.resolved"), WEBHOOK_SECRET).status_code == 200
+    view = paging.incident(paged)
+    assert view["status"] == "resolved"
+    assert all(a["status"] == "resolved" for a in view["alerts"])
+    [entry] = [e for e in view["timeline"] if e["kind"] == "incident_resolved"]
+    assert entry["message"] == "resolved by Dana Oncall in PagerDuty"
+    paging.clock.advance(hours=1)
+    paging.run()
+    assert [r.body["event_action"] for r in events(paging.fake)] == ["trigger"]
+
+
+@pytest.mark.parametrize(
+    ("event_type", "kind"),
+    [
+        ("incident.reassigned", "pagerduty_reassigned"),
+        ("incident.escalated", "pagerduty_escalated"),
+    ],
+)
+def test_webhook_reassigned_and_escalated_go_to_the_timeline(
+    paging: Paging, paged: int, event_type: str, kind: str
+) -> None:
+    assert deliver(paging, v3_event(event_type), WEBHOOK_SECRET).status_code == 200
+    [entry] = [e for e in paging.incident(paged)["timeline"] if e["kind"] == kind]
+    assert "to Bea Backup by Dana Oncall" in entry["message"]
+    assert entry["data"] == {"pagerduty_incident": "Q1ZDJMSJ2F8OHU"}
+    assert paging.incident(paged)["acknowledged_at"] is None
+
+
+def test_webhook_with_two_signatures_during_secret_rotation(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    config = paging_config(fake)
+    config["pagerduty_webhook"] = {"secret": NEW_SECRET}
+    paging = make_paging(make_app, store, clock, fake, config)
+    incident = paging.post(group())
+    body = v3_event("incident.acknowledged")
+    # PagerDuty signs with the old and the new secret while both are valid.
+    assert deliver(paging, body, WEBHOOK_SECRET, NEW_SECRET).status_code == 200
+    assert paging.incident(incident)["acknowledged_by"] == "Dana Oncall"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",  # missing
+        "v1=" + "0" * 64,  # forged
+        "v1=not-hex-at-all",
+        "v0=whatever",
+        "sha256=" + "0" * 64,
+    ],
+)
+def test_webhook_unsigned_or_forged_is_refused_and_changes_nothing(
+    paging: Paging, paged: int, header: str
+) -> None:
+    before = paging.incident(paged)
+    response = deliver(paging, v3_event("incident.resolved"), header=header)
+    assert response.status_code == 401
+    assert "error" in response.get_json()
+    assert paging.incident(paged) == before
+
+
+def test_webhook_signed_with_another_secret_or_for_another_body_is_refused(
+    paging: Paging, paged: int
+) -> None:
+    before = paging.incident(paged)
+    body = json.dumps(v3_event("incident.resolved")).encode()
+    assert deliver(paging, body, "someone-elses-secret").status_code == 401
+    other = json.dumps(v3_event("incident.acknowledged")).encode()
+    assert deliver(paging, body, header=sign(other, WEBHOOK_SECRET)).status_code == 401
+    assert paging.incident(paged) == before
+
+
+def test_webhook_without_a_configured_secret_refuses_everything(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    config = paging_config(fake)
+    del config["pagerduty_webhook"]
+    paging = make_paging(make_app, store, clock, fake, config)
+    paging.post(group())
+    response = deliver(paging, v3_event("incident.resolved"), WEBHOOK_SECRET)
+    assert response.status_code == 401
+    assert paging.incident(1)["status"] == "open"
+
+
+@pytest.mark.parametrize("key", ["onwatch-999", "someone-elses-key", "onwatch-night-load-d"])
+def test_webhook_for_an_unknown_incident_is_ignored(paging: Paging, paged: int, key: str) -> None:
+    before = paging.incident(paged)
+    response = deliver(
+        paging, v3_event("incident.resolved", key=key, pagerduty_id="PUNKNWN"), WEBHOOK_SECRET
+    )
+    assert response.status_code == 200
+    assert "ignored" in response.get_json()
+    assert paging.incident(paged) == before
+
+
+def test_webhook_event_types_onwatch_does_not_use_are_ignored(paging: Paging, paged: int) -> None:
+    response = deliver(paging, v3_event("incident.annotated"), WEBHOOK_SECRET)
+    assert response.status_code == 200 and "ignored" in response.get_json()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"\xff\xfe garbage",
+        b"[]",
+        b'{"event": "x"}',
+        b'{"event": {"event_type": "incident.resolved"}}',
+        b'{"event": {"event_type": "incident.resolved", "data": []}}',
+    ],
+)
+def test_webhook_malformed_body_with_a_valid_signature_is_a_400(
+    paging: Paging, paged: int, body: bytes
+) -> None:
+    before = paging.incident(paged)
+    response = deliver(paging, body, WEBHOOK_SECRET)
+    assert response.status_code == 400
+    assert isinstance(response.get_json()["error"], str)
+    assert paging.incident(paged) == before
+
+
+def test_webhook_without_an_agent_is_applied_as_pagerduty(paging: Paging, paged: int) -> None:
+    for agent in (None, "PagerDuty auto-resolve"):
+        body = v3_event("incident.acknowledged")
+        body["event"]["agent"] = agent
+        assert deliver(paging, body, WEBHOOK_SECRET).status_code == 200
+    assert paging.incident(paged)["acknowledged_by"] == "PagerDuty"
+
+
+def test_webhook_finds_a_rest_pager_incident_by_its_pagerduty_id(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    config = paging_config(fake)
+    config["rotations"][0]["paging"] = {
+        "pager": "pagerduty-rest",
+        "pagerduty": {
+            "api_token": fake.api_token,
+            "from_email": "onwatch@example.com",
+            "service_id": fake.service_id,
+            "api_url": fake.url,
+        },
+    }
+    users = {"d": "PALICE1", "b": "PBOB001", "f": "PCHIDI1"}
+    for person in config["people"]:
+        person["pagerduty_user_id"] = users.get(person["name"], "PNOBODY")
+    paging = make_paging(make_app, store, clock, fake, config)
+    incident = paging.post(group())
+    paging.run()
+    clock.advance(minutes=5)
+    paging.run()  # escalation reassigns the same PagerDuty incident to b
+    [pd_incident] = fake.incidents
+    assert pd_incident.assignment_history == (("PALICE1",), ("PBOB001",))
+    body = v3_event("incident.acknowledged", key="", pagerduty_id=pd_incident.id)
+    assert deliver(paging, body, WEBHOOK_SECRET).status_code == 200
+    assert paging.incident(incident)["acknowledged_by"] == "Dana Oncall"

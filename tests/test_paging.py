@@ -1,0 +1,414 @@
+"""Delivering pages: the dispatcher and the real PagerDuty Events pager against a fake PagerDuty.
+
+Every answer class is exercised through HTTP (202, 400, 429 with Retry-After, 500, nobody
+listening): retries with back-off until delivered, a permanent failure or a deadline shows in
+the timeline, the API and the metric, and delivering twice is harmless. Also the page
+ledger's night flag and the night-load notice. Helpers here are shared by the other paging
+test modules (they import them; no test functions are imported).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import col, select
+
+from receiver.dispatcher import Dispatcher
+from receiver.models import TimelineEntry
+from receiver.pagers import build_pager
+from receiver.paging_models import OutboxMessage, PageRecord
+from receiver.store import Store, StoreUnavailable
+from tests.conftest import Clock, fixture_json, post_alerts
+from tests.fake_pagerduty import FakePagerDuty, LoggedRequest
+from tests.rota_config import rota_config
+
+ROUTING_KEY = "R" * 32
+WEBHOOK_SECRET = "pd-webhook-secret"
+
+
+# --------------------------------------------------------------------------------------------
+# Shared helpers
+
+
+def paging_config(fake: FakePagerDuty, **paging: Any) -> dict[str, Any]:
+    """The shared rota (ops: primary/secondary/escalation f), paging through the fake."""
+    config = rota_config()
+    config["rotations"][0]["paging"] = {
+        "pager": "pagerduty-events",
+        "pagerduty": {"routing_key": ROUTING_KEY, "events_url": fake.url},
+        **paging,
+    }
+    config["pagerduty_webhook"] = {"secret": WEBHOOK_SECRET}
+    return config
+
+
+def group(
+    name: str = "HighErrorRate",
+    *,
+    severity: str = "critical",
+    service: str = "checkout",
+    status: str = "firing",
+    fingerprint: str | None = None,
+    **labels: str,
+) -> dict[str, Any]:
+    """A real Alertmanager capture (firing_single.json) made into the group `name`."""
+    payload = copy.deepcopy(fixture_json("firing_single.json"))
+    alert = payload["alerts"][0]
+    alert["labels"] = {**alert["labels"], "alertname": name, "severity": severity}
+    alert["labels"].update(service=service, **labels)
+    alert["fingerprint"] = fingerprint or hashlib.sha256(name.encode()).hexdigest()[:16]
+    alert["status"] = payload["status"] = status
+    payload["groupKey"] = f'{{}}:{{alertname="{name}", service="{service}"}}'
+    payload["groupLabels"] = {"alertname": name, "service": service}
+    payload["commonLabels"] = dict(alert["labels"])
+    return payload
+
+
+@dataclass
+class Paging:
+    """The receiver app, the dispatcher that delivers its outbox, and the fake PagerDuty."""
+
+    app: Flask
+    client: FlaskClient
+    dispatcher: Dispatcher
+    fake: FakePagerDuty
+    store: Store
+    clock: Clock
+    outcomes: list[tuple[str, str]]
+
+    def post(self, payload: dict[str, Any] | bytes) -> int:
+        """POST a notification; the incident id."""
+        response = post_alerts(self.client, payload)
+        assert response.status_code == 200, response.get_json()
+        return int(response.get_json()["incident_id"])
+
+    def run(self) -> int:
+        """One dispatcher round at the clock's time."""
+        return self.dispatcher.run_once()
+
+    def triggers(self, key: str | None = None) -> list[LoggedRequest]:
+        """Trigger events the fake PagerDuty received (for one dedup key if given)."""
+        return [
+            r
+            for r in events(self.fake)
+            if r.body.get("event_action") == "trigger"
+            and (key is None or r.body.get("dedup_key") == key)
+        ]
+
+    def paged(self, key: str | None = None) -> list[str]:
+        """Whom each accepted trigger named as on call, in order."""
+        return [
+            r.body["payload"]["custom_details"]["on_call"]["name"]
+            for r in self.triggers(key)
+            if r.status == 202
+        ]
+
+    def incident(self, incident_id: int) -> dict[str, Any]:
+        """The incident as the API shows it."""
+        response = self.client.get(f"/api/v1/incidents/{incident_id}")
+        assert response.status_code == 200
+        return dict(response.get_json())
+
+    def messages(self, incident_id: int) -> list[OutboxMessage]:
+        """The incident's outbox rows."""
+        with self.store.read() as session:
+            return list(
+                session.exec(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.incident_id == incident_id)
+                    .order_by(col(OutboxMessage.id))
+                )
+            )
+
+    def ledger(self) -> list[PageRecord]:
+        """Every page in the ledger."""
+        with self.store.read() as session:
+            return list(session.exec(select(PageRecord).order_by(col(PageRecord.id))))
+
+    def timeline(self, incident_id: int, kind: str | None = None) -> list[TimelineEntry]:
+        """The incident's timeline entries (of one kind if given)."""
+        with self.store.read() as session:
+            statement = select(TimelineEntry).where(TimelineEntry.incident_id == incident_id)
+            if kind:
+                statement = statement.where(TimelineEntry.kind == kind)
+            return list(session.exec(statement.order_by(col(TimelineEntry.id))))
+
+
+def events(fake: FakePagerDuty) -> list[LoggedRequest]:
+    """Events API requests the fake received."""
+    return [r for r in fake.requests if r.path == "/v2/enqueue" and isinstance(r.body, dict)]
+
+
+def make_paging(
+    make_app: Callable[..., Flask],
+    store: Store,
+    clock: Clock,
+    fake: FakePagerDuty,
+    config: dict[str, Any] | None = None,
+) -> Paging:
+    """The app built from `config` and a dispatcher built the way the scheduler builds it."""
+    app = make_app(**(config or paging_config(fake)))
+    svc = app.extensions["onwatch"]
+    outcomes: list[tuple[str, str]] = []
+
+    def on_outcome(rotation: str, outcome: str) -> None:
+        outcomes.append((rotation, outcome))
+        svc.metrics.pages.labels(rotation=rotation, outcome=outcome).inc()
+
+    pagers = {r.name: build_pager(r.paging, timeout=5) for r in svc.settings.rotations}
+    dispatcher = Dispatcher(
+        store=store, context=svc.paging, pagers=pagers, clock=clock, on_outcome=on_outcome
+    )
+    return Paging(app, app.test_client(), dispatcher, fake, store, clock, outcomes)
+
+
+def sign(body: bytes, *secrets: str) -> str:
+    """An X-PagerDuty-Signature header: one `v1=` HMAC-SHA256 per secret."""
+    return ",".join(
+        "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest() for secret in secrets
+    )
+
+
+@pytest.fixture
+def fake() -> Iterator[FakePagerDuty]:
+    with FakePagerDuty() as server:
+        yield server
+
+
+@pytest.fixture
+def paging(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> Paging:
+    return make_paging(make_app, store, clock, fake)
+
+
+def metric(client: FlaskClient, outcome: str) -> float:
+    """`onwatch_pager_messages_total{rotation="ops",outcome=...}` from /metrics."""
+    text = client.get("/metrics").get_data(as_text=True)
+    for line in text.splitlines():
+        if line.startswith("onwatch_pager_messages_total{") and f'outcome="{outcome}"' in line:
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# Delivery: retries, back-off, failures
+
+
+def test_delivery_429_waits_for_retry_after(paging: Paging) -> None:
+    paging.fake.fail_next(1, 429, retry_after=30)
+    incident = paging.post(group())
+    paging.run()
+    assert paging.outcomes == [("ops", "retry")]
+    [first] = [m for m in paging.messages(incident) if m.level == 0]
+    assert first.status == "pending" and first.attempts == 1
+    assert first.next_attempt_at >= paging.clock() + timedelta(seconds=30)
+    assert "429" in first.last_error
+
+    paging.clock.advance(seconds=29)
+    paging.run()
+    assert len(paging.triggers()) == 1  # not before Retry-After
+    paging.clock.advance(seconds=1)
+    paging.run()
+    assert paging.paged() == ["d"]
+    assert len(paging.fake.incidents_for(f"onwatch-{incident}")) == 1
+
+
+def test_delivery_500_retries_with_backoff_until_delivered(paging: Paging) -> None:
+    paging.fake.fail_next(3, 500)
+    incident = paging.post(group())
+    due = []
+    for _ in range(3):
+        paging.run()
+        [message] = [m for m in paging.messages(incident) if m.level == 0]
+        assert message.status == "pending"
+        due.append(message.next_attempt_at - paging.clock())
+        paging.clock.advance(seconds=1)
+        paging.run()  # not due yet: nothing sent
+        paging.clock.advance(seconds=due[-1].total_seconds() - 1)
+    assert due == [timedelta(seconds=2), timedelta(seconds=4), timedelta(seconds=8)]
+    paging.run()
+    assert len(paging.triggers()) == 4
+    assert paging.paged() == ["d"]
+    assert [o for _, o in paging.outcomes] == ["retry"] * 3 + ["sent"]
+    assert len(paging.fake.incidents_for(f"onwatch-{incident}")) == 1
+
+
+def test_delivery_while_pagerduty_is_down_is_retried_and_delivered_after(
+    paging: Paging,
+) -> None:
+    paging.fake.set_down(True)
+    incident = paging.post(group())
+    paging.run()
+    paging.clock.advance(seconds=2)
+    paging.run()
+    [message] = [m for m in paging.messages(incident) if m.level == 0]
+    assert message.status == "pending" and message.attempts == 2
+    assert "unreachable" in message.last_error
+    assert paging.incident(incident)["pages"][0]["last_error"].startswith("PagerDuty unreachable")
+
+    paging.fake.set_down(False)
+    paging.clock.advance(seconds=4)
+    paging.run()
+    assert paging.paged() == ["d"]
+    assert paging.incident(incident)["pages"][0]["status"] == "sent"
+
+
+def test_delivery_400_fails_at_once_and_visibly(paging: Paging) -> None:
+    paging.fake.fail_next(1, 400)
+    incident = paging.post(group())
+    paging.run()
+    assert paging.outcomes == [("ops", "failed")]
+    body = paging.incident(incident)
+    first = body["pages"][0]
+    assert first["status"] == "failed" and first["attempts"] == 1
+    assert "400" in first["last_error"]
+    [entry] = [e for e in body["timeline"] if e["kind"] == "page_failed"]
+    assert "FAILED" in entry["message"] and "400" in entry["message"]
+    assert metric(paging.client, "failed") == 1.0
+    paging.clock.advance(minutes=1)
+    paging.run()
+    assert len(paging.triggers()) == 1  # a permanent failure is not retried
+
+
+def test_delivery_failing_past_the_deadline_is_marked_failed(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    config = paging_config(fake)
+    config["dispatcher"] = {"deadline_minutes": 1}
+    paging = make_paging(make_app, store, clock, fake, config)
+    fake.set_down(True)
+    incident = paging.post(group())
+    for _ in range(10):
+        paging.run()
+        [message] = [m for m in paging.messages(incident) if m.level == 0]
+        if message.status != "pending":
+            break
+        clock.advance(seconds=(message.next_attempt_at - clock()).total_seconds())
+    assert message.status == "failed"
+    assert clock() <= message.deadline_at + timedelta(minutes=1)
+    assert [o for _, o in paging.outcomes].count("failed") == 1
+    assert len(paging.timeline(incident, "page_failed")) == 1
+    assert metric(paging.client, "failed") == 1.0
+    assert paging.incident(incident)["pages"][0]["status"] == "failed"
+
+
+class _FlakyStore(Store):
+    """A store whose next `n` writes fail as if the database went away."""
+
+    failures = 0
+
+    def write(self, work: Any) -> Any:
+        if self.failures:
+            self.failures -= 1
+            raise StoreUnavailable("connection refused")
+        return super().write(work)
+
+
+def test_delivery_repeated_after_a_lost_outcome_is_harmless(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    paging = make_paging(make_app, store, clock, fake)
+    flaky = _FlakyStore(store.settings)
+    paging.dispatcher.store = flaky
+    incident = paging.post(group())
+    assert paging.post(group()) == incident  # Alertmanager re-sends: no second page planned
+    flaky.failures = 1  # the trigger goes out, but recording that it did fails
+    with pytest.raises(StoreUnavailable):
+        paging.run()
+    assert len(paging.triggers()) == 1
+    paging.run()  # still pending: sent again
+    flaky.dispose()
+    key = f"onwatch-{incident}"
+    assert len(paging.triggers(key)) == 2
+    [pd_incident] = fake.incidents_for(key)  # one PagerDuty incident per dedup key
+    assert pd_incident.events == 2
+    assert [p.person for p in paging.ledger()] == ["d"]
+
+
+def test_delivery_a_pager_that_raises_does_not_block_the_others(paging: Paging) -> None:
+    class Broken:
+        kind = "broken"
+
+        def send(self, request: Any) -> Any:
+            raise RuntimeError("bug in a pager")
+
+    first = paging.post(group("First"))
+    paging.dispatcher.pagers = {"ops": Broken()}
+    paging.run()
+    assert paging.messages(first)[0].status == "failed"
+    assert len(paging.timeline(first, "page_failed")) == 1
+    real = build_pager(paging.app.extensions["onwatch"].settings.rotations[0].paging)
+    paging.dispatcher.pagers = {"ops": real}
+    second = paging.post(group("Second"))
+    paging.run()
+    assert paging.paged(f"onwatch-{second}") == ["d"]
+
+
+# --------------------------------------------------------------------------------------------
+# Night pages
+
+
+MONDAY_NIGHT = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # e is primary since 09:00 today
+
+
+def test_night_page_is_flagged_in_the_ledger(paging: Paging) -> None:
+    paging.clock.now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+    daytime = paging.post(group("Daytime"))
+    paging.run()
+    assert (
+        paging.client.post(f"/api/v1/incidents/{daytime}/ack", json={"by": "e"}).status_code == 200
+    )
+    paging.clock.now = MONDAY_NIGHT
+    paging.post(group("Nighttime"))
+    paging.run()
+    assert [(p.person, p.night) for p in paging.ledger()] == [("e", False), ("e", True)]
+
+
+def test_night_page_window_is_the_persons_own(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    config = paging_config(fake, ack_timeout={"SEV2": "20m"})
+    for person in config["people"]:
+        if person["name"] == "d":  # works nights: asleep in the morning instead
+            person["night"] = {"start": "06:00", "end": "14:00"}
+    paging = make_paging(make_app, store, clock, fake, config)
+    paging.post(group())  # 06:45: d's night, b's too (default 22:00-07:00)
+    paging.run()
+    clock.advance(minutes=20)  # 07:05: still d's night; b is awake
+    paging.run()
+    assert [(p.person, p.night) for p in paging.ledger()] == [("d", True), ("b", False)]
+
+
+def test_night_load_third_page_in_a_night_is_flagged_and_escalated(paging: Paging) -> None:
+    paging.clock.now = MONDAY_NIGHT
+    incidents = []
+    for number in range(3):
+        incidents.append(paging.post(group(f"Night{number}")))
+        paging.run()
+        paging.clock.advance(minutes=1)
+    assert [(p.person, p.night) for p in paging.ledger()] == [("e", True)] * 3
+    flagged = [i for i in incidents if paging.timeline(i, "night_load_exceeded")]
+    assert flagged == [incidents[2]]
+    [entry] = paging.timeline(incidents[2], "night_load_exceeded")
+    assert entry.data["person"] == "e" and entry.data["night_pages"] == 3
+    # The notice goes to the rotation's escalation target through its pager.
+    paging.run()
+    notices = [r for r in paging.triggers() if "night-load" in r.body["dedup_key"]]
+    assert len(notices) == 1
+    assert notices[0].body["payload"]["custom_details"]["on_call"]["name"] == "f"
+    assert notices[0].body["dedup_key"] == "onwatch-night-load-e-20261130"
+    # A fourth page that night does not notify again.
+    paging.post(group("Night3"))
+    paging.run()
+    paging.run()
+    assert len([r for r in paging.triggers() if "night-load" in r.body["dedup_key"]]) == 1

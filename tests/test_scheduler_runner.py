@@ -1,0 +1,182 @@
+"""The scheduler lease: one process runs the time-driven jobs, another takes over.
+
+Two SchedulerRunner instances share one database (SQLite and PostgreSQL), as two
+`onwatch scheduler` processes would; their lease rounds (`tick`) are driven by hand with an
+injected clock, while APScheduler really runs the dispatch job against the fake PagerDuty.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+from sqlmodel import select
+
+from receiver.config import Settings
+from receiver.paging_models import SchedulerLease
+from receiver.scheduler_runner import DISPATCH_JOB, LEASE_TTL, SchedulerRunner
+from receiver.store import Store
+from tests.conftest import Clock
+from tests.fake_pagerduty import FakePagerDuty
+from tests.servers import wait_for
+from tests.test_paging import Paging, group, make_paging, paging_config
+
+WAIT_S = 10.0
+
+
+@pytest.fixture
+def fake() -> Iterator[FakePagerDuty]:
+    with FakePagerDuty() as server:
+        yield server
+
+
+def _paging(
+    make_app: Callable[..., Flask],
+    store: Store,
+    clock: Clock,
+    fake: FakePagerDuty,
+    poll_seconds: float = 0.05,
+) -> Paging:
+    config = paging_config(fake)
+    config["dispatcher"] = {"poll_seconds": poll_seconds}
+    return make_paging(make_app, store, clock, fake, config)
+
+
+@pytest.fixture
+def runners(store: Store) -> Iterator[list[SchedulerRunner]]:
+    """Runners a test makes; every one is stopped at the end."""
+    made: list[SchedulerRunner] = []
+    yield made
+    for runner in made:
+        runner._stop_jobs()
+        runner.lease.release()
+
+
+def _runner(paging: Paging, holder: str, runners: list[SchedulerRunner]) -> SchedulerRunner:
+    settings: Settings = paging.app.extensions["onwatch"].settings
+    runner = SchedulerRunner(settings, store=paging.store, clock=paging.clock, holder=holder)
+    runners.append(runner)
+    return runner
+
+
+def _holder(store: Store) -> str | None:
+    with store.read() as session:
+        row = session.exec(select(SchedulerLease)).first()
+        return row.holder if row else None
+
+
+def _delivered(paging: Paging, name: str) -> str:
+    incident = paging.post(group(name))
+    key = f"onwatch-{incident}"
+    wait_for(lambda: paging.paged(key), timeout=WAIT_S, what=f"the page for {key}")
+    return key
+
+
+def test_only_the_lease_holder_runs_the_jobs(
+    make_app: Callable[..., Flask],
+    store: Store,
+    clock: Clock,
+    fake: FakePagerDuty,
+    runners: list[SchedulerRunner],
+) -> None:
+    paging = _paging(make_app, store, clock, fake)
+    first, second = _runner(paging, "one", runners), _runner(paging, "two", runners)
+    first.tick()
+    second.tick()
+    assert first.leading and not second.leading
+    assert _holder(store) == "one"
+    key = _delivered(paging, "First")
+    with store.read() as session:
+        jobs = session.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).all()
+    assert [job.id for job in jobs] == [DISPATCH_JOB]
+    # Renewing keeps it; the standby keeps waiting.
+    clock.advance(seconds=10)
+    first.tick()
+    second.tick()
+    assert first.leading and not second.leading
+    assert len(paging.triggers(key)) == 1
+
+
+def test_a_clean_stop_hands_over_at_once(
+    make_app: Callable[..., Flask],
+    store: Store,
+    clock: Clock,
+    fake: FakePagerDuty,
+    runners: list[SchedulerRunner],
+) -> None:
+    paging = _paging(make_app, store, clock, fake)
+    first, second = _runner(paging, "one", runners), _runner(paging, "two", runners)
+    thread = threading.Thread(target=first.run)
+    thread.start()
+    try:
+        wait_for(lambda: first.leading, timeout=WAIT_S, what="the first runner to lead")
+        second.tick()
+        assert not second.leading
+        _delivered(paging, "BeforeHandover")
+    finally:
+        first.stop()
+        thread.join(timeout=WAIT_S)
+    assert not thread.is_alive() and not first.leading
+    assert _holder(store) is None  # released, not left to expire
+    second.tick()
+    assert second.leading
+    _delivered(paging, "AfterHandover")
+
+
+def test_an_expired_lease_is_taken_over(
+    make_app: Callable[..., Flask],
+    store: Store,
+    clock: Clock,
+    fake: FakePagerDuty,
+    runners: list[SchedulerRunner],
+) -> None:
+    paging = _paging(make_app, store, clock, fake)
+    first, second = _runner(paging, "one", runners), _runner(paging, "two", runners)
+    first.tick()
+    assert first.leading
+    clock.advance(seconds=LEASE_TTL.total_seconds() - 1)
+    second.tick()
+    assert not second.leading  # not expired yet
+    clock.advance(seconds=2)  # the first one stalled and did not renew
+    second.tick()
+    assert second.leading and _holder(store) == "two"
+    first.tick()  # it wakes up: the lease is gone, so it stops its jobs
+    assert not first.leading
+    key = _delivered(paging, "AfterTakeover")
+    assert len(paging.triggers(key)) == 1
+
+
+def test_a_job_due_while_no_scheduler_ran_runs_once_when_one_comes_back(
+    make_app: Callable[..., Flask],
+    store: Store,
+    clock: Clock,
+    fake: FakePagerDuty,
+    runners: list[SchedulerRunner],
+) -> None:
+    paging = _paging(make_app, store, clock, fake, poll_seconds=60)
+    first = _runner(paging, "one", runners)
+    first.tick()
+    first._stop_jobs()
+    first.lease.release()
+    # Nobody ran for ten minutes: the stored job is long overdue, pages are waiting.
+    overdue = (datetime.now(UTC) - timedelta(minutes=10)).timestamp()
+    with store.read() as session:
+        session.execute(text("UPDATE apscheduler_jobs SET next_run_time = :t"), {"t": overdue})
+        session.commit()
+    incidents = [paging.post(group(f"Waiting{n}")) for n in range(3)]
+    assert paging.triggers() == []
+
+    second = _runner(paging, "two", runners)
+    second.tick()
+    wait_for(lambda: len(paging.paged()) == 3, timeout=WAIT_S, what="the waiting pages")
+    assert sorted(r.body["dedup_key"] for r in paging.triggers()) == [
+        f"onwatch-{i}" for i in incidents
+    ]
+    with store.read() as session:
+        [next_run] = session.execute(text("SELECT next_run_time FROM apscheduler_jobs")).scalars()
+    # Ran once (coalesced), and the next run is one interval away, not in the past.
+    assert next_run > datetime.now(UTC).timestamp() + 30
