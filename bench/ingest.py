@@ -45,6 +45,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from receiver.cli import DEFAULT_WORKERS  # measure what `onwatch serve` runs
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -1109,8 +1111,15 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         prog="bench/ingest",
         description="Benchmark onwatch's Alertmanager webhook against a bare Flask endpoint.",
     )
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"gunicorn workers (default: onwatch serve's, {DEFAULT_WORKERS} here)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (default: onwatch serve's, 1)"
+    )
     parser.add_argument(
         "--duration",
         type=float,

@@ -53,6 +53,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from receiver.cli import DEFAULT_WORKERS  # measure what `onwatch serve` runs
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
@@ -797,8 +799,15 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         "--failure-seconds", type=float, default=None, help="PagerDuty failure in phase 2 (30)"
     )
     parser.add_argument("--concurrency", type=int, default=8, help="posting threads (8)")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker (4)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=DEFAULT_WORKERS,
+        help=f"gunicorn workers (default: onwatch serve's, {DEFAULT_WORKERS} here)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per worker (default: onwatch serve's, 1)"
+    )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary directory (db, logs)"
     )

@@ -33,12 +33,15 @@ from receiver.rota_store import active_overrides
 from receiver.store import Store
 from scheduler.escalation import ESCALATION_TARGET
 from scheduler.night_pages import NIGHT_PAGE_LIMIT, is_night_page, night_load
+from scheduler.overrides import Override
 
 log = logging.getLogger(__name__)
 
 FIRST_RETRY = timedelta(seconds=2)
 LONGEST_RETRY = timedelta(minutes=5)
 SUMMARY_LIMIT = 1024
+CHUNK = 20  # messages prepared, sent and recorded together
+NIGHT_LOAD_EXCEEDED = "night_load_exceeded"  # reported through on_outcome, for the metric
 _ACTIONS = {
     TRIGGER: PageAction.TRIGGER,
     NOTICE: PageAction.TRIGGER,
@@ -81,9 +84,15 @@ class Dispatcher:
         self.store, self.context, self.pagers, self.clock = store, context, pagers, clock
         self.on_outcome = on_outcome or (lambda rotation, outcome: None)
         self.batch = batch
+        self._overrides: dict[str, list[Override]] = {}  # per chunk, by rotation
+        self._crossed: list[str] = []  # rotations whose on-call crossed the night-page limit
 
     def run_once(self) -> int:
-        """Deliver every message due now; the number handled."""
+        """Deliver every message due now (up to `batch`); the number handled.
+
+        In chunks: the first pages go out after a few queries, not after the whole batch is
+        prepared, and each chunk's outcomes are written in one short transaction.
+        """
         now = self.clock()
         with self.store.read() as session:
             due = session.exec(
@@ -93,10 +102,18 @@ class Dispatcher:
                 .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
                 .limit(self.batch)
             ).all()
-            prepared = [self._prepare_safely(session, message, now) for message in due]
-        for item in prepared:
-            self._deliver(item)
-        return len(prepared)
+        for start in range(0, len(due), CHUNK):
+            chunk = due[start : start + CHUNK]
+            self._overrides.clear()  # read afresh per chunk: an override may just have changed
+            with self.store.read() as session:
+                prepared = [self._prepare_safely(session, message, now) for message in chunk]
+            deliveries = [(item, self._send(item)) for item in prepared]
+            outcomes = self.store.write(lambda session, d=deliveries: self._record_all(session, d))
+            for (item, _), outcome in zip(deliveries, outcomes, strict=True):
+                self.on_outcome(item.message.rotation, outcome)
+            for rotation in self._crossed:
+                self.on_outcome(rotation, NIGHT_LOAD_EXCEEDED)
+        return len(due)
 
     def _prepare_safely(self, session: Session, message: OutboxMessage, now: datetime) -> _Prepared:
         # One message that cannot be prepared (its rotation or person left the configuration,
@@ -143,11 +160,11 @@ class Dispatcher:
             else:
                 assert target.rotation is not None
                 other = rota.rotation(target.rotation)
-                overrides = active_overrides(session, other.name)
+                overrides = self._active_overrides(session, other.name)
                 shift = rota.on_call(other.name, now, overrides)[other.layers[0].name]
                 name = shift.person if shift else None
         else:
-            overrides = active_overrides(session, rotation.name)
+            overrides = self._active_overrides(session, rotation.name)
             shift = rota.on_call(rotation.name, now, overrides).get(message.target)
             name = shift.person if shift else None
         if name is None:
@@ -198,19 +215,29 @@ class Dispatcher:
             reference=reference,
         )
 
-    def _deliver(self, item: _Prepared) -> None:
+    def _record_all(
+        self, session: Session, deliveries: list[tuple[_Prepared, Delivery | None]]
+    ) -> list[str]:
+        self._crossed = []  # again from scratch if the store retries the transaction
+        return [
+            self._record(session, item, delivery, self.clock()) for item, delivery in deliveries
+        ]
+
+    def _send(self, item: _Prepared) -> Delivery | None:
         message = item.message
         pager = self.pagers.get(message.rotation)
-        delivery: Delivery | None = None
-        if item.request is not None and pager is not None:
-            try:
-                delivery = pager.send(item.request)
-            except Exception as exc:  # a pager's bug: fail this message, not the whole round
-                log.exception("pager %s raised for outbox message %s", pager.kind, message.id)
-                delivery = Delivery(ok=False, detail=f"the pager raised {exc!r}"[:300])
-        now = self.clock()
-        outcome = self.store.write(lambda session: self._record(session, item, delivery, now))
-        self.on_outcome(message.rotation, outcome)
+        if item.request is None or pager is None:
+            return None
+        try:
+            return pager.send(item.request)
+        except Exception as exc:  # a pager's bug: fail this message, not the whole round
+            log.exception("pager %s raised for outbox message %s", pager.kind, message.id)
+            return Delivery(ok=False, detail=f"the pager raised {exc!r}"[:300])
+
+    def _active_overrides(self, session: Session, rotation: str) -> list[Override]:
+        if rotation not in self._overrides:
+            self._overrides[rotation] = active_overrides(session, rotation)
+        return self._overrides[rotation]
 
     def _record(
         self, session: Session, item: _Prepared, delivery: Delivery | None, now: datetime
@@ -355,11 +382,12 @@ class Dispatcher:
         load = night_load(rota.people[name], [*pages, now], start, now)
         before = night_load(rota.people[name], list(pages), start, now)
         if load.over_limit and not before.over_limit:
+            self._crossed.append(message.rotation)
             session.add(
                 TimelineEntry(
                     incident_id=incident.id,
                     at=now,
-                    kind="night_load_exceeded",
+                    kind=NIGHT_LOAD_EXCEEDED,
                     message=f"{name} has had {load.night_pages} night pages over {load.nights} "
                     f"nights of this shift (more than {NIGHT_PAGE_LIMIT:g} a night): "
                     "fix the alerts or staff up",

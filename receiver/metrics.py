@@ -57,6 +57,13 @@ class Metrics:
             ["rotation", "outcome"],
             registry=registry,
         )
+        self.night_load_exceeded = Counter(
+            "onwatch_night_load_exceeded_total",
+            "Times an on-call person of the rotation went over 2 night pages a night on "
+            "average over their shift (the seed: fix the alerts or staff up).",
+            ["rotation"],
+            registry=registry,
+        )
         self.requests_rejected = Counter(
             "onwatch_webhook_requests_rejected_total",
             "Webhook requests answered with an error, by reason.",
@@ -119,3 +126,11 @@ def exposition(metrics: Metrics, open_incidents: Collector) -> tuple[bytes, str]
     multiprocess.MultiProcessCollector(registry)
     registry.register(open_incidents)
     return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+def count_dispatch(metrics: Metrics, rotation: str, outcome: str) -> None:
+    """The dispatcher's `on_outcome` hook: each outcome into its metric."""
+    if outcome == "night_load_exceeded":
+        metrics.night_load_exceeded.labels(rotation=rotation).inc()
+    else:
+        metrics.pages.labels(rotation=rotation, outcome=outcome).inc()
