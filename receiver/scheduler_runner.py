@@ -21,12 +21,14 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, select
 
 from receiver.config import Settings
 from receiver.dispatcher import Dispatcher
 from receiver.pagers import Pager, build_pager
 from receiver.paging_models import SchedulerLease
+from receiver.report import write_monthly_report
 from receiver.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(seconds=15)
 LEASE_RENEW_EVERY = 5.0  # seconds; well inside the TTL
 DISPATCH_JOB = "dispatch-outbox"
+REPORT_JOB = "burden-report"  # 00:30 on the 1st: pages still arriving at midnight are in
 
 # The job store keeps jobs by the textual reference of their function, so the job is a
 # module-level function; it finds the dispatcher of this process's running scheduler here.
@@ -42,18 +45,31 @@ DISPATCH_JOB = "dispatch-outbox"
 # only ever removes its own entry, never that of a runner that took over in the same process.
 # (The job carries no argument naming its runner: while an old leader has not yet noticed it
 # lost the lease, its scheduler may write its stale copy of the job back to the store.)
-_active: dict[str, Dispatcher] = {}
+_active: dict[str, SchedulerRunner] = {}
+
+
+def _leader() -> SchedulerRunner | None:
+    return next(reversed(_active.values()), None)
 
 
 def dispatch_outbox() -> None:
     """APScheduler job: deliver every outbox message that is due."""
-    dispatcher = next(reversed(_active.values()), None)
-    if dispatcher is None:
+    runner = _leader()
+    if runner is None:
         return
     try:
-        dispatcher.run_once()
+        runner.dispatcher.run_once()
     except StoreUnavailable as exc:
         log.warning("dispatcher: store unavailable, will retry: %s", exc)
+
+
+def write_burden_report() -> None:
+    """APScheduler job (the 1st of each month): write last month's on-call burden report."""
+    runner = _leader()
+    if runner is None:
+        return
+    written = write_monthly_report(runner.settings, runner.store, runner.clock())
+    log.info("burden report written: %s", ", ".join(str(path) for path in written))
 
 
 class Lease:
@@ -159,7 +175,7 @@ class SchedulerRunner:
 
     def _start_jobs(self) -> None:
         _active.pop(self.lease.holder, None)
-        _active[self.lease.holder] = self.dispatcher  # the newest runner's, last
+        _active[self.lease.holder] = self  # the newest runner, last
         scheduler = BackgroundScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=self.store.engine)},
             # A job due while no scheduler ran runs once when one comes back.
@@ -177,6 +193,13 @@ class SchedulerRunner:
             replace_existing=True,
             next_run_time=datetime.now(UTC),
         )
+        scheduler.add_job(
+            "receiver.scheduler_runner:write_burden_report",
+            CronTrigger(day=1, hour=0, minute=30, timezone=self.settings.report.zone),
+            id=REPORT_JOB,
+            replace_existing=True,
+            misfire_grace_time=None,  # a scheduler that was down still writes it, once
+        )
         scheduler.start()
         self.scheduler = scheduler
 
@@ -184,5 +207,5 @@ class SchedulerRunner:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=True)
             self.scheduler = None
-        if _active.get(self.lease.holder) is self.dispatcher:
+        if _active.get(self.lease.holder) is self:
             del _active[self.lease.holder]

@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from receiver.config import Settings
 from receiver.paging_models import SchedulerLease
-from receiver.scheduler_runner import DISPATCH_JOB, LEASE_TTL, SchedulerRunner
+from receiver.scheduler_runner import DISPATCH_JOB, LEASE_TTL, REPORT_JOB, SchedulerRunner
 from receiver.store import Store
 from tests.conftest import Clock
 from tests.fake_pagerduty import FakePagerDuty
@@ -92,7 +92,7 @@ def test_only_the_lease_holder_runs_the_jobs(
     key = _delivered(paging, "First")
     with store.read() as session:
         jobs = session.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).all()
-    assert [job.id for job in jobs] == [DISPATCH_JOB]
+    assert sorted(job.id for job in jobs) == sorted([DISPATCH_JOB, REPORT_JOB])
     # Renewing keeps it; the standby keeps waiting.
     clock.advance(seconds=10)
     first.tick()
@@ -177,6 +177,38 @@ def test_a_job_due_while_no_scheduler_ran_runs_once_when_one_comes_back(
         f"onwatch-{i}" for i in incidents
     ]
     with store.read() as session:
-        [next_run] = session.execute(text("SELECT next_run_time FROM apscheduler_jobs")).scalars()
+        [next_run] = session.execute(
+            text("SELECT next_run_time FROM apscheduler_jobs WHERE id = :id"), {"id": DISPATCH_JOB}
+        ).scalars()
     # Ran once (coalesced), and the next run is one interval away, not in the past.
     assert next_run > datetime.now(UTC).timestamp() + 30
+
+
+def test_scheduler_writes_last_months_burden_report(tmp_path, store) -> None:  # type: ignore[no-untyped-def]
+    """The monthly job, run by reference as APScheduler runs it, writes last month's files."""
+    from datetime import UTC, datetime
+
+    from receiver import scheduler_runner
+    from receiver.config import Settings
+    from tests.rota_config import rota_config
+
+    settings = Settings.model_validate(
+        {
+            "database": {"url": store.settings.url},
+            "report": {"folder": str(tmp_path / "reports"), "formats": ["json", "md"]},
+            **rota_config(),
+        }
+    )
+    runner = scheduler_runner.SchedulerRunner(
+        settings, store=store, clock=lambda: datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    )
+    scheduler_runner._active[runner.lease.holder] = runner
+    try:
+        scheduler_runner.write_burden_report()
+    finally:
+        scheduler_runner._active.pop(runner.lease.holder)
+
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "burden-2026-11.json",
+        "burden-2026-11.md",
+    ]
