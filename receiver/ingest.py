@@ -32,6 +32,7 @@ from receiver.alerts import Alert, AlertGroup, AlertStatus
 from receiver.channels import brief_description, channel_candidates
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
 from receiver.paging import RESOLVE, PagingContext, cancel_escalation, follow_up, plan_pages
+from receiver.paging_models import OutboxMessage
 from receiver.store import Store
 from rules import Decision, RuleSet, Severity, worst
 
@@ -43,6 +44,7 @@ CHANNEL_CANDIDATES_PER_QUERY = 8  # names tried per query; the first is almost a
 INCIDENTS: Table = IncidentRecord.__table__  # type: ignore[attr-defined]
 ALERTS: Table = AlertRecord.__table__  # type: ignore[attr-defined]
 TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 
 # Statements are built once: SQLAlchemy then reuses their cache keys and compiled forms.
 # The alert fields a notification may change, compared to decide whether anything changed:
@@ -108,6 +110,7 @@ _UPDATE_ALERT = (
 )
 _INSERT_TIMELINE = insert(TIMELINE)
 _LOCK_CHANNEL_NAMING = text("SELECT pg_advisory_xact_lock(:key)")
+_PAGED = select(OUTBOX.c.id).where(OUTBOX.c.incident_id == bindparam("incident_id")).limit(1)
 
 
 @dataclass(frozen=True)
@@ -462,6 +465,27 @@ def _page(
     raised = any(kind == "severity_raised" for kind, _message, _data in plan.timeline)
     if not (plan.opened or raised or result.resolved):
         return
+    service = plan.incident.get("service")  # only new incidents carry it in the plan
+    if plan.opened and paging.rota.rotation_for_service(service) is None:
+        if result.resolved:  # opened already resolved: there was never anything to page
+            return
+        # Nobody to page: say so once, without an ORM session (this is the hot path).
+        connection.execute(
+            _INSERT_TIMELINE,
+            {
+                "incident_id": result.incident_id,
+                "at": now,
+                "kind": "not_paged",
+                "message": f"no rotation covers service {service}: nobody is paged",
+                "data": {},
+            },
+        )
+        return
+    if (
+        result.resolved
+        and connection.execute(_PAGED, {"incident_id": result.incident_id}).first() is None
+    ):
+        return  # never paged (nobody covers it): no escalation to stop, nobody to tell
     with Session(bind=connection) as session:
         incident = session.get(IncidentRecord, result.incident_id)
         assert incident is not None
