@@ -10,7 +10,7 @@ which the incident's timeline, the API and a metric all show.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +48,15 @@ _ACTIONS = {
     ACKNOWLEDGE: PageAction.ACKNOWLEDGE,
     RESOLVE: PageAction.RESOLVE,
 }
+
+
+def _preload(session: Session, messages: Sequence[OutboxMessage]) -> None:
+    """Load a chunk's messages and incidents in two queries: `session.get` then finds them
+    in the identity map instead of querying (and autoflushing) once per message."""
+    ids = [m.id for m in messages]
+    incident_ids = {m.incident_id for m in messages}
+    session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))).all()
+    session.exec(select(IncidentRecord).where(col(IncidentRecord.id).in_(incident_ids))).all()
 
 
 def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
@@ -106,6 +115,7 @@ class Dispatcher:
             chunk = due[start : start + CHUNK]
             self._overrides.clear()  # read afresh per chunk: an override may just have changed
             with self.store.read() as session:
+                _preload(session, chunk)
                 prepared = [self._prepare_safely(session, message, now) for message in chunk]
             deliveries = [(item, self._send(item)) for item in prepared]
             outcomes = self.store.write(lambda session, d=deliveries: self._record_all(session, d))
@@ -219,6 +229,7 @@ class Dispatcher:
         self, session: Session, deliveries: list[tuple[_Prepared, Delivery | None]]
     ) -> list[str]:
         self._crossed = []  # again from scratch if the store retries the transaction
+        _preload(session, [item.message for item, _ in deliveries])
         return [
             self._record(session, item, delivery, self.clock()) for item, delivery in deliveries
         ]
