@@ -24,6 +24,7 @@ from prometheus_client import CollectorRegistry
 from receiver.app import create_app
 from receiver.config import DatabaseSettings, Settings
 from receiver.store import Store
+from tests.fake_pagerduty import FakePagerDuty
 
 SHARED = Path(
     os.environ.get("ONWATCH_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared"
@@ -156,3 +157,18 @@ def post_alerts(client: FlaskClient, body: bytes | dict[str, Any], **headers: st
     return client.post(
         "/api/v1/alertmanager", data=data, headers=sent, content_type="application/json"
     )
+
+
+@pytest.fixture
+def fake() -> Iterator[FakePagerDuty]:
+    """A fake PagerDuty (Events API and REST) on loopback, stopped after the test."""
+    with FakePagerDuty() as server:
+        yield server
+
+
+@pytest.fixture
+def paging(make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty) -> Any:
+    """The app, a dispatcher and the fake PagerDuty wired as the scheduler wires them."""
+    from tests.test_paging import make_paging  # the harness lives beside the paging tests
+
+    return make_paging(make_app, store, clock, fake)

@@ -10,11 +10,10 @@ page ledger and at the incident API.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from flask import Flask
 
 from receiver.pagers import Delivery, PageRequest
@@ -32,19 +31,6 @@ from tests.test_paging import (
 )
 
 FIRING_KEY = "onwatch-1"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakePagerDuty]:
-    with FakePagerDuty() as server:
-        yield server
-
-
-@pytest.fixture
-def paging(
-    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
-) -> Paging:
-    return make_paging(make_app, store, clock, fake)
 
 
 def _escalate(paging: Paging, minutes: float) -> list[str]:

@@ -10,7 +10,7 @@ with a valid signature gets a 400 JSON error.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -31,19 +31,6 @@ from tests.test_paging import (
 )
 
 NEW_SECRET = "pd-webhook-secret-rotated"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakePagerDuty]:
-    with FakePagerDuty() as server:
-        yield server
-
-
-@pytest.fixture
-def paging(
-    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
-) -> Paging:
-    return make_paging(make_app, store, clock, fake)
 
 
 def v3_event(

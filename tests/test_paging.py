@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -176,19 +176,6 @@ def sign(body: bytes, *secrets: str) -> str:
     return ",".join(
         "v1=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest() for secret in secrets
     )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakePagerDuty]:
-    with FakePagerDuty() as server:
-        yield server
-
-
-@pytest.fixture
-def paging(
-    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
-) -> Paging:
-    return make_paging(make_app, store, clock, fake)
 
 
 def metric(client: FlaskClient, outcome: str) -> float:
