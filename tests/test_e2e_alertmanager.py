@@ -14,28 +14,16 @@ from typing import Any
 
 import pytest
 
-try:
-    from servers import (
-        backend_config,
-        get_text,
-        incident_detail,
-        list_incidents,
-        post_to_alertmanager,
-        running_alertmanager,
-        running_onwatch,
-        wait_for,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.servers import (
-        backend_config,
-        get_text,
-        incident_detail,
-        list_incidents,
-        post_to_alertmanager,
-        running_alertmanager,
-        running_onwatch,
-        wait_for,
-    )
+from tests.servers import (
+    backend_config,
+    get_text,
+    incident_detail,
+    list_incidents,
+    post_to_alertmanager,
+    running_alertmanager,
+    running_onwatch,
+    wait_for,
+)
 
 pytestmark = pytest.mark.e2e
 

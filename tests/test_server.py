@@ -23,40 +23,22 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
-try:
-    from servers import (
-        TcpProxy,
-        backend_config,
-        db_upgrade,
-        free_port,
-        fresh_postgres_database,
-        get_json,
-        get_text,
-        incident_detail,
-        list_incidents,
-        post_json,
-        raw_fixture,
-        run_onwatch,
-        running_onwatch,
-        write_config,
-    )
-except ImportError:  # tests/ imported as a package
-    from tests.servers import (
-        TcpProxy,
-        backend_config,
-        db_upgrade,
-        free_port,
-        fresh_postgres_database,
-        get_json,
-        get_text,
-        incident_detail,
-        list_incidents,
-        post_json,
-        raw_fixture,
-        run_onwatch,
-        running_onwatch,
-        write_config,
-    )
+from tests.servers import (
+    TcpProxy,
+    backend_config,
+    db_upgrade,
+    free_port,
+    fresh_postgres_database,
+    get_json,
+    get_text,
+    incident_detail,
+    list_incidents,
+    post_json,
+    raw_fixture,
+    run_onwatch,
+    running_onwatch,
+    write_config,
+)
 
 TOKEN = "server-test-token"
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
