@@ -25,6 +25,7 @@ from receiver.app import create_app
 from receiver.config import DatabaseSettings, Settings
 from receiver.store import Store
 from tests.fake_pagerduty import FakePagerDuty
+from tests.servers import backend_config
 
 SHARED = Path(
     os.environ.get("ONWATCH_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared"
@@ -34,6 +35,7 @@ POSTGRES_URL = os.environ.get(
     "ONWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 TOKEN = "test-token"
+SERVER_TOKEN = "server-test-token"  # the webhook token of the real servers tests start
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 START = datetime(2026, 11, 28, 6, 45, tzinfo=UTC)
 
@@ -172,3 +174,15 @@ def paging(make_app: Callable[..., Flask], store: Store, clock: Clock, fake: Fak
     from tests.test_paging import make_paging  # the harness lives beside the paging tests
 
     return make_paging(make_app, store, clock, fake)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def config_path(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """A config file ready for `onwatch serve`, on SQLite and on a fresh PostgreSQL database."""
+    with backend_config(
+        request.param,
+        tmp_path,
+        postgres_admin_url=lambda: request.getfixturevalue("postgres_server"),
+        bearer_token=SERVER_TOKEN,
+    ) as config:
+        yield config

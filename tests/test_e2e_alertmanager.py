@@ -7,15 +7,14 @@ of onwatch's incident API; nothing in between is faked.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import SERVER_TOKEN
 from tests.servers import (
-    backend_config,
     get_text,
     incident_detail,
     list_incidents,
@@ -27,24 +26,13 @@ from tests.servers import (
 
 pytestmark = pytest.mark.e2e
 
-TOKEN = "e2e-token-5f1c"
+TOKEN = SERVER_TOKEN
 GENERATOR = "http://prometheus.example.com:9090/graph?g0.expr=up"
 # Group A: three instances of one service (one group, one incident). Group B: another group.
 GROUP_A = {"alertname": "E2EInstanceDown", "service": "api"}
 GROUP_B = {"alertname": "E2EHighLatency", "service": "search"}
 INSTANCES = ("api-1:9100", "api-2:9100", "api-3:9100")
 POLL_TIMEOUT_S = 30.0
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def config_path(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
-    with backend_config(
-        request.param,
-        tmp_path,
-        postgres_admin_url=lambda: request.getfixturevalue("postgres_server"),
-        bearer_token=TOKEN,
-    ) as config:
-        yield config
 
 
 def _rfc3339(moment: datetime) -> str:

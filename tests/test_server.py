@@ -13,7 +13,6 @@ import json
 import socket
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
+from tests.conftest import SERVER_TOKEN
 from tests.servers import (
     TcpProxy,
     backend_config,
@@ -40,19 +40,7 @@ from tests.servers import (
     write_config,
 )
 
-TOKEN = "server-test-token"
-BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=BACKENDS)
-def config_path(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
-    with backend_config(
-        request.param,
-        tmp_path,
-        postgres_admin_url=lambda: request.getfixturevalue("postgres_server"),
-        bearer_token=TOKEN,
-    ) as config:
-        yield config
+TOKEN = SERVER_TOKEN
 
 
 def _hook(base: str) -> str:
