@@ -9,7 +9,6 @@ up in a repr, a log line or an error message.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -27,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from receiver.interpolation import blank_is_unset, interpolate
 from receiver.keypath import format_location
 from receiver.paging import PagingContext
 from receiver.report_settings import ReportSettings
@@ -42,9 +42,6 @@ from scheduler.rota import Rota
 
 CONFIG_ENV_VAR = "ONWATCH_CONFIG"
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-# ${VAR} or ${VAR:-default}; "$$" is a literal dollar sign.
-_INTERPOLATION = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
 class ConfigError(Exception):
@@ -79,11 +76,7 @@ class WebhookSettings(_Model):
     bearer_token: SecretStr | None = None
     basic_auth: BasicAuth | None = None
 
-    @field_validator("bearer_token", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: Any) -> Any:
-        # An unset ${ONWATCH_WEBHOOK_TOKEN} interpolates to "": that means "no token".
-        return None if value == "" else value
+    blanks_are_unset = field_validator("bearer_token", mode="before")(blank_is_unset)
 
     @property
     def has_credentials(self) -> bool:
@@ -96,10 +89,7 @@ class ApiSettings(_Model):
 
     bearer_token: SecretStr | None = None
 
-    @field_validator("bearer_token", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: Any) -> Any:
-        return None if value == "" else value
+    blanks_are_unset = field_validator("bearer_token", mode="before")(blank_is_unset)
 
 
 class PagerDutyWebhookSettings(_Model):
@@ -107,10 +97,7 @@ class PagerDutyWebhookSettings(_Model):
 
     secret: SecretStr | None = None
 
-    @field_validator("secret", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: Any) -> Any:
-        return None if value == "" else value
+    blanks_are_unset = field_validator("secret", mode="before")(blank_is_unset)
 
 
 class DispatcherSettings(_Model):
@@ -239,29 +226,6 @@ class Settings(RulesFile):
             policies={rotation.name: rotation.paging for rotation in self.rotations},
             deadline=timedelta(minutes=self.dispatcher.deadline_minutes),
         )
-
-
-def interpolate(value: Any, environ: Mapping[str, str]) -> Any:
-    """Replace `${VAR}` and `${VAR:-default}` in every string of a parsed YAML tree.
-
-    Interpolating parsed values (not the raw text) means a secret holding YAML syntax
-    (`: `, `#`, quotes) can never change the file's structure. An unset `${VAR}` becomes "".
-    """
-    if isinstance(value, str):
-
-        def substitute(match: re.Match[str]) -> str:
-            if match.group(0) == "$$":
-                return "$"
-            name, default = match.group(1), match.group(2)
-            found = environ.get(name, "")
-            return found if found or default is None else default
-
-        return _INTERPOLATION.sub(substitute, value)
-    if isinstance(value, list):
-        return [interpolate(item, environ) for item in value]
-    if isinstance(value, dict):
-        return {key: interpolate(item, environ) for key, item in value.items()}
-    return value
 
 
 def _format_errors(error: ValidationError) -> list[str]:

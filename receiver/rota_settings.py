@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from receiver.interpolation import blank_is_unset
 from receiver.paging_settings import PagingSettings
 from scheduler.roster import (
     EscalationTarget,
@@ -194,10 +195,7 @@ class CalendarSettings(_Model):
     days_ahead: int = Field(default=365, ge=1)
     refresh_minutes: int = Field(default=60, ge=5)
 
-    @field_validator("secret", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: Any) -> Any:
-        return None if value == "" else value
+    blanks_are_unset = field_validator("secret", mode="before")(blank_is_unset)
 
     @property
     def window(self) -> tuple[timedelta, timedelta]:
