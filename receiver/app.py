@@ -20,7 +20,7 @@ from receiver import (
 )
 from receiver.config import Settings
 from receiver.incidents_api import count_open_incidents, count_outbox
-from receiver.metrics import Metrics, OpenIncidentsCollector
+from receiver.metrics import Metrics, StoreGaugesCollector
 from receiver.services import Services, utc_now
 from receiver.store import Store
 
@@ -39,10 +39,10 @@ def create_app(
 
     store = store or Store(settings.database)
     metrics = Metrics(registry or CollectorRegistry())
-    open_incidents = OpenIncidentsCollector(
+    store_gauges = StoreGaugesCollector(
         lambda: count_open_incidents(store), lambda: count_outbox(store)
     )
-    metrics.registry.register(open_incidents)
+    metrics.registry.register(store_gauges)
     rota = settings.rota()
     app.extensions["onwatch"] = Services(
         settings=settings,
@@ -53,7 +53,7 @@ def create_app(
         paging=settings.paging_context(rota),
         clock=clock,
     )
-    app.extensions["onwatch.open_incidents"] = open_incidents
+    app.extensions["onwatch.store_gauges"] = store_gauges
 
     errors.init_app(app)
     app.register_blueprint(webhooks.bp)

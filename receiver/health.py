@@ -33,6 +33,6 @@ def readyz() -> tuple[Response, int]:
 def metrics() -> Response:
     """Prometheus exposition, summed over every worker process."""
     body, content_type = exposition(
-        services().metrics, current_app.extensions["onwatch.open_incidents"]
+        services().metrics, current_app.extensions["onwatch.store_gauges"]
     )
     return Response(body, content_type=content_type)

@@ -72,7 +72,7 @@ class Metrics:
         )
 
 
-class OpenIncidentsCollector(Collector):
+class StoreGaugesCollector(Collector):
     """`onwatch_incidents_open{severity}` and `onwatch_outbox_messages{status}`, counted in
     the store at scrape time."""
 
@@ -114,17 +114,17 @@ class OpenIncidentsCollector(Collector):
         yield messages
 
 
-def exposition(metrics: Metrics, open_incidents: Collector) -> tuple[bytes, str]:
+def exposition(metrics: Metrics, store_gauges: Collector) -> tuple[bytes, str]:
     """The text Prometheus scrapes from `/metrics`, and its content type.
 
-    `open_incidents` is registered on `metrics.registry` by the app; in multiprocess mode the
+    `store_gauges` is registered on `metrics.registry` by the app; in multiprocess mode the
     per-process registry is replaced by one that sums every worker's files.
     """
     if not os.environ.get(MULTIPROC_ENV_VAR):
         return generate_latest(metrics.registry), CONTENT_TYPE_LATEST
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
-    registry.register(open_incidents)
+    registry.register(store_gauges)
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 
