@@ -30,6 +30,7 @@ from receiver.interpolation import blank_is_unset, interpolate
 from receiver.keypath import format_location
 from receiver.paging import PagingContext
 from receiver.report_settings import ReportSettings
+from receiver.response_settings import NotificationSettings, ResponseSettings
 from receiver.rota_settings import (
     CalendarSettings,
     PersonSettings,
@@ -203,11 +204,21 @@ class Settings(RulesFile):
     pagerduty_webhook: PagerDutyWebhookSettings = PagerDutyWebhookSettings()
     dispatcher: DispatcherSettings = DispatcherSettings()
     report: ReportSettings = ReportSettings()
+    response: ResponseSettings = ResponseSettings()
+    notifications: NotificationSettings = NotificationSettings()
 
     @model_validator(mode="after")
     def _rota_references(self) -> Settings:
         # Not a ValueError: these carry their own key paths and must reach the user as such.
         problems = rota_problems(self.people, self.rotations)
+        targets = {target.name for target in self.notifications.targets}
+        for r, rotation in enumerate(self.rotations):
+            for i, name in enumerate(rotation.notify):
+                if name not in targets:
+                    problems.append(
+                        f'rotations[{r}].notify[{i}]: unknown notification target "{name}" '
+                        "(define it under notifications.targets)"
+                    )
         if problems:
             raise ConfigError(problems)
         return self

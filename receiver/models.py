@@ -75,6 +75,13 @@ class IncidentRecord(SQLModel, table=True):
     resolved_at: datetime | None = _utc_column(nullable=True)
     acknowledged_at: datetime | None = _utc_column(nullable=True)
     acknowledged_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Who resolved it by hand; None when Alertmanager reported the group resolved.
+    resolved_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Set when a person (the IC) chose the severity: alerts then no longer raise it.
+    severity_set_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    classification: str | None = Field(default=None, max_length=16)  # actionable | noise
+    classification_note: str = Field(default="", sa_column=Column(Text, nullable=False))
+    classified_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class AlertRecord(SQLModel, table=True):

@@ -29,8 +29,8 @@ SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 PAGES_NOBODY = "SEV4"  # the seed: SEV4 is queued for the next business day, never paged
 DEFAULT_ACK_TIMEOUT = {"SEV1": "5m", "SEV2": "5m", "SEV3": "15m"}
 
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600}
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 
 
 class _Model(BaseModel):
@@ -39,10 +39,12 @@ class _Model(BaseModel):
 
 
 def parse_duration(text: str) -> timedelta:
-    """`90s`, `5m`, `1h` as a timedelta; ValueError naming the expected form otherwise."""
+    """`90s`, `5m`, `1h`, `2d`, `1w` as a timedelta; ValueError naming the expected form."""
     match = _DURATION.match(text) if isinstance(text, str) else None
     if match is None or int(match.group(1)) == 0:
-        raise ValueError(f'expected a duration such as "90s", "5m" or "1h", got {text!r}')
+        raise ValueError(
+            f'expected a duration such as "90s", "5m", "1h", "2d" or "1w", got {text!r}'
+        )
     return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 

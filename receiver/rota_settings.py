@@ -148,6 +148,9 @@ class RotationSettings(_Model):
     services: list[str] = []
     escalation: EscalationSettings | None = None
     paging: PagingSettings = PagingSettings()
+    # Notification targets (names from `notifications.targets`) of the team on this rotation:
+    # its status updates, reminders, handoff briefings and monthly report go there.
+    notify: list[str] = []
 
     zone_is_known = field_validator("time_zone")(_zone)
 

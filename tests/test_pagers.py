@@ -723,13 +723,19 @@ def test_paging_ack_timeout_for_rejects_unknown_severity():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("90s", timedelta(seconds=90)), ("5m", timedelta(minutes=5)), ("1h", timedelta(hours=1))],
+    [
+        ("90s", timedelta(seconds=90)),
+        ("5m", timedelta(minutes=5)),
+        ("1h", timedelta(hours=1)),
+        ("2d", timedelta(days=2)),
+        ("1w", timedelta(weeks=1)),
+    ],
 )
 def test_parse_duration(text, expected):
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize("text", ["5", "0m", "5 minutes", "1d", "-5m", ""])
+@pytest.mark.parametrize("text", ["5", "0m", "5 minutes", "1y", "-5m", ""])
 def test_paging_bad_duration_names_the_severity(text):
     with pytest.raises(ValidationError) as caught:
         PagingSettings.model_validate({"ack_timeout": {"SEV2": text}})

@@ -1,0 +1,162 @@
+"""What the response process knows about one incident: plain values, built from the rows.
+
+The receiver reads an incident, its roles, status updates, ticks and postmortem from the
+store and hands them to the pure code as these values (rows never leak into the core).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """The seed's incident roles."""
+
+    COMMANDER = "commander"
+    TECHNICAL_LEAD = "technical_lead"
+    COMMUNICATIONS_LEAD = "communications_lead"
+    SCRIBE = "scribe"
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        """How people name the role: "Incident Commander"."""
+        return _ROLE_TITLES[self]
+
+
+_ROLE_TITLES = {
+    Role.COMMANDER: "Incident Commander",
+    Role.TECHNICAL_LEAD: "Technical Lead",
+    Role.COMMUNICATIONS_LEAD: "Communications Lead",
+    Role.SCRIBE: "Scribe",
+}
+
+
+class UpdateStatus(StrEnum):
+    """The status a status update declares (the seed's `[Status]`)."""
+
+    INVESTIGATING = "investigating"
+    IDENTIFIED = "identified"
+    MONITORING = "monitoring"  # a mitigation is in place and being watched
+    RESOLVED = "resolved"
+
+
+class Classification(StrEnum):
+    """Whether the incident needed a human (actionable) or only woke one up (noise)."""
+
+    ACTIONABLE = "actionable"
+    NOISE = "noise"
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    """Who holds a role now, since when, named by whom."""
+
+    role: Role
+    person: str
+    at: datetime
+    by: str
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """One posted status update."""
+
+    at: datetime
+    by: str
+    status: UpdateStatus
+    impact: str
+    current_action: str
+    eta: str  # free text: "14:30 UTC", "next update in 30 minutes"
+
+
+@dataclass(frozen=True)
+class Tick:
+    """A checklist item ticked by hand, with who, when and an optional note (a bridge link)."""
+
+    item: str
+    at: datetime
+    by: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class AlertFact:
+    """One alert of the incident, as the postmortem's impact section lists it."""
+
+    name: str
+    severity: str
+    status: str  # firing | resolved
+    service: str
+    rule: str
+    starts_at: datetime
+    ends_at: datetime | None
+    summary: str = ""  # the alert's summary/description annotation
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """One entry of the incident's timeline."""
+
+    at: datetime
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ActionItem:
+    """A postmortem action item."""
+
+    id: int
+    title: str
+    owner: str | None
+    due_at: datetime | None
+    status: str  # open | closed
+    created_at: datetime
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Postmortem:
+    """A scheduled postmortem and the milestones reached so far."""
+
+    scheduled_at: datetime
+    drafted_at: datetime | None = None
+    reviewed_at: datetime | None = None
+    exception: str = ""  # why action items were not completed in time, when recorded
+    exception_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IncidentFacts:
+    """Everything the response process reads about one incident."""
+
+    id: int
+    title: str
+    service: str
+    severity: str  # SEV1..SEV4
+    channel: str
+    status: str  # open | resolved
+    opened_at: datetime
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    resolved_at: datetime | None = None
+    resolved_by: str | None = None  # None when Alertmanager resolved it
+    roles: tuple[RoleAssignment, ...] = ()  # current holders
+    updates: tuple[StatusUpdate, ...] = ()  # oldest first
+    ticks: tuple[Tick, ...] = ()  # by hand
+    escalations: tuple[datetime, ...] = ()  # "no progress" escalations, oldest first
+    all_clear_at: datetime | None = None  # when the all-clear was queued to its audiences
+    postmortem: Postmortem | None = None
+    classification: Classification | None = None
+    classification_note: str = ""
+
+    def holder(self, role: Role) -> RoleAssignment | None:
+        """The current holder of `role`, if anyone."""
+        return next((r for r in self.roles if r.role == role), None)
+
+    @property
+    def resolved_by_monitoring(self) -> bool:
+        """True when Alertmanager (the monitoring) reported the incident resolved."""
+        return self.resolved_at is not None and self.resolved_by is None
