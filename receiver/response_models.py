@@ -148,3 +148,34 @@ class NotificationMessage(SQLModel, table=True):
     created_at: datetime = _utc()
     sent_at: datetime | None = _utc(nullable=True)
     last_error: str = _text()
+
+
+class HandoffNote(SQLModel, table=True):
+    """A note the person on call leaves for the next one; carried by the next briefing."""
+
+    __tablename__ = "handoff_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    rotation: str = Field(max_length=100, index=True)
+    at: datetime = _utc()
+    by: str = _text()
+    text: str = _text()
+    briefed_at: datetime | None = _utc(nullable=True)  # the handoff whose briefing carried it
+
+
+class HandoffBriefing(SQLModel, table=True):
+    """One briefing sent at one handoff of one layer: the unique key makes it exactly once."""
+
+    __tablename__ = "handoff_briefing"
+    __table_args__ = (
+        UniqueConstraint("rotation", "layer", "handoff_at", name="uq_handoff_briefing"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    rotation: str = Field(max_length=100)
+    layer: str = Field(max_length=100)
+    handoff_at: datetime = _utc()
+    outgoing: str | None = _text(nullable=True)
+    incoming: str | None = _text(nullable=True)
+    sent_at: datetime = _utc()
+    late: bool = False

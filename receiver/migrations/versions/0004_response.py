@@ -1,6 +1,6 @@
 """The response process: roles, status updates, checklist ticks, reminders, postmortems,
-action items, the notification outbox; who resolved and classified an incident; and an
-index on the page ledger's time for the monthly report.
+action items, the notification outbox, handoff notes and briefings; who resolved and
+classified an incident; and an index on the page ledger's time for the monthly report.
 
 Revision ID: 0004_response
 Revises: 0003_paging
@@ -134,9 +134,34 @@ def upgrade() -> None:
     op.create_index("ix_notification_due", "notification_message", ["status", "next_attempt_at"])
     op.create_index("ix_notification_message_incident_id", "notification_message", ["incident_id"])
 
+    op.create_table(
+        "handoff_note",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("rotation", sa.String(100), nullable=False),
+        sa.Column("at", UTCDateTime(), nullable=False),
+        sa.Column("by", sa.Text(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("briefed_at", UTCDateTime(), nullable=True),
+    )
+    op.create_index("ix_handoff_note_rotation", "handoff_note", ["rotation"])
+    op.create_table(
+        "handoff_briefing",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("rotation", sa.String(100), nullable=False),
+        sa.Column("layer", sa.String(100), nullable=False),
+        sa.Column("handoff_at", UTCDateTime(), nullable=False),
+        sa.Column("outgoing", sa.Text(), nullable=True),
+        sa.Column("incoming", sa.Text(), nullable=True),
+        sa.Column("sent_at", UTCDateTime(), nullable=False),
+        sa.Column("late", sa.Boolean(), nullable=False),
+        sa.UniqueConstraint("rotation", "layer", "handoff_at", name="uq_handoff_briefing"),
+    )
+
 
 def downgrade() -> None:
     for table in (
+        "handoff_briefing",
+        "handoff_note",
         "notification_message",
         "action_item",
         "postmortem",
