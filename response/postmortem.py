@@ -1,0 +1,238 @@
+"""The postmortem draft: the seed's seven required sections in Markdown, pre-filled from facts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from response.facts import ActionItem, AlertFact, IncidentFacts, TimelineItem
+from response.rendering import (
+    as_utc,
+    builtin_environment,
+    format_duration,
+    format_utc,
+    last_impact,
+    one_line,
+    role_views,
+)
+from response.targets import ResponseTargets
+
+MINUTE_BY_MINUTE = ("SEV1", "SEV2")  # the seed: "minute-by-minute for SEV1-2"
+# What the timeline of a SEV3-4 postmortem keeps: the events that shaped the response.
+KEY_TIMELINE_KINDS = frozenset(
+    {
+        "incident_opened",
+        "acknowledged",
+        "severity_raised",
+        "severity_changed",
+        "status_update",
+        "role_assigned",
+        "escalated",
+        "incident_resolved",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TimelineDay:
+    """The timeline entries of one UTC day."""
+
+    date: str
+    entries: tuple[tuple[str, str], ...]  # ("23:40 UTC", message)
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """One of the seed's postmortem milestones: when it is due and where it stands."""
+
+    name: str
+    due: str
+    state: str
+
+
+def render_postmortem(
+    facts: IncidentFacts,
+    alerts: Sequence[AlertFact],
+    timeline: Sequence[TimelineItem],
+    action_items: Sequence[ActionItem],
+    targets: ResponseTargets,
+    now: datetime,
+) -> str:
+    """The Markdown draft of the incident's postmortem, as far as the facts can fill it."""
+    template = builtin_environment().get_template("postmortem.md.j2")
+    return template.render(_context(facts, alerts, timeline, action_items, targets, now))
+
+
+def _context(
+    facts: IncidentFacts,
+    alerts: Sequence[AlertFact],
+    timeline: Sequence[TimelineItem],
+    action_items: Sequence[ActionItem],
+    targets: ResponseTargets,
+    now: datetime,
+) -> dict[str, Any]:
+    still_open = facts.resolved_at is None
+    ended = as_utc(now if facts.resolved_at is None else facts.resolved_at)
+    opened = as_utc(facts.opened_at)
+    mttr = targets.mttr.get(facts.severity)
+    alerts = sorted(alerts, key=lambda a: as_utc(a.starts_at))
+    minute_by_minute = facts.severity in MINUTE_BY_MINUTE
+    kept = [e for e in timeline if minute_by_minute or e.kind in KEY_TIMELINE_KINDS]
+    return {
+        "facts": facts,
+        "title": one_line(facts.title),
+        "still_open": still_open,
+        "opened": format_utc(opened),
+        "ended": format_utc(ended),
+        "duration": format_duration(ended - opened),
+        "time_to_acknowledge": (
+            format_duration(as_utc(facts.acknowledged_at) - opened)
+            if facts.acknowledged_at
+            else None
+        ),
+        "mttr_target": format_duration(mttr) if mttr is not None else None,
+        "mttr_breached": mttr is not None and ended - opened > mttr,
+        "roles": role_views(facts.roles).values(),
+        "summary": _summary(facts, alerts, opened, ended),
+        "impact": last_impact(facts.updates),
+        "services": _services(facts, alerts),
+        "alert_rows": [_alert_row(a) for a in alerts],
+        "minute_by_minute": minute_by_minute,
+        "timeline_days": _days(kept),
+        "left_out": len(timeline) - len(kept),
+        "action_rows": [_action_row(a, now) for a in action_items],
+        "milestones": _milestones(facts, action_items, targets, now),
+        "now": format_utc(now),
+    }
+
+
+def _summary(
+    facts: IncidentFacts, alerts: Sequence[AlertFact], opened: datetime, ended: datetime
+) -> str:
+    detected = f", detected by the alert {alerts[0].name}" if alerts else ""
+    start = (
+        f"On {opened:%Y-%m-%d} at {opened:%H:%M} UTC, {facts.service} had a {facts.severity} "
+        f'incident, "{one_line(facts.title)}"{detected}; '
+    )
+    if facts.resolved_at is None:
+        return f"{start}it is still open after {format_duration(ended - opened)}."
+    return (
+        f"{start}it was resolved at {format_utc(ended)}, {format_duration(ended - opened)} later."
+    )
+
+
+def _services(facts: IncidentFacts, alerts: Sequence[AlertFact]) -> list[str]:
+    others = sorted({a.service for a in alerts if a.service and a.service != facts.service})
+    return [facts.service, *others]
+
+
+def _cell(text: str) -> str:
+    # A Markdown table cell is one line, and a "|" in it would end the cell.
+    return one_line(text).replace("|", "\\|")
+
+
+def _alert_row(alert: AlertFact) -> tuple[str, ...]:
+    ended = format_utc(alert.ends_at) if alert.ends_at else f"not yet ({alert.status})"
+    return (
+        _cell(alert.name),
+        _cell(alert.severity),
+        _cell(alert.rule),
+        format_utc(alert.starts_at),
+        ended,
+    )
+
+
+def _action_row(item: ActionItem, now: datetime) -> tuple[str, ...]:
+    status = item.status
+    if item.status == "closed" and item.closed_at:
+        status = f"closed {format_utc(item.closed_at)}"
+    elif item.status != "closed" and item.due_at and as_utc(now) > as_utc(item.due_at):
+        status = f"{item.status}, overdue"
+    return (
+        str(item.id),
+        _cell(item.title),
+        _cell(item.owner) if item.owner else "**no owner yet**",
+        format_utc(item.due_at) if item.due_at else "**no due date yet**",
+        _cell(status),
+    )
+
+
+def _days(entries: Sequence[TimelineItem]) -> list[TimelineDay]:
+    days: list[TimelineDay] = []
+    for entry in sorted(entries, key=lambda e: as_utc(e.at)):
+        at = as_utc(entry.at)
+        line = (f"{at:%H:%M} UTC", entry.message)
+        if days and days[-1].date == f"{at:%Y-%m-%d}":
+            days[-1] = TimelineDay(days[-1].date, (*days[-1].entries, line))
+        else:
+            days.append(TimelineDay(f"{at:%Y-%m-%d}", (line,)))
+    return days
+
+
+def _milestones(
+    facts: IncidentFacts,
+    action_items: Sequence[ActionItem],
+    targets: ResponseTargets,
+    now: datetime,
+) -> list[Milestone]:
+    postmortem = facts.postmortem
+    drafted = postmortem.drafted_at if postmortem else None
+    reviewed = postmortem.reviewed_at if postmortem else None
+    rows = (
+        (
+            "Draft written",
+            targets.postmortem_draft,
+            f"done {format_utc(drafted)}" if drafted else "",
+        ),
+        (
+            "Review meeting held",
+            targets.postmortem_review,
+            f"done {format_utc(reviewed)}" if reviewed else "",
+        ),
+        (
+            "Action items assigned (owner and due date)",
+            targets.action_items_assigned,
+            _assigned(action_items),
+        ),
+        ("Action items completed", targets.action_items_completed, _completed(facts, action_items)),
+    )
+    return [_milestone(name, after, state, facts.resolved_at, now) for name, after, state in rows]
+
+
+def _assigned(action_items: Sequence[ActionItem]) -> str:
+    """The assigned milestone: done once every action item has an owner and a due date."""
+    assigned = sum(1 for a in action_items if a.owner and a.due_at)
+    if not action_items:
+        return ""
+    return (
+        "done" if assigned == len(action_items) else f"{assigned} of {len(action_items)} assigned"
+    )
+
+
+def _completed(facts: IncidentFacts, action_items: Sequence[ActionItem]) -> str:
+    """The completed milestone: done when the last item closed, or the documented exception."""
+    closed = [a for a in action_items if a.status == "closed"]
+    if action_items and len(closed) == len(action_items):
+        last = max((as_utc(a.closed_at) for a in closed if a.closed_at), default=None)
+        return f"done {format_utc(last)}" if last else "done"
+    postmortem = facts.postmortem
+    if postmortem is not None and postmortem.exception.strip():
+        when = f" {format_utc(postmortem.exception_at)}" if postmortem.exception_at else ""
+        return f"exception documented{when}: {one_line(postmortem.exception)}"
+    return f"{len(closed)} of {len(action_items)} closed" if action_items else ""
+
+
+def _milestone(
+    name: str, after: timedelta, state: str, resolved_at: datetime | None, now: datetime
+) -> Milestone:
+    when = f"{format_duration(after)} after resolution"
+    if resolved_at is None:
+        return Milestone(name, when, state or "not started")
+    due = as_utc(resolved_at) + after
+    finished = state.startswith(("done", "exception"))
+    if not finished:
+        overdue = as_utc(now) > due
+        state = ", ".join(s for s in (state, "overdue" if overdue else "pending") if s)
+    return Milestone(name, f"{format_utc(due)} ({when})", state)
