@@ -14,7 +14,9 @@ from receiver import (
     health,
     incidents_api,
     pagerduty_webhook,
+    postmortem_api,
     report_api,
+    response_api,
     rota_api,
     webhooks,
 )
@@ -44,13 +46,15 @@ def create_app(
     )
     metrics.registry.register(store_gauges)
     rota = settings.rota()
+    paging = settings.paging_context(rota)
     app.extensions["onwatch"] = Services(
         settings=settings,
         store=store,
         rules=settings.rule_set(),
         metrics=metrics,
         rota=rota,
-        paging=settings.paging_context(rota),
+        paging=paging,
+        response=settings.response_context(paging),
         clock=clock,
     )
     app.extensions["onwatch.store_gauges"] = store_gauges
@@ -58,6 +62,8 @@ def create_app(
     errors.init_app(app)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(incidents_api.bp)
+    app.register_blueprint(response_api.bp)
+    app.register_blueprint(postmortem_api.bp)
     app.register_blueprint(rota_api.bp)
     app.register_blueprint(report_api.bp)
     app.register_blueprint(calendar_api.bp)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from receiver import incident_cli, report_cli, rota_cli
+from receiver import incident_cli, report_cli, response_cli, rota_cli
 from receiver.config import (
     CONFIG_ENV_VAR,
     ConfigError,
@@ -29,6 +29,7 @@ from receiver.config import (
 from receiver.config import resolve_config_path as _resolve
 from receiver.incident_cli import IncidentUsageError
 from receiver.report_cli import ReportUsageError
+from receiver.response_cli import ResponseUsageError
 from receiver.rota_cli import RotaUsageError
 from rules import format_decision
 
@@ -326,7 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("id", type=int)
     resolve.add_argument("--by", required=True, help="who resolves")
     resolve.add_argument("--note", default="", help="why, for the timeline")
+    resolve.add_argument(
+        "--classification", choices=("actionable", "noise"), help="was it worth waking for?"
+    )
     resolve.set_defaults(handler=_with_settings(incident_cli.cmd_incident_resolve))
+    response_cli.register(commands, incident_commands, common, _with_settings)
 
     report = commands.add_parser("report", help="reports")
     report_commands = report.add_subparsers(dest="report_command", required=True)
@@ -373,6 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         RotaUsageError,
         IncidentUsageError,
         ReportUsageError,
+        ResponseUsageError,
         SchemaOutOfDate,
         StoreUnavailable,
     ) as exc:

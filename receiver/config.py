@@ -30,6 +30,7 @@ from receiver.interpolation import blank_is_unset, interpolate
 from receiver.keypath import format_location
 from receiver.paging import PagingContext
 from receiver.report_settings import ReportSettings
+from receiver.response_context import ResponseContext
 from receiver.response_settings import NotificationSettings, ResponseSettings
 from receiver.rota_settings import (
     CalendarSettings,
@@ -37,6 +38,7 @@ from receiver.rota_settings import (
     RotationSettings,
     rota_problems,
 )
+from response.rendering import Templates
 from rules import Rule, RuleSet, Severity, default_rules, parse_matcher, parse_matchers
 from rules.engine import NO_RULE_MATCHED
 from scheduler.rota import Rota
@@ -235,6 +237,19 @@ class Settings(RulesFile):
         return PagingContext(
             rota=rota,
             policies={rotation.name: rotation.paging for rotation in self.rotations},
+            deadline=timedelta(minutes=self.dispatcher.deadline_minutes),
+        )
+
+
+    def response_context(self, paging: PagingContext) -> ResponseContext:
+        """What the response use cases need, around `paging` (built from these settings)."""
+        templates = self.notifications.templates
+        return ResponseContext(
+            paging=paging,
+            targets=self.response.targets(),
+            notifications=self.notifications,
+            templates=Templates(internal=templates.internal, executive=templates.executive),
+            notify={rotation.name: tuple(rotation.notify) for rotation in self.rotations},
             deadline=timedelta(minutes=self.dispatcher.deadline_minutes),
         )
 

@@ -11,16 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, update
 
+from receiver.incident_lookup import UnknownIncident, locked_incident
+from receiver.incident_resolution import after_resolution
+from receiver.incident_response import classify, commander_by_default
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
 from receiver.paging import ACKNOWLEDGE, RESOLVE, PagingContext, cancel_escalation, follow_up
+from receiver.response_context import ResponseContext
+
+__all__ = ["ActionResult", "UnknownIncident", "acknowledge", "resolve"]
 
 ONWATCH, PAGERDUTY = "onwatch", "pagerduty"
-
-
-class UnknownIncident(LookupError):
-    """No incident has that id."""
 
 
 @dataclass(frozen=True)
@@ -45,15 +47,6 @@ def _minutes(span: timedelta) -> str:
     return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
-def _incident(session: Session, incident_id: int) -> IncidentRecord:
-    incident = session.exec(
-        select(IncidentRecord).where(IncidentRecord.id == incident_id).with_for_update()
-    ).first()
-    if incident is None:
-        raise UnknownIncident(incident_id)
-    return incident
-
-
 def acknowledge(
     session: Session,
     incident_id: int,
@@ -63,8 +56,8 @@ def acknowledge(
     context: PagingContext,
     source: str = ONWATCH,
 ) -> ActionResult:
-    """Acknowledge: whoever it is has it; escalation stops."""
-    incident = _incident(session, incident_id)
+    """Acknowledge: whoever it is has it (and leads, unless an IC is named); escalation stops."""
+    incident = locked_incident(session, incident_id)
     if incident.acknowledged_at is not None or incident.status != "open":
         return _result(incident, changed=False)
     incident.acknowledged_at, incident.acknowledged_by = now, by
@@ -82,6 +75,7 @@ def acknowledge(
             data={"by": by, "source": source, "time_to_acknowledge_s": tta.total_seconds()},
         )
     )
+    commander_by_default(session, incident, person=by, now=now)
     if source == ONWATCH:
         follow_up(session, incident, ACKNOWLEDGE, context=context, now=now)
     return _result(incident, changed=True)
@@ -96,12 +90,19 @@ def resolve(
     context: PagingContext,
     source: str = ONWATCH,
     note: str = "",
+    classification: str | None = None,
+    response: ResponseContext | None = None,
 ) -> ActionResult:
-    """Resolve by hand: the incident closes, its alerts with it, and escalation stops."""
-    incident = _incident(session, incident_id)
+    """Resolve by hand: the incident closes, its alerts with it, and escalation stops.
+
+    With `response`, what follows a resolution happens too (times against the MTTR target,
+    the all-clear, the postmortem); `classification` marks it actionable or noise.
+    """
+    incident = locked_incident(session, incident_id)
     if incident.status != "open":
         return _result(incident, changed=False)
     incident.status, incident.resolved_at, incident.updated_at = "resolved", now, now
+    incident.resolved_by = by
     session.add(incident)
     session.execute(
         update(AlertRecord)
@@ -122,4 +123,11 @@ def resolve(
     )
     if source == ONWATCH:
         follow_up(session, incident, RESOLVE, context=context, now=now)
+    if classification is not None:
+        assert incident.id is not None
+        classify(
+            session, incident.id, classification=classification, by=by, note_text=note, now=now
+        )
+    if response is not None:
+        after_resolution(session, incident, now=now, context=response)
     return _result(incident, changed=True)

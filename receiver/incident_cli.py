@@ -94,6 +94,7 @@ def cmd_incident_show(args: argparse.Namespace, settings: Settings) -> int:
 def _act(args: argparse.Namespace, settings: Settings, verb: str) -> int:
     store = _store(settings)
     context = settings.paging_context(settings.rota())
+    response = settings.response_context(context)
     now = datetime.now(UTC)
     try:
         if verb == "ack":
@@ -102,7 +103,16 @@ def _act(args: argparse.Namespace, settings: Settings, verb: str) -> int:
             )
         else:
             result = store.write(
-                lambda s: resolve(s, args.id, by=args.by, now=now, context=context, note=args.note)
+                lambda s: resolve(
+                    s,
+                    args.id,
+                    by=args.by,
+                    now=now,
+                    context=context,
+                    note=args.note,
+                    classification=args.classification,
+                    response=response,
+                )
             )
     except UnknownIncident:
         raise IncidentUsageError(f"no incident {args.id}") from None

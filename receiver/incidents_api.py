@@ -221,12 +221,27 @@ def ack_incident(incident_id: int) -> tuple[Response, int]:
 
 @bp.post("/<int:incident_id>/resolve")
 def resolve_incident(incident_id: int) -> tuple[Response, int]:
-    """Resolve by hand (with an optional note); the pager is told."""
+    """Resolve by hand; the pager is told, the all-clear goes out, the postmortem is scheduled.
+
+    Body: {"by", "note", "classification": "actionable" | "noise"} (note and classification
+    optional; the note explains the classification when one is given).
+    """
     svc = services()
+    body = request.get_json(silent=True)
+    classification = body.get("classification") if isinstance(body, dict) else None
+    if classification is not None and classification not in ("actionable", "noise"):
+        raise InputError(f"classification: expected actionable or noise, got {classification!r}")
     return _act(
         incident_id,
         lambda session, by, note: resolve(
-            session, incident_id, by=by, now=svc.clock(), context=svc.paging, note=note
+            session,
+            incident_id,
+            by=by,
+            now=svc.clock(),
+            context=svc.paging,
+            note=note,
+            classification=classification,
+            response=svc.response,
         ),
     )
 

@@ -30,9 +30,11 @@ from sqlmodel import Session
 
 from receiver.alerts import Alert, AlertGroup, AlertStatus
 from receiver.channels import brief_description, channel_candidates
+from receiver.incident_resolution import after_resolution
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
 from receiver.paging import RESOLVE, PagingContext, cancel_escalation, follow_up, plan_pages
 from receiver.paging_models import OutboxMessage
+from receiver.response_context import ResponseContext
 from receiver.store import Store
 from rules import Decision, RuleSet, Severity, worst
 
@@ -50,7 +52,14 @@ OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 # The alert fields a notification may change, compared to decide whether anything changed:
 _FRESH_FIELDS = ("status", "annotations", "generator_url", "starts_at", "ends_at")
 # The incident fields a notification may change:
-_INCIDENT_FIELDS = ("status", "severity", "truncated_alerts", "resolved_at", "updated_at")
+_INCIDENT_FIELDS = (
+    "status",
+    "severity",
+    "truncated_alerts",
+    "resolved_at",
+    "updated_at",
+    "severity_set_by",
+)
 # FOR UPDATE (PostgreSQL) serialises concurrent notifications of one group; SQLite's
 # writers are serialised already and its compiler leaves the clause out.
 _OPEN_INCIDENT_FOR_UPDATE = (
@@ -131,8 +140,13 @@ def ingest_alert_group(
     store: Store,
     rules: RuleSet,
     paging: PagingContext | None = None,
+    response: ResponseContext | None = None,
 ) -> IngestResult:
-    """Apply one notification to the store: all of it, once, or nothing (StoreUnavailable)."""
+    """Apply one notification to the store: all of it, once, or nothing (StoreUnavailable).
+
+    With `paging`, the pages it calls for are queued; with `response`, a resolution is
+    followed by the all-clear, the MTTR verdict and the postmortem, in the same transaction.
+    """
     decisions = {
         alert.fingerprint: rules.decide(alert.labels, alert.annotations) for alert in group.alerts
     }
@@ -151,6 +165,12 @@ def ingest_alert_group(
         result = _write(connection, group, plan, now)
         if paging is not None:
             _page(connection, plan, result, paging, now)
+        if response is not None and result.resolved and not plan.opened:
+            with Session(bind=connection) as session:
+                incident = session.get(IncidentRecord, result.incident_id)
+                assert incident is not None
+                after_resolution(session, incident, now=now, context=response)
+                session.flush()
         return result
 
     return store.write_rows(under_lock)
@@ -383,6 +403,20 @@ def _plan_severity(plan: _Plan, group: AlertGroup, decisions: dict[str, Decision
     decision, alert = min(firing, key=lambda pair: pair[0].severity)
     current = Severity.parse(plan.incident["severity"])
     if worst(current, decision.severity) == current:
+        return
+    chosen_by = plan.incident.get("severity_set_by")
+    if chosen_by:
+        # A person chose the severity: alerts no longer raise it. A new alert says once
+        # what it suggests, so the IC can reconsider.
+        if alert.fingerprint in plan.new_alerts:
+            plan.record(
+                "severity_not_raised",
+                f"alert {alert.name} suggests {decision.severity}; the severity stays "
+                f"{current} as set by {chosen_by}",
+                suggested=str(decision.severity),
+                fingerprint=alert.fingerprint,
+                rule=decision.rule,
+            )
         return
     plan.record(
         "severity_raised",

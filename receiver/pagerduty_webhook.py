@@ -96,7 +96,15 @@ def pagerduty() -> tuple[Response, int]:
         if event_type == "incident.acknowledged":
             acknowledge(session, incident.id, by=by, now=now, context=svc.paging, source=PAGERDUTY)
         elif event_type == "incident.resolved":
-            resolve(session, incident.id, by=by, now=now, context=svc.paging, source=PAGERDUTY)
+            resolve(
+                session,
+                incident.id,
+                by=by,
+                now=now,
+                context=svc.paging,
+                source=PAGERDUTY,
+                response=svc.response,
+            )
         else:
             verb = "reassigned" if event_type == "incident.reassigned" else "escalated"
             session.add(

@@ -12,6 +12,7 @@ from receiver.auth import require_api_token
 from receiver.errors import Conflict, InputError, error_response
 from receiver.instants import parse_instant
 from receiver.models import OverrideRecord
+from receiver.request_body import instant_field, json_object, text_field
 from receiver.rota_store import active_overrides
 from receiver.services import services
 from scheduler.check import Violation, check
@@ -167,28 +168,6 @@ def list_overrides(name: str) -> tuple[Response, int]:
     return jsonify(overrides=[_override_view(r) for r in records if r is not None]), 200
 
 
-def _request_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InputError("body: expected a JSON object")
-    return body
-
-
-def _text(body: dict[str, Any], key: str, default: str | None = None) -> str:
-    value = body.get(key, default)
-    if not isinstance(value, str) or (default is None and not value):
-        raise InputError(f"{key}: expected a non-empty string")
-    return value
-
-
-def _instant_field(body: dict[str, Any], key: str) -> datetime:
-    text = _text(body, key)
-    try:
-        return parse_instant(text)
-    except ValueError as exc:
-        raise InputError(f"{key}: {exc}") from None
-
-
 def _new_violations(
     rota: Rota, candidates: list[Override], existing: list[Override]
 ) -> list[Violation]:
@@ -215,11 +194,11 @@ def _options(body: dict[str, Any]) -> tuple[bool, str, str]:
     force = body.get("force", False)
     if not isinstance(force, bool):
         raise InputError("force: expected true or false")
-    return force, _text(body, "reason", ""), _text(body, "requested_by", "")
+    return force, text_field(body, "reason", ""), text_field(body, "requested_by", "")
 
 
 def _layer_field(body: dict[str, Any], key: str, rotation: Rotation) -> str:
-    layer = _text(body, key, rotation.layers[0].name)
+    layer = text_field(body, key, rotation.layers[0].name)
     if rotation.layer(layer) is None:
         raise InputError(f"{key}: {rotation.name} has no layer {layer!r}")
     return layer
@@ -277,12 +256,12 @@ def create_override(name: str) -> tuple[Response, int]:
     rotation = _rotation(rota, name)
     if rotation is None:
         return error_response(404, f"no rotation {name!r}")
-    body = _request_body()
+    body = json_object()
     layer = _layer_field(body, "layer", rotation)
-    person = _text(body, "person")
+    person = text_field(body, "person")
     if person not in rota.people:
         raise InputError(f"person: nobody called {person!r} is in the configuration")
-    start, end = _instant_field(body, "start"), _instant_field(body, "end")
+    start, end = instant_field(body, "start"), instant_field(body, "end")
     if not start < end <= start + MAX_WINDOW:
         raise InputError(f"end: must be after start and at most {MAX_WINDOW.days} days later")
     response, status = _store_covers(name, [_Cover(layer, person, start, end)], body)
@@ -297,13 +276,13 @@ def create_swap(name: str) -> tuple[Response, int]:
     rotation = _rotation(svc.rota, name)
     if rotation is None:
         return error_response(404, f"no rotation {name!r}")
-    body = _request_body()
+    body = json_object()
     picked = []
     with svc.store.read() as session:
         overrides = active_overrides(session, name)
     for key in ("first", "second"):
         layer = _layer_field(body, f"{key}_layer", rotation)
-        at = _instant_field(body, key)
+        at = instant_field(body, key)
         shift = svc.rota.on_call(name, at, overrides)[layer]
         if shift is None or shift.person is None:
             raise InputError(f"{key}: nobody is on call for {name} {layer} at {at.isoformat()}")

@@ -11,6 +11,7 @@ from flask import current_app
 from receiver.config import Settings
 from receiver.metrics import Metrics
 from receiver.paging import PagingContext
+from receiver.response_context import ResponseContext
 from receiver.store import Store
 from rules import RuleSet
 from scheduler.rota import Rota
@@ -31,6 +32,7 @@ class Services:
     metrics: Metrics
     rota: Rota
     paging: PagingContext
+    response: ResponseContext
     clock: Callable[[], datetime]
 
 

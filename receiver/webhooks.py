@@ -58,7 +58,12 @@ def alertmanager() -> tuple[Response, int]:
         return reject("invalid_payload", 400, str(exc))
     try:
         result = ingest_alert_group(
-            group, now=svc.clock(), store=svc.store, rules=svc.rules, paging=svc.paging
+            group,
+            now=svc.clock(),
+            store=svc.store,
+            rules=svc.rules,
+            paging=svc.paging,
+            response=svc.response,
         )
     except StoreUnavailable as exc:
         log.warning("answering 503 to Alertmanager (it will retry): store unavailable: %s", exc)

@@ -102,6 +102,9 @@ def test_incident_detail_has_alerts_and_timeline(seeded: FlaskClient) -> None:
         "not_paged",  # no rotation covers service checkout in this configuration
         "alert_resolved",
         "incident_resolved",
+        "resolution_times",
+        "all_clear",
+        "postmortem_scheduled",
     ]
 
 

@@ -71,7 +71,13 @@ def test_ingest_resolved_group_resolves_incident(client: FlaskClient, clock: Clo
     assert detail["resolved_at"] == clock.now.isoformat()
     assert detail["alerts"][0]["status"] == "resolved"
     assert detail["alerts"][0]["ends_at"] == "2026-11-28T06:43:12.392000+00:00"
-    assert kinds(detail)[-2:] == ["alert_resolved", "incident_resolved"]
+    assert kinds(detail)[-5:] == [
+        "alert_resolved",
+        "incident_resolved",
+        "resolution_times",  # what follows any resolution: times against the MTTR target,
+        "all_clear",  # the all-clear,
+        "postmortem_scheduled",  # and, for SEV1-2, the postmortem
+    ]
 
 
 def test_ingest_same_payload_twice_changes_nothing(client: FlaskClient, clock: Clock) -> None:

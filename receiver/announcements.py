@@ -1,0 +1,99 @@
+"""Announcing an incident's progress to the audiences its severity calls for.
+
+The seed's table says who hears about an incident of each severity (SEV1: exec and
+all-hands; ... SEV4: the team). Each audience reads the internal or the executive template;
+each message is rendered now and queued in the notification outbox, in the caller's
+transaction, so that an update that is stored is also delivered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from receiver.models import IncidentRecord, TimelineEntry
+from receiver.notifications import audience_targets, enqueue
+from receiver.response_context import ResponseContext
+from response.rendering import RenderedMessage, TemplateName
+
+
+@dataclass(frozen=True)
+class Announced:
+    """Where a message went: the targets it was queued for and those skipped (no URL)."""
+
+    targets: tuple[str, ...]
+    skipped: tuple[str, ...]
+
+    def describe(self) -> str:
+        """For the timeline: "sent to team-slack, exec-mail" or why nothing was sent."""
+        sent = f"queued for {', '.join(self.targets)}" if self.targets else "no target to send to"
+        if self.skipped:
+            sent += f" (skipped, no URL configured: {', '.join(self.skipped)})"
+        return sent
+
+
+def announce(
+    session: Session,
+    incident: IncidentRecord,
+    *,
+    topic: str,
+    render: Callable[[TemplateName], RenderedMessage],
+    context: ResponseContext,
+    now: datetime,
+    dedup_key: str,
+    audiences: list[str] | None = None,
+) -> Announced:
+    """Queue `render`'s message for each audience of the incident's severity (or `audiences`)."""
+    chosen = audiences
+    if chosen is None:
+        chosen = list(context.notifications.severity_audiences.get(incident.severity, []))
+    addressees, skipped = audience_targets(
+        context.notifications, chosen, context.team_targets(incident.service)
+    )
+    rendered: dict[str, RenderedMessage] = {}
+    queued: list[str] = []
+    for addressee in addressees:
+        template: TemplateName = "executive" if addressee.template == "executive" else "internal"
+        if template not in rendered:
+            rendered[template] = render(template)
+        message = rendered[template]
+        if enqueue(
+            session,
+            target=addressee.target,
+            topic=topic,
+            subject=message.subject,
+            text=message.text,
+            dedup_key=dedup_key,
+            now=now,
+            deadline=context.deadline,
+            payload={
+                "incident_id": incident.id,
+                "severity": incident.severity,
+                "service": incident.service,
+                "status": incident.status,
+                "title": incident.title,
+                "channel": incident.channel,
+                "template": template,
+            },
+            incident_id=incident.id,
+            audience=addressee.audience,
+        ):
+            queued.append(addressee.target)
+    return Announced(tuple(queued), tuple(skipped))
+
+
+def note(
+    session: Session,
+    incident: IncidentRecord,
+    now: datetime,
+    kind: str,
+    message: str,
+    **data: object,
+) -> None:
+    """Append one entry to the incident's timeline."""
+    session.add(
+        TimelineEntry(incident_id=incident.id, at=now, kind=kind, message=message, data=data)
+    )

@@ -1,0 +1,30 @@
+"""What the response use cases need, built once from the settings: targets, audiences,
+templates, and the paging context (a severity change re-plans paging)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+from receiver.paging import PagingContext
+from receiver.response_settings import NotificationSettings
+from response.rendering import Templates
+from response.targets import ResponseTargets
+
+
+@dataclass(frozen=True)
+class ResponseContext:
+    """The collaborators of the response use cases."""
+
+    paging: PagingContext
+    targets: ResponseTargets
+    notifications: NotificationSettings
+    templates: Templates
+    notify: Mapping[str, tuple[str, ...]]  # rotation name -> its team's notification targets
+    deadline: timedelta = timedelta(hours=1)  # delivery deadline of a notification
+
+    def team_targets(self, service: str) -> tuple[str, ...]:
+        """The notification targets of the team whose rotation covers `service`."""
+        rotation = self.paging.rota.rotation_for_service(service)
+        return self.notify.get(rotation.name, ()) if rotation else ()
