@@ -34,7 +34,7 @@ text (Slack mrkdwn passes through): nothing is HTML-escaped.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,6 +42,7 @@ from typing import Any, Literal
 
 import jinja2
 from jinja2 import meta, nodes
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from response.facts import (
     IncidentFacts,
@@ -152,8 +153,9 @@ def _clock_filter(context: jinja2.runtime.Context, at: datetime) -> str:
 
 
 def environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
-    """A Jinja2 environment for plain-text messages: strict about unknown names, no escaping."""
-    env = jinja2.Environment(
+    """A sandboxed Jinja2 environment for plain text: strict about unknown names, no escaping."""
+    # Sandboxed: a template from the configuration formats values, it cannot reach Python.
+    env = ImmutableSandboxedEnvironment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -218,7 +220,7 @@ def message_context(
     }
 
 
-def last_impact(updates: tuple[StatusUpdate, ...] | list[StatusUpdate]) -> str:
+def last_impact(updates: Sequence[StatusUpdate]) -> str:
     """The impact the latest update that stated one gave, or ""."""
     return next((u.impact for u in reversed(updates) if u.impact.strip()), "")
 
@@ -226,7 +228,7 @@ def last_impact(updates: tuple[StatusUpdate, ...] | list[StatusUpdate]) -> str:
 def role_views(roles: tuple[RoleAssignment, ...]) -> dict[str, RoleView]:
     """Every seed role in the seed's order, with its current holder where there is one."""
     held = {assignment.role: assignment for assignment in roles}
-    views = {}
+    views: dict[str, RoleView] = {}
     for role in Role:
         holder = held.get(role)
         views[role.value] = (
@@ -247,14 +249,7 @@ def customer_communication(ticks: tuple[Tick, ...], now: datetime) -> str:
 
 
 def _utc_update(update: StatusUpdate) -> StatusUpdate:
-    return StatusUpdate(
-        as_utc(update.at),
-        update.by,
-        update.status,
-        update.impact,
-        update.current_action,
-        update.eta,
-    )
+    return replace(update, at=as_utc(update.at))
 
 
 def _with_update(

@@ -343,3 +343,9 @@ def test_context_holds_exactly_the_documented_variables(outage: IncidentFacts) -
 )
 def test_format_duration(delta: timedelta, text: str) -> None:
     assert format_duration(delta) == text
+
+
+def test_user_template_cannot_reach_python_internals(tmp_path: Path) -> None:
+    path = write(tmp_path / "internal.j2", "{{ incident.__class__.__mro__ }}\n")
+    with pytest.raises(TemplateError, match=r"line 1: .*unsafe"):
+        check_template(path)
