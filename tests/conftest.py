@@ -109,7 +109,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         connection.execute(
             "TRUNCATE page, outbox_message, timeline_entry, alert, incident, rota_override,"
-            " scheduler_lease, apscheduler_jobs RESTART IDENTITY CASCADE"
+            " scheduler_lease, apscheduler_jobs, incident_role, status_update, checklist_tick,"
+            " response_reminder, postmortem, action_item, notification_message, handoff_note,"
+            " handoff_briefing RESTART IDENTITY CASCADE"
         )
     return url
 
