@@ -17,7 +17,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, text
 from sqlmodel import Session, col, select
 
 from receiver import handoff
@@ -91,19 +90,6 @@ def settings_for(store: Store, config: dict[str, Any] | None = None) -> Settings
     document = dict(config or handoff_config())
     document["database"] = {"url": store.settings.url}
     return Settings.model_validate(document)
-
-
-def forget_handoffs(store: Store) -> None:
-    """Empty the handoff tables (conftest's TRUNCATE does not reach them), ids from 1."""
-
-    def work(session: Session) -> None:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("TRUNCATE handoff_note, handoff_briefing RESTART IDENTITY"))
-        else:
-            session.execute(delete(HandoffNote))
-            session.execute(delete(HandoffBriefing))
-
-    store.write(work)
 
 
 def incident(number: int, service: str, severity: str, opened: datetime, **kw: Any) -> Any:
@@ -332,11 +318,6 @@ ONE_MINUTE = timedelta(minutes=1)
 
 # --------------------------------------------------------------------------------------
 # Tests
-
-
-@pytest.fixture(autouse=True)
-def _no_handoffs_left(store: Store) -> None:
-    forget_handoffs(store)
 
 
 @pytest.fixture
