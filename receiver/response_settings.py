@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 
 from receiver.interpolation import blank_is_unset
 from receiver.paging_settings import SeverityName, parse_duration
+from response.rendering import check_template
 from response.targets import ResponseTargets
 
 NotifierKind = Literal["webhook", "slack"]
@@ -81,9 +82,12 @@ class TemplateSettings(_Model):
 
     @field_validator("internal", "executive")
     @classmethod
-    def _readable(cls, path: Path | None) -> Path | None:
-        if path is not None and not path.is_file():
+    def _usable(cls, path: Path | None) -> Path | None:
+        if path is None:
+            return None
+        if not path.is_file():
             raise ValueError(f"no such template file: {path}")
+        check_template(path)  # a TemplateError (a ValueError) names the file, line and problem
         return path
 
 

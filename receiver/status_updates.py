@@ -92,7 +92,9 @@ def post_update(
         session,
         incident,
         topic="status_update",
-        render=lambda template: context.templates.status_update(template, facts, update, now),
+        render=lambda template: context.templates.status_update(
+            template, facts, update, now, mttr_target=context.targets.mttr_for(incident.severity)
+        ),
         context=context,
         now=now,
         dedup_key=f"update-{record.id}",

@@ -1,0 +1,157 @@
+"""The scheduler's response job: update reminders, "no progress" escalations, postmortem
+milestone reminders.
+
+The pure code (`response.reminders.due_actions`) says what is due for an incident now; this
+job does each due action exactly once: a row keyed by (incident, kind, due time) is written
+in the same transaction as the action, so a second scheduler, or a second run, finds it and
+does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlmodel import Session, col, func, or_, select
+
+from receiver.announcements import announce, note
+from receiver.models import IncidentRecord
+from receiver.paging import PAGES, queue_escalation
+from receiver.paging_models import SENT, OutboxMessage
+from receiver.response_context import ResponseContext
+from receiver.response_facts import load_action_items, load_facts
+from receiver.response_models import PostmortemRecord, ReminderRecord
+from receiver.store import Store
+from response.facts import IncidentFacts, Role
+from response.reminders import DueAction, DueKind, due_actions
+from response.rendering import RenderedMessage
+
+log = logging.getLogger(__name__)
+
+
+def incidents_to_watch(store: Store, context: ResponseContext) -> list[int]:
+    """Open incidents of a severity with reminders or escalations, and resolved incidents
+    whose postmortem is not finished."""
+    targets = context.targets
+    watched = {*targets.update_every, *targets.escalate_severities}
+    with store.read() as session:
+        open_ids = session.exec(
+            select(IncidentRecord.id)
+            .where(IncidentRecord.status == "open")
+            .where(col(IncidentRecord.severity).in_(watched))
+        ).all()
+        postmortem_ids = session.exec(
+            select(PostmortemRecord.incident_id)
+            .join(IncidentRecord, col(IncidentRecord.id) == col(PostmortemRecord.incident_id))
+            .where(IncidentRecord.status == "resolved")
+            .where(
+                or_(col(PostmortemRecord.reviewed_at).is_(None), PostmortemRecord.exception == "")
+            )
+        ).all()
+    return sorted({i for i in (*open_ids, *postmortem_ids) if i is not None})
+
+
+def run_response_reminders(store: Store, context: ResponseContext, now: datetime) -> int:
+    """Do every reminder and escalation due now, once; the number done."""
+    done = 0
+    for incident_id in incidents_to_watch(store, context):
+        try:
+            done += store.write(lambda s, i=incident_id: _remind(s, i, context, now))
+        except Exception:  # one incident's problem must not stop the others' reminders
+            log.exception("response reminders failed for incident %s", incident_id)
+    return done
+
+
+def _remind(session: Session, incident_id: int, context: ResponseContext, now: datetime) -> int:
+    incident = session.get(IncidentRecord, incident_id)
+    assert incident is not None
+    facts = load_facts(session, incident)
+    items = load_action_items(session, incident_id)
+    done = 0
+    for action in due_actions(facts, context.targets, now, items):
+        already = session.exec(
+            select(ReminderRecord.id)
+            .where(ReminderRecord.incident_id == incident_id)
+            .where(ReminderRecord.kind == action.kind.value)
+            .where(ReminderRecord.due_at == action.due_at)
+        ).first()
+        if already is not None:
+            continue
+        session.add(
+            ReminderRecord(
+                incident_id=incident_id, kind=action.kind.value, due_at=action.due_at, at=now
+            )
+        )
+        _act(session, incident, facts, action, context, now)
+        done += 1
+    return done
+
+
+def _next_level(session: Session, incident: IncidentRecord) -> int:
+    """The chain level after the highest one paged so far (SEV1 pages several at once)."""
+    highest = session.exec(
+        select(func.max(OutboxMessage.level))
+        .where(OutboxMessage.incident_id == incident.id)
+        .where(col(OutboxMessage.action).in_(PAGES))
+        .where(OutboxMessage.status == SENT)
+    ).first()
+    return 0 if highest is None else highest + 1
+
+
+def _act(
+    session: Session,
+    incident: IncidentRecord,
+    facts: IncidentFacts,
+    action: DueAction,
+    context: ResponseContext,
+    now: datetime,
+) -> None:
+    if action.kind == DueKind.NO_PROGRESS:
+        queue_escalation(
+            session,
+            incident,
+            level=_next_level(session, incident),
+            context=context.paging,
+            now=now,
+            reason=action.message,
+        )
+        return
+    if action.kind == DueKind.UPDATE_REMINDER:
+        roles = [Role.COMMANDER, Role.COMMUNICATIONS_LEAD]
+        people = [h.person for h in (facts.holder(r) for r in roles) if h is not None]
+        whom = (
+            " and ".join(dict.fromkeys(people)) or "the team (no IC or Communications Lead named)"
+        )
+        subject = f"[{incident.severity}] Reminder: status update due for incident #{incident.id}"
+        text = (
+            f"{whom}: {action.message}. Post an update: "
+            f"onwatch incident update {incident.id} --status ... --impact ... --action ..."
+        )
+        kind = "update_reminder"
+    else:
+        people = [p for p in (facts.holder(Role.COMMANDER),) if p is not None]
+        people = [p.person for p in people]
+        whom = " and ".join(people) or "the team"
+        subject = f"Postmortem reminder for incident #{incident.id}: {incident.title}"
+        text = f"{whom}: {action.message}."
+        kind = "postmortem_reminder"
+    message = RenderedMessage(subject=subject, text=text)
+    announced = announce(
+        session,
+        incident,
+        topic=kind,
+        render=lambda _template: message,
+        context=context,
+        now=now,
+        dedup_key=f"{action.kind.value}-{incident.id}-{action.due_at:%Y%m%dT%H%M%S}",
+        audiences=["team"],
+    )
+    note(
+        session,
+        incident,
+        now,
+        kind,
+        f"reminder to {whom}: {action.message}; {announced.describe()}",
+        due_at=action.due_at.isoformat(),
+        people=people,
+    )
