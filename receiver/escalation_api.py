@@ -1,0 +1,148 @@
+"""Escalation paths over HTTP: whom onwatch would page now, and after each timeout.
+
+`GET /api/v1/rotations/<name>/escalation[?severity=SEV2]`. Contacts carry no secrets: a
+person's PagerDuty user id shows only as whether one is configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from receiver.auth import require_api_token
+from receiver.config import Settings
+from receiver.errors import InputError, error_response
+from receiver.paging_settings import SEVERITIES, PagingSettings
+from receiver.rota_store import active_overrides
+from receiver.services import services
+from scheduler.briefing import format_duration
+from scheduler.escalation_paths import EscalationPath, PathPolicy, escalation_path
+from scheduler.overrides import Override
+from scheduler.rota import Rota
+
+bp = Blueprint("escalation", __name__, url_prefix="/api/v1")
+bp.before_request(require_api_token)
+
+
+def severities_asked(raw: str | None) -> list[str]:
+    """Every severity, or the one asked for (any case); ValueError naming the known ones."""
+    if raw is None:
+        return list(SEVERITIES)
+    severity = raw.strip().upper()
+    if severity not in SEVERITIES:
+        raise ValueError(f"unknown severity {raw!r}: expected one of {', '.join(SEVERITIES)}")
+    return [severity]
+
+
+def policy_for(paging: PagingSettings, severity: str) -> PathPolicy:
+    """The rotation's paging settings for one severity, as the pure path takes them."""
+    return PathPolicy(
+        ack_timeout=paging.ack_timeout_for(severity),
+        repeat=paging.repeat,
+        all_at_once=paging.pages_all_layers_at_once(severity),
+    )
+
+
+def paths_now(
+    settings: Settings,
+    rota: Rota,
+    rotation: str,
+    severities: Sequence[str],
+    now: datetime,
+    overrides: Sequence[Override],
+) -> list[EscalationPath]:
+    """The path of each severity on `rotation` for an incident opened at `now`."""
+    configured = next((r for r in settings.rotations if r.name == rotation), None)
+    paging = configured.paging if configured else PagingSettings()
+    return [
+        escalation_path(rota, rotation, severity, policy_for(paging, severity), now, overrides)
+        for severity in severities
+    ]
+
+
+def contact_view(rota: Rota, name: str | None) -> dict[str, Any] | None:
+    """How to reach a person, without secrets."""
+    if name is None:
+        return None
+    person = rota.people[name]
+    return {
+        "name": person.name,
+        "email": person.email,
+        "time_zone": person.zone.key,
+        "has_pagerduty_user_id": bool(person.pagerduty_user_id),
+    }
+
+
+def path_view(rota: Rota, path: EscalationPath) -> dict[str, Any]:
+    """One severity's path as the API shows it."""
+    policy = path.policy
+    timeout = policy.ack_timeout
+    return {
+        "severity": path.severity,
+        "pages_now": timeout is not None,
+        "ack_timeout": format_duration(timeout) if timeout is not None else None,
+        "ack_timeout_seconds": int(timeout.total_seconds()) if timeout is not None else None,
+        "repeat": policy.repeat,
+        "all_layers_at_once": policy.all_at_once,
+        "steps": [
+            {
+                "after": format_duration(step.after),
+                "after_seconds": int(step.after.total_seconds()),
+                "at": step.at.isoformat(),
+                "level": step.level,
+                "loop": step.loop,
+                "target": step.target,
+                "via": step.via,
+                "person": contact_view(rota, step.person),
+            }
+            for step in path.steps
+        ],
+        "queued": None
+        if path.queued is None
+        else {
+            "until": path.queued.until.isoformat(),
+            "time_zone": path.queued.zone.key,
+            "target": path.queued.target,
+            "person": contact_view(rota, path.queued.person),
+        },
+    }
+
+
+def escalation_view(
+    settings: Settings, rota: Rota, rotation: str, paths: Sequence[EscalationPath], now: datetime
+) -> dict[str, Any]:
+    """A rotation's escalation paths, with its pager and escalation target."""
+    rot = rota.rotation(rotation)
+    configured = next((r for r in settings.rotations if r.name == rotation), None)
+    return {
+        "rotation": rotation,
+        "time_zone": rot.zone.key,
+        "at": now.isoformat(),
+        "pager": configured.paging.pager if configured else "dry-run",
+        "layers": [layer.name for layer in rot.layers],
+        "escalation_target": {
+            "person": contact_view(rota, rot.escalation.person),
+            "rotation": rot.escalation.rotation,
+        },
+        "severities": [path_view(rota, path) for path in paths],
+    }
+
+
+@bp.get("/rotations/<name>/escalation")
+def escalation(name: str) -> tuple[Response, int]:
+    """Whom each severity (or `?severity=`) would page now and after each timeout."""
+    svc = services()
+    if name not in svc.rota.rotations:
+        return error_response(404, f"no rotation {name!r}")
+    try:
+        severities = severities_asked(request.args.get("severity"))
+    except ValueError as exc:
+        raise InputError(f"severity: {exc}") from None
+    now = svc.clock()
+    with svc.store.read() as session:
+        overrides = active_overrides(session)  # the escalation rotation's, too
+    paths = paths_now(svc.settings, svc.rota, name, severities, now, overrides)
+    return jsonify(escalation_view(svc.settings, svc.rota, name, paths, now)), 200

@@ -1,0 +1,112 @@
+"""`onwatch escalation show ROTATION [--severity SEV2]`: whom onwatch would page, and when."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+
+from receiver.config import Settings, load_settings, resolve_config_path
+from receiver.escalation_api import paths_now, severities_asked
+from receiver.rota_cli import stored_overrides
+from scheduler.briefing import format_duration, format_instant
+from scheduler.escalation_paths import EscalationPath
+from scheduler.rota import Rota
+
+EXIT_OK, EXIT_UNUSABLE = 0, 2
+
+
+class EscalationUsageError(Exception):
+    """The escalation command cannot run as asked; the message says why."""
+
+
+def _contact(rota: Rota, name: str | None) -> str:
+    if name is None:
+        return "NOBODY (no one on call: this page fails)"
+    person = rota.people[name]
+    pagerduty = "PagerDuty user set" if person.pagerduty_user_id else "no PagerDuty user"
+    return f"{person.name} <{person.email}> ({person.zone.key}, {pagerduty})"
+
+
+def _policy_line(path: EscalationPath) -> str:
+    policy = path.policy
+    if policy.ack_timeout is None:
+        return f"{path.severity}: pages nobody now (next business day)"
+    timeout = format_duration(policy.ack_timeout)
+    start = "every layer at once" if policy.all_at_once else "one level at a time"
+    repeats = f"chain repeated {policy.repeat} times" if policy.repeat else "chain not repeated"
+    return (
+        f"{path.severity}: {start}; next level after {timeout} without an acknowledgement; "
+        f"{repeats}"
+    )
+
+
+def format_paths(rota: Rota, rotation: str, paths: list[EscalationPath], pager: str) -> str:
+    """The paths as a terminal shows them, times on the rotation's clock."""
+    zone = rota.rotation(rotation).zone
+    now = paths[0].now if paths else datetime.now(UTC)
+    lines = [
+        f"{rotation}: escalation paths for an incident opened {format_instant(now, zone)} "
+        f"(pager {pager}, times in {zone.key})"
+    ]
+    for path in paths:
+        lines += ["", _policy_line(path)]
+        for step in path.steps:
+            loop = f" (repeat {step.loop})" if step.loop else ""
+            lines.append(
+                f"  +{format_duration(step.after):<7} {format_instant(step.at, zone)}  "
+                f"{step.via}{loop}: {_contact(rota, step.person)}"
+            )
+        if path.queued is not None:
+            queued = path.queued
+            lines.append(
+                f"  queued until {format_instant(queued.until, zone)} (09:00 on the next "
+                f"business day in {queued.zone.key}), then {rotation} {queued.target}: "
+                f"{_contact(rota, queued.person)}"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def cmd_escalation_show(
+    args: argparse.Namespace, settings: Settings, *, now: datetime | None = None
+) -> int:
+    """Print whom each severity (or --severity) would page now and after each timeout."""
+    names = [rotation.name for rotation in settings.rotations]
+    if args.rotation not in names:
+        known = ", ".join(names) or "none configured"
+        raise EscalationUsageError(f"no rotation {args.rotation!r} (rotations: {known})")
+    try:
+        severities = severities_asked(args.severity)
+    except ValueError as exc:
+        raise EscalationUsageError(f"--severity: {exc}") from None
+    now = now or datetime.now(UTC)
+    rota = settings.rota()
+    overrides, _ = stored_overrides(settings, now)
+    paths = paths_now(settings, rota, args.rotation, severities, now, overrides)
+    pager = next(r.paging.pager for r in settings.rotations if r.name == args.rotation)
+    sys.stdout.write(format_paths(rota, args.rotation, paths, pager))
+    return EXIT_OK
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings(resolve_config_path(args.config))
+    try:
+        return cmd_escalation_show(args, settings)
+    except EscalationUsageError as exc:
+        print(f"onwatch: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `onwatch escalation show` to the `onwatch` parser's subcommands."""
+    escalation = commands.add_parser("escalation", help="escalation paths")
+    escalation_commands = escalation.add_subparsers(dest="escalation_command", required=True)
+    show = escalation_commands.add_parser(
+        "show", help="whom onwatch would page now, and after each timeout"
+    )
+    show.add_argument(
+        "--config", metavar="PATH", help="configuration file (default: $ONWATCH_CONFIG)"
+    )
+    show.add_argument("rotation", metavar="ROTATION")
+    show.add_argument("--severity", metavar="SEV", help="one severity only (SEV1..SEV4)")
+    show.set_defaults(handler=_run)
