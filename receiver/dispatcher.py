@@ -21,7 +21,9 @@ from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
 from receiver.pagers import Delivery, PageAction, Pager, PageRequest, Recipient
 from receiver.paging import (
     ACKNOWLEDGE,
+    ESCALATE,
     NOTICE,
+    PAGES,
     RESOLVE,
     TRIGGER,
     PagingContext,
@@ -44,6 +46,7 @@ CHUNK = 20  # messages prepared, sent and recorded together
 NIGHT_LOAD_EXCEEDED = "night_load_exceeded"  # reported through on_outcome, for the metric
 _ACTIONS = {
     TRIGGER: PageAction.TRIGGER,
+    ESCALATE: PageAction.TRIGGER,
     NOTICE: PageAction.TRIGGER,
     ACKNOWLEDGE: PageAction.ACKNOWLEDGE,
     RESOLVE: PageAction.RESOLVE,
@@ -57,6 +60,33 @@ def _preload(session: Session, messages: Sequence[OutboxMessage]) -> None:
     incident_ids = {m.incident_id for m in messages}
     session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))).all()
     session.exec(select(IncidentRecord).where(col(IncidentRecord.id).in_(incident_ids))).all()
+
+
+def _reference(session: Session, incident: IncidentRecord, message: OutboxMessage) -> str | None:
+    """The pager's own id of the incident `message` is about (REST needs it), if known."""
+    key = message.details.get("dedup_key")
+    if key and message.action in (ACKNOWLEDGE, RESOLVE):
+        # Following up an escalation that opened an incident of its own: that incident's id.
+        rows = session.exec(
+            select(OutboxMessage.details, OutboxMessage.reference)
+            .where(OutboxMessage.incident_id == incident.id)
+            .where(OutboxMessage.action == ESCALATE)
+            .where(OutboxMessage.reference != "")
+            .order_by(col(OutboxMessage.id).desc())
+        ).all()
+        return next(
+            (reference for details, reference in rows if details.get("dedup_key") == key), None
+        )
+    # A trigger, an escalation (reassigning the incident the first trigger opened), or a
+    # follow-up of the incident itself.
+    return session.exec(
+        select(OutboxMessage.reference)
+        .where(OutboxMessage.incident_id == incident.id)
+        .where(OutboxMessage.action == TRIGGER)
+        .where(OutboxMessage.reference != "")
+        .order_by(col(OutboxMessage.id).desc())
+        .limit(1)
+    ).first()
 
 
 def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
@@ -137,24 +167,18 @@ class Dispatcher:
     def _prepare(self, session: Session, message: OutboxMessage, now: datetime) -> _Prepared:
         incident = session.get(IncidentRecord, message.incident_id)
         assert incident is not None
-        if message.action == TRIGGER and incident.status != "open":
+        if message.action in PAGES and incident.status != "open":
             return _Prepared(message, None, skip="the incident is resolved")
+        # An escalation pages although someone acknowledged: that is what it is for.
         if message.action == TRIGGER and incident.acknowledged_at is not None:
             return _Prepared(message, None, skip="the incident was acknowledged")
         recipient: Recipient | None = None
-        if message.action in (TRIGGER, NOTICE):
+        if message.action in (*PAGES, NOTICE):
             found = self._recipient(session, message, now)
             if isinstance(found, str):
                 return _Prepared(message, None, fail=found)
             recipient = found
-        reference = session.exec(
-            select(OutboxMessage.reference)
-            .where(OutboxMessage.incident_id == incident.id)
-            .where(OutboxMessage.action == TRIGGER)
-            .where(OutboxMessage.reference != "")
-            .order_by(col(OutboxMessage.id).desc())
-            .limit(1)
-        ).first()
+        reference = _reference(session, incident, message)
         return _Prepared(message, self._request(session, incident, message, recipient, reference))
 
     def _recipient(
@@ -258,12 +282,17 @@ class Dispatcher:
         incident = session.get(IncidentRecord, message.incident_id)
         assert incident is not None
         if message.status != PENDING:  # cancelled by an acknowledgement meanwhile
-            if message.status == CANCELLED and delivery is not None and delivery.ok:
-                # ... but it had already gone out: the person was paged, and the pager must
-                # hear how the incident went on (the acknowledgement or resolution that
-                # cancelled it found nothing sent, so it told the pager nothing).
+            if message.status == CANCELLED and delivery is not None:
+                # ... but it had already been tried: the pager must hear how the incident went
+                # on (the acknowledgement or resolution that cancelled it found nothing tried,
+                # so it told the pager nothing). If it went out, the person was paged, too.
                 message.attempts += 1
-                outcome = self._sent(session, incident, message, item.request, delivery, now)
+                outcome = CANCELLED
+                if delivery.ok:
+                    outcome = self._sent(session, incident, message, item.request, delivery, now)
+                else:
+                    message.last_error = f"{message.last_error}; in flight: {delivery.detail}"
+                    session.add(message)
                 self._late_follow_up(session, incident, now)
                 return outcome
             return message.status
@@ -312,7 +341,7 @@ class Dispatcher:
         message.recipient = recipient.name if recipient else ""
         session.add(message)
         pager = self.context.policy(message.rotation).pager
-        if message.action != TRIGGER or recipient is None:
+        if message.action not in PAGES or recipient is None:
             session.add(
                 TimelineEntry(
                     incident_id=incident.id,
@@ -336,18 +365,24 @@ class Dispatcher:
                 night=night,
             )
         )
+        escalation = message.action == ESCALATE
+        how = (
+            f"({message.target}) via {pager} (escalation level {message.level})"
+            if escalation
+            else f"({message.target}, level {message.level}) via {pager}"
+        )
         session.add(
             TimelineEntry(
                 incident_id=incident.id,
                 at=now,
                 kind="paged",
-                message=f"paged {person.name} ({message.target}, level {message.level}) via {pager}"
-                + (" at night" if night else ""),
+                message=f"paged {person.name} {how}" + (" at night" if night else ""),
                 data={
                     "person": person.name,
                     "target": message.target,
                     "level": message.level,
                     "night": night,
+                    **({"escalation": True} if escalation else {}),
                 },
             )
         )
@@ -362,14 +397,7 @@ class Dispatcher:
             action = ACKNOWLEDGE
         else:
             return
-        told = session.exec(
-            select(OutboxMessage.id)
-            .where(OutboxMessage.incident_id == incident.id)
-            .where(OutboxMessage.action == action)
-            .limit(1)
-        ).first()
-        if told is None:
-            follow_up(session, incident, action, context=self.context, now=now)
+        follow_up(session, incident, action, context=self.context, now=now)  # tells once a key
 
     def _check_night_load(
         self,

@@ -12,16 +12,26 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, or_, select, update
 
 from receiver.models import IncidentRecord, TimelineEntry
 from receiver.paging_models import CANCELLED, PENDING, SENT, OutboxMessage
 from receiver.paging_settings import PagingSettings
 from receiver.rota_store import active_overrides
-from scheduler.escalation import escalation_plan, next_business_start
+from scheduler.escalation import Step, escalation_plan, next_business_start
 from scheduler.rota import Rota
 
 TRIGGER, ACKNOWLEDGE, RESOLVE, NOTICE = "trigger", "acknowledge", "resolve", "notice"
+# A page to one level of the chain now, acknowledged or not (the response process: an open
+# incident with no progress escalates); it has its own dedup key, so that PagerDuty opens an
+# incident that notifies its recipient instead of folding it into the acknowledged one.
+ESCALATE = "escalate"
+PAGES = (TRIGGER, ESCALATE)  # the actions that page a person
+# Pagers whose acknowledge and resolve name the incident by dedup key alone and accept one for
+# a key they never saw (PagerDuty's Events API answers 202 and discards it): after a trigger
+# that may or may not have arrived, telling them is harmless. The REST pager needs the
+# PagerDuty incident's id, which only a confirmed trigger gives.
+KEYED_PAGERS = frozenset({"pagerduty-events", "webhook", "dry-run"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +50,11 @@ class PagingContext:
 def dedup_key(incident_id: int) -> str:
     """The key PagerDuty dedups on: one onwatch incident, one PagerDuty incident."""
     return f"onwatch-{incident_id}"
+
+
+def escalation_key(incident_id: int, level: int) -> str:
+    """The dedup key of an escalation to `level`: a PagerDuty incident of its own."""
+    return f"onwatch-{incident_id}-escalation-{level}"
 
 
 def _note(
@@ -161,15 +176,128 @@ def plan_pages(
     )
 
 
+def queue_escalation(
+    session: Session,
+    incident: IncidentRecord,
+    *,
+    level: int,
+    context: PagingContext,
+    now: datetime,
+    reason: str,
+) -> str | None:
+    """Page level `level` of the incident's chain now, even if acknowledged; whom, or None.
+
+    Level 0 is whoever the plan pages first. Asking again for a level already escalated to
+    writes nothing and answers the same. None (and a timeline entry, once per level) when the
+    rotation has no such level or no rotation covers the service. A resolution cancels the
+    escalation if it is not sent yet.
+    """
+    assert incident.id is not None
+    queued = session.exec(
+        select(OutboxMessage.rotation, OutboxMessage.target)
+        .where(OutboxMessage.incident_id == incident.id)
+        .where(OutboxMessage.action == ESCALATE)
+        .where(OutboxMessage.level == level)
+        .order_by(col(OutboxMessage.id))
+    ).all()
+    if queued:
+        return _whom(queued[0][0], [target for _, target in queued])
+    rotation = context.rota.rotation_for_service(incident.service)
+    steps: list[Step] = []
+    if rotation is not None:
+        policy = context.policy(rotation.name)
+        # SEV4 has no timeout (it pages nobody by itself): its chain is SEV3's. The timeout
+        # only spaces the steps; the levels are the same whatever it is.
+        timeout = policy.ack_timeout_for(incident.severity) or policy.ack_timeout_for("SEV3")
+        plan = escalation_plan(
+            rotation,
+            ack_timeout=timeout or timedelta(0),
+            all_at_once=policy.pages_all_layers_at_once(incident.severity),
+        )
+        steps = [step for step in plan if step.loop == 0 and step.level == level]
+    if rotation is None or not steps:
+        _exhausted(session, incident, now, level, reason, rotation.name if rotation else None)
+        return None
+    for step in steps:
+        session.add(
+            _message(
+                incident,
+                rotation.name,
+                action=ESCALATE,
+                target=step.target,
+                due=now,
+                now=now,
+                deadline=context.deadline,
+                level=level,
+                details={"dedup_key": escalation_key(incident.id, level), "reason": reason},
+            )
+        )
+    whom = _whom(rotation.name, [step.target for step in steps])
+    _note(
+        session,
+        incident,
+        now,
+        "escalated",
+        f"no progress: escalating to {whom} (level {level}): {reason}",
+        rotation=rotation.name,
+        targets=[step.target for step in steps],
+        level=level,
+        reason=reason,
+    )
+    return whom
+
+
+def _whom(rotation: str, targets: list[str]) -> str:
+    return f"{rotation} {', '.join(targets)}"
+
+
+def _exhausted(
+    session: Session,
+    incident: IncidentRecord,
+    now: datetime,
+    level: int,
+    reason: str,
+    rotation: str | None,
+) -> None:
+    # Once per level: whoever asks again (a job every minute) must not flood the timeline.
+    said = session.exec(
+        select(TimelineEntry.data)
+        .where(TimelineEntry.incident_id == incident.id)
+        .where(TimelineEntry.kind == "escalation_exhausted")
+    ).all()
+    if any(data.get("level") == level for data in said):
+        return
+    why = (
+        f"{rotation} has no level {level}"
+        if rotation
+        else f"no rotation covers service {incident.service}"
+    )
+    _note(
+        session,
+        incident,
+        now,
+        "escalation_exhausted",
+        f"no progress, and nobody left to escalate to ({why}): {reason}",
+        rotation=rotation,
+        level=level,
+        reason=reason,
+    )
+
+
 def cancel_escalation(
     session: Session, incident: IncidentRecord, *, now: datetime, why: str
 ) -> int:
-    """Cancel the pages not sent yet (an acknowledgement or resolution stops escalation)."""
+    """Cancel the pages not sent yet (an acknowledgement or resolution stops escalation).
+
+    An explicit escalation (ESCALATE) pages despite an acknowledgement, so only a resolution
+    cancels it: once the incident is no longer open, every pending page stops.
+    """
+    actions = [TRIGGER] if incident.status == "open" else list(PAGES)
     result = session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.incident_id) == incident.id)
         .where(col(OutboxMessage.status) == PENDING)
-        .where(col(OutboxMessage.action) == TRIGGER)
+        .where(col(OutboxMessage.action).in_(actions))
         .values(status=CANCELLED, last_error=why)
     )
     return result.rowcount or 0  # type: ignore[attr-defined]
@@ -183,24 +311,66 @@ def follow_up(
     context: PagingContext,
     now: datetime,
 ) -> None:
-    """Tell the pager an incident was acknowledged or resolved, if it was ever paged."""
-    paged = session.exec(
+    """Tell the pager an incident was acknowledged or resolved, if it was (or may have been) paged.
+
+    A trigger that was tried but never confirmed (a timeout, a 5xx) may still have opened the
+    pager's incident, so it is told too where that is harmless (KEYED_PAGERS); elsewhere the
+    timeline says it was not. A resolution also resolves each escalation's own incident.
+    Telling twice is avoided: a key already told `action` is not told again.
+    """
+    assert incident.id is not None
+    rows = session.exec(
         select(OutboxMessage)
         .where(OutboxMessage.incident_id == incident.id)
-        .where(OutboxMessage.action == TRIGGER)
-        .where(OutboxMessage.status == SENT)
-        .limit(1)
-    ).first()
-    if paged is None:
-        return
-    session.add(
-        _message(
-            incident,
-            paged.rotation,
-            action=action,
-            target="",
-            due=now,
-            now=now,
-            deadline=context.deadline,
+        .where(col(OutboxMessage.action).in_([*PAGES, action]))
+        .where(
+            or_(
+                col(OutboxMessage.action) == action,
+                col(OutboxMessage.status) == SENT,
+                col(OutboxMessage.attempts) > 0,
+            )
         )
-    )
+        .order_by(col(OutboxMessage.id))
+    ).all()
+    main = dedup_key(incident.id)
+    told = {m.details.get("dedup_key") or main for m in rows if m.action == action}
+    pages: dict[str, list[OutboxMessage]] = {}  # dedup key -> the pages that went (or tried)
+    for message in rows:
+        if message.action == TRIGGER:
+            pages.setdefault(main, []).append(message)
+        elif message.action == ESCALATE and action == RESOLVE:
+            pages.setdefault(message.details.get("dedup_key") or main, []).append(message)
+    # An escalation delivered by reassigning the incident a trigger opened (REST) has no
+    # incident of its own to tell.
+    opened = {m.reference for m in pages.get(main, []) if m.reference}
+    for key, sent in pages.items():
+        if key in told or (key != main and any(m.reference in opened for m in sent)):
+            continue
+        confirmed = [m for m in sent if m.status == SENT]
+        first = (confirmed or sent)[0]
+        pager = context.policy(first.rotation).pager
+        if not confirmed and pager not in KEYED_PAGERS:
+            _note(
+                session,
+                incident,
+                now,
+                "pager_not_told",
+                f"{action} not sent via {pager}: no page to {key} was confirmed, and "
+                f"{pager} can only address an incident it confirmed opening",
+                action=action,
+                dedup_key=key,
+            )
+            continue
+        session.add(
+            _message(
+                incident,
+                first.rotation,
+                action=action,
+                target="",
+                due=now,
+                now=now,
+                deadline=context.deadline,
+                level=first.level if key != main else 0,
+                details={"dedup_key": key} if key != main else None,
+            )
+        )

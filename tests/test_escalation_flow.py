@@ -15,8 +15,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Flask
+from sqlmodel import Session, col, update
 
+from receiver.models import IncidentRecord
 from receiver.pagers import Delivery, PageRequest
+from receiver.paging import queue_escalation
 from receiver.store import Store
 from tests.conftest import Clock, raw_fixture
 from tests.fake_pagerduty import FakePagerDuty
@@ -27,6 +30,7 @@ from tests.test_paging import (
     group,
     make_paging,
     paging_config,
+    rest_paging_config,
     sign,
 )
 
@@ -318,3 +322,203 @@ def test_sev4_queue_follows_an_override_to_the_overriding_persons_zone(paging: P
     paging.clock.now = due
     paging.run()
     assert paging.paged() == ["g"]
+
+
+# --------------------------------------------------------------------------------------------
+# Escalation on no progress (queue_escalation): pages a level now, acknowledged or not
+
+
+NO_PROGRESS = "not mitigated after 30m"
+
+
+def _queue_escalation(
+    paging: Paging, incident_id: int, level: int, reason: str = NO_PROGRESS
+) -> str | None:
+    """queue_escalation in its own transaction, as the job that notices no progress runs it."""
+    context = paging.app.extensions["onwatch"].paging
+
+    def work(session: Session) -> str | None:
+        incident = session.get(IncidentRecord, incident_id)
+        assert incident is not None
+        return queue_escalation(
+            session, incident, level=level, context=context, now=paging.clock(), reason=reason
+        )
+
+    return paging.store.write(work)
+
+
+def _ack(paging: Paging, incident: int, by: str = "d") -> None:
+    response = paging.client.post(f"/api/v1/incidents/{incident}/ack", json={"by": by})
+    assert response.status_code == 200
+
+
+def _resolve(paging: Paging, incident: int, by: str = "d") -> None:
+    response = paging.client.post(f"/api/v1/incidents/{incident}/resolve", json={"by": by})
+    assert response.status_code == 200
+
+
+def test_escalation_pages_the_next_level_although_acknowledged(paging: Paging) -> None:
+    incident = paging.post(group())
+    paging.run()
+    _ack(paging, incident)
+    paging.clock.advance(minutes=30)
+    assert _queue_escalation(paging, incident, 1) == "ops secondary"
+    [message] = [m for m in paging.messages(incident) if m.action == "escalate"]
+    assert (message.target, message.level, message.status) == ("secondary", 1, "pending")
+    assert message.next_attempt_at == paging.clock()  # due now, not after a timeout
+    assert message.details == {
+        "dedup_key": f"onwatch-{incident}-escalation-1",
+        "reason": NO_PROGRESS,
+    }
+    [escalated] = paging.timeline(incident, "escalated")
+    assert escalated.message == f"no progress: escalating to ops secondary (level 1): {NO_PROGRESS}"
+
+    paging.run()
+    key = f"onwatch-{incident}-escalation-1"
+    assert paging.paged(key) == ["b"]  # an incident of its own at PagerDuty, which notifies b
+    [trigger] = paging.triggers(key)
+    assert trigger.body["payload"]["custom_details"]["escalation_level"] == 1
+    assert trigger.body["payload"]["custom_details"]["reason"] == NO_PROGRESS
+    assert [pd.status for pd in paging.fake.incidents_for(key)] == ["triggered"]
+    assert [(p.person, p.severity) for p in paging.ledger()] == [("d", "SEV2"), ("b", "SEV2")]
+    paged = paging.timeline(incident, "paged")[-1]
+    assert paged.message == "paged b (secondary) via pagerduty-events (escalation level 1)"
+    assert paging.outcomes[-1] == ("ops", "sent")
+
+
+def test_escalation_asked_twice_pages_once(paging: Paging) -> None:
+    incident = paging.post(group())
+    paging.run()
+    assert _queue_escalation(paging, incident, 1) == "ops secondary"
+    paging.run()
+    paging.clock.advance(minutes=1)
+    assert _queue_escalation(paging, incident, 1, reason="asked again") == "ops secondary"
+    paging.run()
+    assert len([m for m in paging.messages(incident) if m.action == "escalate"]) == 1
+    assert len(paging.timeline(incident, "escalated")) == 1
+    assert paging.paged(f"onwatch-{incident}-escalation-1") == ["b"]
+
+
+def test_escalation_beyond_the_chain_is_exhausted_once(paging: Paging) -> None:
+    incident = paging.post(group())
+    assert _queue_escalation(paging, incident, 2) == "ops escalation"  # f, the last level
+    assert _queue_escalation(paging, incident, 3) is None
+    assert _queue_escalation(paging, incident, 3) is None
+    [entry] = paging.timeline(incident, "escalation_exhausted")
+    assert (
+        entry.message
+        == f"no progress, and nobody left to escalate to (ops has no level 3): {NO_PROGRESS}"
+    )
+    assert entry.data["level"] == 3
+    assert [m.level for m in paging.messages(incident) if m.action == "escalate"] == [2]
+
+
+def test_escalation_without_a_rotation_is_exhausted(paging: Paging) -> None:
+    incident = paging.post(group(service="nobody-owns-this"))
+    assert _queue_escalation(paging, incident, 0) is None
+    [entry] = paging.timeline(incident, "escalation_exhausted")
+    assert "no rotation covers service nobody-owns-this" in entry.message
+    assert paging.messages(incident) == []
+
+
+def test_escalation_levels_follow_the_plan_for_sev1_and_sev4(paging: Paging) -> None:
+    sev1 = paging.post(group("Sev1", impact_revenue="true"))  # primary and secondary at once
+    assert _queue_escalation(paging, sev1, 1) == "ops secondary"
+    assert _queue_escalation(paging, sev1, 2) == "ops escalation"
+    sev4 = paging.post(group("Sev4", severity="info"))  # pages nobody by itself: SEV3's chain
+    assert _queue_escalation(paging, sev4, 0) == "ops primary"
+    paging.run()  # a SEV4 escalation pages now, not on the next business day
+    assert paging.paged(f"onwatch-{sev4}-escalation-0") == ["d"]
+    assert paging.paged(f"onwatch-{sev1}-escalation-2") == ["f"]
+
+
+def test_acknowledgement_keeps_a_pending_escalation_and_resolution_cancels_it(
+    paging: Paging,
+) -> None:
+    incident = paging.post(group())
+    paging.run()
+    _queue_escalation(paging, incident, 2)
+    _ack(paging, incident)
+    statuses = {(m.action, m.target): m.status for m in paging.messages(incident)}
+    assert statuses[("escalate", "escalation")] == "pending"
+    assert statuses[("trigger", "secondary")] == "cancelled"
+    _resolve(paging, incident)
+    [escalation] = [m for m in paging.messages(incident) if m.action == "escalate"]
+    assert escalation.status == "cancelled" and "resolved by d" in escalation.last_error
+    paging.run()
+    assert paging.paged() == ["d"]
+    assert paging.timeline(incident, "paged")[-1].data["person"] == "d"
+
+
+def test_escalation_due_after_a_resolution_is_not_sent(paging: Paging) -> None:
+    """Had a resolution left it pending, the dispatcher drops it rather than page."""
+    incident = paging.post(group())
+    paging.run()
+    _queue_escalation(paging, incident, 1)
+    paging.store.write(
+        lambda session: session.execute(
+            update(IncidentRecord)
+            .where(col(IncidentRecord.id) == incident)
+            .values(status="resolved")
+        )
+    )
+    paging.run()
+    [escalation] = [m for m in paging.messages(incident) if m.action == "escalate"]
+    assert (escalation.status, escalation.last_error) == ("cancelled", "the incident is resolved")
+    assert paging.paged() == ["d"]
+
+
+def test_resolution_resolves_the_escalation_incident_too(paging: Paging) -> None:
+    incident = paging.post(group())
+    paging.run()
+    _ack(paging, incident)
+    _queue_escalation(paging, incident, 1)
+    paging.run()
+    paging.clock.advance(minutes=10)
+    _resolve(paging, incident)
+    paging.run()
+    resolves = [
+        r.body["dedup_key"] for r in events(paging.fake) if r.body["event_action"] == "resolve"
+    ]
+    assert sorted(resolves) == [f"onwatch-{incident}", f"onwatch-{incident}-escalation-1"]
+    assert {pd.key: pd.status for pd in paging.fake.incidents} == {
+        f"onwatch-{incident}": "resolved",
+        f"onwatch-{incident}-escalation-1": "resolved",
+    }
+
+
+def test_escalation_at_night_counts_towards_the_night_load(paging: Paging) -> None:
+    paging.clock.now = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # e is primary, asleep
+    first = paging.post(group("Night0"))
+    paging.post(group("Night1"))
+    paging.run()
+    _ack(paging, first, by="e")
+    paging.clock.advance(minutes=1)  # before Night1's own escalation moves on
+    assert _queue_escalation(paging, first, 0) == "ops primary"
+    paging.run()
+    assert [(p.person, p.night) for p in paging.ledger()] == [("e", True)] * 3
+    assert paging.timeline(first, "paged")[-1].message.endswith("(escalation level 0) at night")
+    [crossed] = paging.timeline(first, "night_load_exceeded")
+    assert crossed.data["night_pages"] == 3
+
+
+def test_escalation_through_the_rest_pager_reassigns_the_pagerduty_incident(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    paging = make_paging(make_app, store, clock, fake, rest_paging_config(fake))
+    incident = paging.post(group())
+    paging.run()
+    _ack(paging, incident)
+    paging.run()
+    clock.advance(minutes=30)
+    assert _queue_escalation(paging, incident, 1) == "ops secondary"
+    paging.run()
+    [pd_incident] = fake.incidents  # the same PagerDuty incident, handed to b
+    assert pd_incident.assignment_history == (("PALICE1",), ("PBOB001",))
+    assert [p.person for p in paging.ledger()] == ["d", "b"]
+    _resolve(paging, incident)
+    paging.run()
+    assert [pd.status for pd in fake.incidents] == ["resolved"]
+    # Resolving the incident resolved the escalation too: nothing else to tell PagerDuty.
+    assert [m.action for m in paging.messages(incident)].count("resolve") == 1
+    assert paging.timeline(incident, "page_failed") == []

@@ -24,7 +24,7 @@ from sqlmodel import col, select
 
 from receiver.dispatcher import Dispatcher
 from receiver.models import TimelineEntry
-from receiver.pagers import build_pager
+from receiver.pagers import Delivery, PageRequest, build_pager
 from receiver.paging_models import OutboxMessage, PageRecord
 from receiver.store import Store, StoreUnavailable
 from tests.conftest import Clock, fixture_json, post_alerts
@@ -48,6 +48,25 @@ def paging_config(fake: FakePagerDuty, **paging: Any) -> dict[str, Any]:
         **paging,
     }
     config["pagerduty_webhook"] = {"secret": WEBHOOK_SECRET}
+    return config
+
+
+def rest_paging_config(fake: FakePagerDuty, **paging: Any) -> dict[str, Any]:
+    """`paging_config` with the REST pager: d, b and f are the fake's three PagerDuty users."""
+    config = paging_config(fake, **paging)
+    config["rotations"][0]["paging"] = {
+        "pager": "pagerduty-rest",
+        "pagerduty": {
+            "api_token": fake.api_token,
+            "from_email": "onwatch@example.com",
+            "service_id": fake.service_id,
+            "api_url": fake.url,
+        },
+        **paging,
+    }
+    users = {"d": "PALICE1", "b": "PBOB001", "f": "PCHIDI1"}
+    for person in config["people"]:
+        person["pagerduty_user_id"] = users.get(person["name"], "PNOBODY")
     return config
 
 
@@ -399,3 +418,115 @@ def test_night_load_third_page_in_a_night_is_flagged_and_escalated(paging: Pagin
     paging.run()
     paging.run()
     assert len([r for r in paging.triggers() if "night-load" in r.body["dedup_key"]]) == 1
+
+
+# --------------------------------------------------------------------------------------------
+# Follow-ups after triggers that were tried but never confirmed
+
+
+class _TimesOut:
+    """The real pager, but every trigger's answer is lost: PagerDuty may well have it."""
+
+    def __init__(self, real: Any, during: Callable[[], None] = lambda: None) -> None:
+        self.real, self.kind, self.during = real, real.kind, during
+
+    def send(self, request: PageRequest) -> Delivery:
+        delivery = self.real.send(request)
+        if request.action != "trigger":
+            return delivery
+        self.during()
+        return Delivery(ok=False, retryable=True, detail="PagerDuty unreachable: ReadTimeout")
+
+
+def _actions(paging: Paging) -> list[tuple[str, int]]:
+    return [(r.body["event_action"], r.status) for r in events(paging.fake)]
+
+
+def test_follow_up_after_a_trigger_that_timed_out_reaches_pagerduty(paging: Paging) -> None:
+    paging.dispatcher.pagers = {"ops": _TimesOut(paging.dispatcher.pagers["ops"])}
+    incident = paging.post(group())
+    paging.run()
+    [first] = [m for m in paging.messages(incident) if m.level == 0]
+    assert (first.status, first.attempts) == ("pending", 1)
+    key = f"onwatch-{incident}"
+    [pd_incident] = paging.fake.incidents_for(key)  # the trigger did arrive
+    assert pd_incident.status == "triggered"
+
+    response = paging.client.post(f"/api/v1/incidents/{incident}/ack", json={"by": "d"})
+    assert response.status_code == 200
+    paging.run()
+    assert paging.fake.incidents_for(key)[0].status == "acknowledged"
+    paging.post(group(status="resolved"))  # Alertmanager resolves the group
+    paging.run()
+    assert paging.fake.incidents_for(key)[0].status == "resolved"
+    assert _actions(paging) == [("trigger", 202), ("acknowledge", 202), ("resolve", 202)]
+    assert paging.ledger() == []  # never confirmed: not counted as a page
+    assert paging.timeline(incident, "page_failed") == []
+
+
+def test_follow_up_after_a_trigger_answered_500_is_harmless(paging: Paging) -> None:
+    paging.fake.fail_next(1, 500)
+    incident = paging.post(group())
+    paging.run()
+    response = paging.client.post(f"/api/v1/incidents/{incident}/resolve", json={"by": "d"})
+    assert response.status_code == 200
+    paging.run()
+    # PagerDuty accepts a resolve for a key it does not know, and does nothing with it.
+    assert _actions(paging) == [("trigger", 500), ("resolve", 202)]
+    assert paging.fake.incidents == []
+    statuses = [(m.action, m.status) for m in paging.messages(incident)]
+    assert ("resolve", "sent") in statuses and ("trigger", "failed") not in statuses
+    assert paging.timeline(incident, "page_failed") == []
+
+
+def test_follow_up_after_a_trigger_never_tried_is_not_sent(paging: Paging) -> None:
+    paging.fake.set_down(True)  # refused: nothing can have arrived, but it was tried
+    tried = paging.post(group("Tried"))
+    paging.run()
+    paging.fake.set_down(False)
+    untried = paging.post(group("Untried"))
+    for incident in (tried, untried):
+        assert (
+            paging.client.post(f"/api/v1/incidents/{incident}/ack", json={"by": "d"}).status_code
+            == 200
+        )
+    paging.run()
+    keys = [r.body["dedup_key"] for r in events(paging.fake) if r.status == 202]
+    assert keys == [f"onwatch-{tried}"]  # the acknowledgement only; nothing for `untried`
+
+
+def test_follow_up_when_the_trigger_in_flight_times_out(paging: Paging) -> None:
+    """The acknowledgement lands while the trigger is on its way, and its answer is lost."""
+    incident = paging.post(group())
+
+    def ack() -> None:
+        paging.client.post(f"/api/v1/incidents/{incident}/ack", json={"by": "d"})
+
+    paging.dispatcher.pagers = {"ops": _TimesOut(paging.dispatcher.pagers["ops"], ack)}
+    paging.run()
+    first = paging.messages(incident)[0]
+    assert (first.action, first.status, first.attempts) == ("trigger", "cancelled", 1)
+    assert "ReadTimeout" in first.last_error
+    paging.run()
+    assert paging.fake.incidents_for(f"onwatch-{incident}")[0].status == "acknowledged"
+    paging.clock.advance(minutes=60)
+    paging.run()
+    assert _actions(paging) == [("trigger", 202), ("acknowledge", 202)]
+
+
+def test_follow_up_after_an_unconfirmed_rest_trigger_is_skipped_visibly(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    paging = make_paging(make_app, store, clock, fake, rest_paging_config(fake))
+    fake.fail_next(1, 500)
+    incident = paging.post(group())
+    paging.run()
+    response = paging.client.post(f"/api/v1/incidents/{incident}/ack", json={"by": "d"})
+    assert response.status_code == 200
+    paging.run()
+    assert [(r.method, r.status) for r in fake.requests] == [("POST", 500)]
+    [entry] = paging.timeline(incident, "pager_not_told")
+    assert entry.message == (
+        f"acknowledge not sent via pagerduty-rest: no page to onwatch-{incident} was "
+        "confirmed, and pagerduty-rest can only address an incident it confirmed opening"
+    )
