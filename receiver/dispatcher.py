@@ -119,10 +119,14 @@ class Dispatcher:
         clock: Callable[[], datetime],
         on_outcome: Callable[[str, str], None] | None = None,
         batch: int = 200,
+        still_leading: Callable[[], bool] | None = None,
     ) -> None:
         self.store, self.context, self.pagers, self.clock = store, context, pagers, clock
         self.on_outcome = on_outcome or (lambda rotation, outcome: None)
         self.batch = batch
+        # Asked before each chunk is sent: a scheduler that lost its lease stops at once
+        # instead of sending for up to a tick alongside the new leader.
+        self.still_leading = still_leading
         self._overrides: dict[str, list[Override]] = {}  # per chunk, by rotation
         self._crossed: list[str] = []  # rotations whose on-call crossed the night-page limit
 
@@ -130,7 +134,8 @@ class Dispatcher:
         """Deliver every message due now (up to `batch`); the number handled.
 
         In chunks: the first pages go out after a few queries, not after the whole batch is
-        prepared, and each chunk's outcomes are written in one short transaction.
+        prepared, and each chunk's outcomes are written in one short transaction. Stops before
+        sending a chunk once `still_leading` says this process no longer leads.
         """
         now = self.clock()
         with self.store.read() as session:
@@ -147,6 +152,9 @@ class Dispatcher:
             with self.store.read() as session:
                 _preload(session, chunk)
                 prepared = [self._prepare_safely(session, message, now) for message in chunk]
+            if self.still_leading is not None and not self.still_leading():
+                log.warning("dispatcher: no longer leading; %d due messages left", len(due) - start)
+                return start
             deliveries = [(item, self._send(item)) for item in prepared]
             outcomes = self.store.write(lambda session, d=deliveries: self._record_all(session, d))
             for (item, _), outcome in zip(deliveries, outcomes, strict=True):
