@@ -315,6 +315,10 @@ def brief_due_handoffs(*, settings: Settings, store: Store, rota: Rota, now: dat
         if at is None:
             continue
         for layer in rotation.layers:
+            # Most runs find every handoff briefed: ask without SQLite's write lock first.
+            with store.read() as session:
+                if _already_briefed(session, name, layer.name, at):
+                    continue
             work = functools.partial(
                 brief_handoff,
                 settings=settings,

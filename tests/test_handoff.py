@@ -459,7 +459,7 @@ def test_the_unique_key_stops_a_second_scheduler_that_raced_past_the_check(
 ) -> None:
     brief(seeded, store, HANDOFF + timedelta(seconds=30))
     real = handoff._already_briefed
-    raced = [False]  # the other scheduler's first check ran before this one committed
+    raced = [False, False]  # the other scheduler's checks ran before this one committed
     checks: list[bool] = []
 
     def already_briefed(*args: Any) -> bool:
@@ -470,8 +470,8 @@ def test_the_unique_key_stops_a_second_scheduler_that_raced_past_the_check(
 
     assert brief(seeded, store, HANDOFF + timedelta(seconds=31)) == 0
 
-    # primary: raced past the check, refused by the key, retried, skipped; then secondary.
-    assert checks == [False, True, True]
+    # primary: raced past both checks, refused by the key, retried, skipped; then secondary.
+    assert checks == [False, False, True, True]
     assert len(briefings(store)) == 2
     assert len(messages(store)) == 4
 
