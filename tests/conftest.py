@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client import CollectorRegistry
@@ -188,3 +189,24 @@ def config_path(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path
         bearer_token=SERVER_TOKEN,
     ) as config:
         yield config
+
+
+@pytest.fixture
+def cli_config(tmp_path: Path) -> str:
+    """A migrated SQLite config file (the rota of tests/rota_config) with one open SEV2
+    incident for checkout, for the command-line tests."""
+    from receiver.cli import main
+    from receiver.config import load_settings
+    from tests.rota_config import rota_config
+
+    document = {
+        "database": {"url": f"sqlite:///{tmp_path / 'onwatch.db'}"},
+        "webhook": {"bearer_token": TOKEN},
+        **rota_config(),
+    }
+    path = tmp_path / "onwatch.yaml"
+    path.write_text(yaml.safe_dump(document))
+    assert main(["db", "upgrade", "--config", str(path)]) == 0
+    client = create_app(load_settings(path)).test_client()
+    assert post_alerts(client, raw_fixture("firing_single.json")).status_code == 200
+    return str(path)

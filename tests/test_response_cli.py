@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from receiver.cli import main
-from tests.test_incident_cli import config  # noqa: F401  # the fixture: one open incident
 
 
 def run(*args: str, config_path: str) -> int:
@@ -16,12 +15,12 @@ def run(*args: str, config_path: str) -> int:
 
 
 def test_roles_update_and_checklist_from_the_terminal(
-    config: str,
-    capsys: pytest.CaptureFixture[str],  # noqa: F811
+    cli_config: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert run("incident", "role", "1", "commander", "a", "--by", "a", config_path=config) == 0
+    assert run("incident", "role", "1", "commander", "a", "--by", "a", config_path=cli_config) == 0
     assert capsys.readouterr().out.strip() == "a is now Incident Commander, named by a"
-    assert run("incident", "role", "1", "commander", "a", "--by", "a", config_path=config) == 0
+    assert run("incident", "role", "1", "commander", "a", "--by", "a", config_path=cli_config) == 0
     assert capsys.readouterr().out.startswith("nothing changed: a is already")
 
     assert (
@@ -37,7 +36,7 @@ def test_roles_update_and_checklist_from_the_terminal(
             "Checkout errors for 5% of users",
             "--action",
             "Rolling back",
-            config_path=config,
+            config_path=cli_config,
         )
         == 0
     )
@@ -54,11 +53,11 @@ def test_roles_update_and_checklist_from_the_terminal(
             "a",
             "--note",
             "https://meet/x",
-            config_path=config,
+            config_path=cli_config,
         )
         == 0
     )
-    assert run("incident", "response", "1", config_path=config) == 0
+    assert run("incident", "response", "1", config_path=cli_config) == 0
     shown = capsys.readouterr().out
     assert "phase: triage" not in shown  # an update was posted: the response phase
     assert "phase: detection" in shown  # ... but nobody acknowledged yet
@@ -68,12 +67,22 @@ def test_roles_update_and_checklist_from_the_terminal(
 
 
 def test_severity_and_classification_from_the_terminal(
-    config: str,
-    capsys: pytest.CaptureFixture[str],  # noqa: F811
+    cli_config: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert run("incident", "role", "1", "ic", "a", "--by", "a", config_path=config) == 0
+    assert run("incident", "role", "1", "ic", "a", "--by", "a", config_path=cli_config) == 0
     assert (
-        run("incident", "severity", "1", "SEV1", "--by", "b", "--reason", "x", config_path=config)
+        run(
+            "incident",
+            "severity",
+            "1",
+            "SEV1",
+            "--by",
+            "b",
+            "--reason",
+            "x",
+            config_path=cli_config,
+        )
         == 2
     )
     assert "only the Incident Commander (a)" in capsys.readouterr().err
@@ -87,19 +96,19 @@ def test_severity_and_classification_from_the_terminal(
             "a",
             "--reason",
             "revenue",
-            config_path=config,
+            config_path=cli_config,
         )
         == 0
     )
     assert "severity changed from SEV2 to SEV1 by a" in capsys.readouterr().out
-    assert run("incident", "classify", "1", "noise", "--by", "a", config_path=config) == 0
+    assert run("incident", "classify", "1", "noise", "--by", "a", config_path=cli_config) == 0
     assert capsys.readouterr().out.strip() == "marked noise by a"
 
 
 def test_postmortem_draft_and_action_items(
-    config: str,
+    cli_config: str,
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert (
         run(
@@ -110,12 +119,12 @@ def test_postmortem_draft_and_action_items(
             "d",
             "--classification",
             "actionable",
-            config_path=config,
+            config_path=cli_config,
         )
         == 0
     )
     draft = tmp_path / "pm.md"
-    assert run("postmortem", "draft", "1", "--output", str(draft), config_path=config) == 0
+    assert run("postmortem", "draft", "1", "--output", str(draft), config_path=cli_config) == 0
     text = draft.read_text()
     assert "## 1. Summary" in text and "## 7. Action items" in text
 
@@ -131,33 +140,37 @@ def test_postmortem_draft_and_action_items(
             "b",
             "--due",
             "2026-01-01",
-            config_path=config,
+            config_path=cli_config,
         )
         == 0
     )
     assert (
-        run("actions", "add", "1", "Write the rollback runbook", "--by", "d", config_path=config)
+        run(
+            "actions", "add", "1", "Write the rollback runbook", "--by", "d", config_path=cli_config
+        )
         == 0
     )
     capsys.readouterr()
-    assert run("actions", "list", "--overdue", config_path=config) == 0
+    assert run("actions", "list", "--overdue", config_path=cli_config) == 0
     listing = capsys.readouterr().out.splitlines()
     assert len(listing) == 2  # the header and the one item due in the past
     assert "Alert on card gateway TLS errors  OVERDUE" in listing[1]
-    assert run("actions", "close", "1", "--by", "b", config_path=config) == 0
-    assert run("actions", "list", "--overdue", config_path=config) == 0
+    assert run("actions", "close", "1", "--by", "b", config_path=cli_config) == 0
+    assert run("actions", "list", "--overdue", config_path=cli_config) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "no overdue action items"
 
-    assert run("postmortem", "milestone", "1", "exception", "--by", "d", config_path=config) == 2
+    assert (
+        run("postmortem", "milestone", "1", "exception", "--by", "d", config_path=cli_config) == 2
+    )
     assert "an exception must say why" in capsys.readouterr().err
 
 
 def test_resolution_without_targets_says_so_in_the_timeline(
-    config: str,
-    capsys: pytest.CaptureFixture[str],  # noqa: F811
+    cli_config: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert run("incident", "resolve", "1", "--by", "d", config_path=config) == 0
-    assert run("incident", "show", "1", config_path=config) == 0
+    assert run("incident", "resolve", "1", "--by", "d", config_path=cli_config) == 0
+    assert run("incident", "show", "1", config_path=cli_config) == 0
     shown = capsys.readouterr().out
     assert "all_clear            all-clear: no target to send to" in shown
     assert "postmortem scheduled by onwatch: Draft postmortem written within 48 hours" in shown
