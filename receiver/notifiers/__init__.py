@@ -1,0 +1,39 @@
+"""Notifiers: how onwatch tells people (a JSON webhook, a Slack incoming webhook).
+
+Every notifier has one method, `send(Notice) -> Delivery`, and never raises for delivery
+problems. `build_notifier` is the one place a notifier is chosen from the configuration.
+"""
+
+from __future__ import annotations
+
+from receiver.notifiers.base import Notice, Notifier, redact
+from receiver.notifiers.slack import SlackNotifier
+from receiver.notifiers.webhook import WebhookNotifier
+from receiver.pagers.base import Delivery
+from receiver.response_settings import NotificationTargetSettings
+
+__all__ = [
+    "Delivery",
+    "Notice",
+    "Notifier",
+    "SlackNotifier",
+    "WebhookNotifier",
+    "build_notifier",
+    "redact",
+]
+
+
+def build_notifier(settings: NotificationTargetSettings, timeout: float = 10) -> Notifier:
+    """The notifier for one configured target; ValueError for a target with no URL (dry)."""
+    if settings.url is None:
+        # Queueing skips a target without a URL, so nothing should ever ask for this one.
+        raise ValueError(
+            f'notification target "{settings.name}" has no url: it is disabled and sends nothing'
+        )
+    url = settings.url.get_secret_value()
+    headers = {name: value.get_secret_value() for name, value in settings.headers.items()}
+    if settings.kind == "webhook":
+        return WebhookNotifier(url, headers, timeout=timeout)
+    if settings.kind == "slack":
+        return SlackNotifier(url, headers, timeout=timeout)
+    raise ValueError(f'notification target "{settings.name}": unknown kind {settings.kind!r}')

@@ -1,0 +1,162 @@
+"""Slack incoming webhooks: a header with the subject, the text as mrkdwn sections.
+
+Slack answers 200 with the body `ok`; an error is a 4xx (or 5xx) whose plain-text body is
+Slack's own error string (`invalid_payload`, `no_service`, `channel_is_archived`,
+`action_prohibited`, ...), and a 429 carries Retry-After. The webhook URL is the credential:
+it never appears in a detail or a log line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from receiver.notifiers.base import Notice, redacted
+from receiver.pagers.base import Delivery, failure, retry_after_seconds, unreachable
+
+SERVICE = "Slack"
+HEADER_LIMIT = 150  # characters of a header block's plain_text
+SECTION_LIMIT = 3000  # characters of a section block's text object
+BLOCK_LIMIT = 50  # blocks in one message
+TRUNCATED = "\n…(truncated)"
+ERROR_LIMIT = 200
+_CUT_AT_SPACE = 200  # a line cut in two is cut at a space within this many characters
+_ENTITY = 5  # the longest escape, "&amp;"
+
+
+class SlackNotifier:
+    """POSTs each notice to one Slack incoming webhook."""
+
+    kind = "slack"
+
+    def __init__(self, url: str, headers: Mapping[str, str] | None = None, timeout: float = 10):
+        self._url = url
+        self._timeout = timeout
+        self._session = requests.Session()
+        self._session.headers.update(headers or {})
+
+    def __repr__(self) -> str:
+        return "SlackNotifier()"  # the URL is the secret
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._session.close()
+
+    def send(self, notice: Notice) -> Delivery:
+        """One POST; Slack's error string in the detail, 429 and 5xx retryable."""
+        try:
+            response = self._session.post(
+                self._url, json=slack_message(notice), timeout=self._timeout
+            )
+        except requests.RequestException as error:
+            return unreachable(SERVICE, error)
+        if response.ok:
+            return Delivery(ok=True, detail=f"{SERVICE} answered {response.status_code}")
+        delivery = failure(
+            response.status_code,
+            slack_error(response.text),
+            retry_after=retry_after_seconds(
+                response.headers.get("Retry-After"), now=datetime.now(UTC)
+            ),
+            service=SERVICE,
+        )
+        return redacted(delivery, self._url)
+
+
+def slack_message(notice: Notice) -> dict[str, Any]:
+    """The incoming-webhook body: fallback text, a header block, mrkdwn section blocks."""
+    subject = " ".join(notice.subject.split())  # a header is one line
+    text = escape(notice.text)
+    blocks: list[dict[str, Any]] = []
+    if subject:
+        blocks.append(
+            {"type": "header", "text": {"type": "plain_text", "text": _cut(subject, HEADER_LIMIT)}}
+        )
+    for part in mrkdwn_sections(text, most=BLOCK_LIMIT - len(blocks)):
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": part}})
+    # The top-level text is what notifications and screen readers show.
+    fallback = "\n".join(part for part in (escape(subject), text) if part)
+    return {"text": fallback, "blocks": blocks}
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities, so that text cannot link or @-mention."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn_sections(text: str, *, limit: int = SECTION_LIMIT, most: int = BLOCK_LIMIT) -> list[str]:
+    """`text` in at most `most` pieces of at most `limit` characters, cut between lines.
+
+    A line longer than `limit` is cut at a space (or anywhere, but never inside an entity
+    such as `&amp;`); text beyond `most` pieces is dropped and the last piece says so.
+    """
+    if limit <= len(TRUNCATED) or most < 1:
+        raise ValueError(f"no room for text in {most} pieces of {limit} characters")
+    parts: list[str] = []
+    current: list[str] = []
+    size = 0  # len("\n".join(current))
+
+    def flush() -> None:
+        nonlocal current, size
+        if current:
+            parts.append("\n".join(current))
+        current, size = [], 0
+
+    for line in text.split("\n"):
+        if len(line) > limit:
+            flush()
+            *whole, line = _pieces(line, limit)
+            parts.extend(whole)
+        if current and size + 1 + len(line) > limit:
+            flush()
+        size += len(line) + (1 if current else 0)
+        current.append(line)
+    flush()
+    parts = [part for part in parts if part.strip()]
+    if len(parts) > most:
+        parts = parts[:most]
+        parts[-1] = _pieces(parts[-1], limit - len(TRUNCATED))[0] + TRUNCATED
+    return parts
+
+
+def slack_error(body: str) -> str:
+    """Slack's error string from an error answer (plain text; JSON from some proxies)."""
+    text = body.strip()
+    if not text:
+        return ""
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = None
+    if isinstance(parsed, dict):
+        text = str(parsed.get("error") or parsed.get("message") or text)
+    return text.splitlines()[0][:ERROR_LIMIT]
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _pieces(line: str, limit: int) -> list[str]:
+    """`line` in pieces of at most `limit` characters, cut at spaces where possible."""
+    if limit < 1:
+        raise ValueError(f"cannot cut a line into pieces of {limit} characters")
+    pieces: list[str] = []
+    while len(line) > limit:
+        space = line.rfind(" ", max(0, limit - _CUT_AT_SPACE), limit + 1)
+        if space > 0:
+            pieces.append(line[:space])
+            line = line[space + 1 :]
+            continue
+        cut = limit
+        entity = line.rfind("&", max(0, cut - _ENTITY + 1), cut)
+        if entity > 0 and ";" not in line[entity:cut]:
+            cut = entity  # never "&am" + "p;"
+        pieces.append(line[:cut])
+        line = line[cut:]
+    pieces.append(line)
+    return pieces
