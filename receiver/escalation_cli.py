@@ -34,7 +34,9 @@ def _policy_line(path: EscalationPath) -> str:
         return f"{path.severity}: pages nobody now (next business day)"
     timeout = format_duration(policy.ack_timeout)
     start = "every layer at once" if policy.all_at_once else "one level at a time"
-    repeats = f"chain repeated {policy.repeat} times" if policy.repeat else "chain not repeated"
+    repeats = {0: "chain not repeated", 1: "chain repeated once"}.get(
+        policy.repeat, f"chain repeated {policy.repeat} times"
+    )
     return (
         f"{path.severity}: {start}; next level after {timeout} without an acknowledgement; "
         f"{repeats}"

@@ -288,7 +288,7 @@ def test_cli_shows_the_paths(store: Store, capsys: pytest.CaptureFixture[str]) -
     )
     assert (
         "SEV2: one level at a time; next level after 10m without an acknowledgement; "
-        "chain repeated 1 times\n"
+        "chain repeated once\n"
         "  +0m      Sat 2026-11-28 06:45 GMT  ops primary: d <d@example.com> "
         "(Europe/London, PagerDuty user set)\n"
         "  +10m     Sat 2026-11-28 06:55 GMT  ops secondary: b <b@example.com> "
