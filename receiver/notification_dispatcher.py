@@ -1,0 +1,205 @@
+"""The notification dispatcher: delivers due notification messages, retries, never drops one.
+
+The twin of the paging dispatcher (`receiver.dispatcher`) for messages to people: status
+updates, reminders, all-clears. Due messages are read in one short read; each is sent with no
+transaction open (a target may take seconds); a chunk's outcomes are written in one short
+transaction: sent, retried later with the pagers' back-off (or the target's Retry-After), or
+failed when the target refuses it for good or its deadline has passed. A failure is logged
+at error level and, for an incident's message, written to the incident's timeline.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from receiver.dispatcher import retry_delay
+from receiver.models import TimelineEntry
+from receiver.notifiers import Notice, Notifier
+from receiver.pagers.base import Delivery, shorten
+from receiver.paging_models import FAILED, PENDING, SENT
+from receiver.response_models import NotificationMessage
+from receiver.store import Store
+
+log = logging.getLogger(__name__)
+
+CHUNK = 20  # messages sent, then recorded together
+RETRY = "retry"  # the third outcome reported through on_outcome, besides SENT and FAILED
+FAILED_KIND = "notification_failed"  # the timeline entry of a message that was not delivered
+
+
+@dataclass(frozen=True)
+class _Due:
+    """A message as read before sending: what to send, and what to find when recording."""
+
+    id: int
+    target: str
+    topic: str
+    incident_id: int | None
+    attempts: int  # as read: a different count when recording means someone else handled it
+    notice: Notice
+
+
+class NotificationDispatcher:
+    """Delivers due notification messages through each target's notifier."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        notifiers: Mapping[str, Notifier],
+        clock: Callable[[], datetime],
+        on_outcome: Callable[[str, str], None] | None = None,
+        batch: int = 100,
+    ) -> None:
+        self.store, self.notifiers, self.clock = store, notifiers, clock
+        self.on_outcome = on_outcome or (lambda target, outcome: None)
+        self.batch = batch
+
+    def run_once(self) -> int:
+        """Deliver every message due now (up to `batch`); the number handled."""
+        now = self.clock()
+        with self.store.read() as session:
+            due = [
+                _due(message)
+                for message in session.exec(
+                    select(NotificationMessage)
+                    .where(NotificationMessage.status == PENDING)
+                    .where(col(NotificationMessage.next_attempt_at) <= now)
+                    .order_by(col(NotificationMessage.next_attempt_at), col(NotificationMessage.id))
+                    .limit(self.batch)
+                ).all()
+            ]
+        for start in range(0, len(due), CHUNK):
+            chunk = due[start : start + CHUNK]
+            deliveries = [(item, self._send(item)) for item in chunk]
+            outcomes = self.store.write(lambda session, d=deliveries: self._record_all(session, d))
+            for (item, _), outcome in zip(deliveries, outcomes, strict=True):
+                if outcome is not None:
+                    self.on_outcome(item.target, outcome)
+        return len(due)
+
+    def _send(self, item: _Due) -> Delivery:
+        notifier = self.notifiers.get(item.target)
+        if notifier is None:
+            return Delivery(
+                ok=False, detail=f'no notification target "{item.target}" is configured any more'
+            )
+        try:
+            return notifier.send(item.notice)
+        except Exception as exc:  # a notifier's bug: fail this message, not the whole round
+            log.exception(
+                "%s notifier for target %s raised for notification message %s",
+                notifier.kind,
+                item.target,
+                item.id,
+            )
+            detail = shorten(f"the {notifier.kind} notifier raised {exc!r}")
+            return Delivery(ok=False, detail=detail)
+
+    def _record_all(
+        self, session: Session, deliveries: Sequence[tuple[_Due, Delivery]]
+    ) -> list[str | None]:
+        now = self.clock()
+        ids = [item.id for item, _ in deliveries]
+        # FOR UPDATE: on PostgreSQL a second dispatcher's write waits here, then sees ours.
+        rows = {
+            message.id: message
+            for message in session.exec(
+                select(NotificationMessage)
+                .where(col(NotificationMessage.id).in_(ids))
+                .with_for_update()
+            ).all()
+        }
+        return [self._record(session, rows.get(item.id), item, d, now) for item, d in deliveries]
+
+    def _record(
+        self,
+        session: Session,
+        message: NotificationMessage | None,
+        item: _Due,
+        delivery: Delivery,
+        now: datetime,
+    ) -> str | None:
+        if message is None or message.status != PENDING or message.attempts != item.attempts:
+            return None  # handled meanwhile (another dispatcher, an operator): leave it
+        message.attempts += 1
+        if delivery.ok:
+            message.status, message.sent_at, message.last_error = SENT, now, ""
+            session.add(message)
+            return SENT
+        message.last_error = delivery.detail
+        if delivery.retryable:
+            delay = retry_delay(message.attempts, delivery.retry_after)
+            if now + delay < message.deadline_at:
+                message.next_attempt_at = now + delay
+                session.add(message)
+                log.info(
+                    "notification message %s (%s to %s) not delivered, retrying at %s: %s",
+                    message.id,
+                    message.topic,
+                    message.target,
+                    message.next_attempt_at.isoformat(),
+                    delivery.detail,
+                )
+                return RETRY
+        self._fail(session, message, delivery, now)
+        return FAILED
+
+    def _fail(
+        self, session: Session, message: NotificationMessage, delivery: Delivery, now: datetime
+    ) -> None:
+        reason = "gave up at its deadline" if delivery.retryable else "refused for good"
+        message.status = FAILED
+        session.add(message)
+        summary = (
+            f"{message.topic} to {message.target} FAILED after {message.attempts} "
+            f"attempt{'s' if message.attempts != 1 else ''} ({reason}): {delivery.detail}"
+        )
+        if message.incident_id is not None:
+            session.add(
+                TimelineEntry(
+                    incident_id=message.incident_id,
+                    at=now,
+                    kind=FAILED_KIND,
+                    message=summary,
+                    data={
+                        "message_id": message.id,
+                        "topic": message.topic,
+                        "target": message.target,
+                        "audience": message.audience,
+                        "attempts": message.attempts,
+                        "error": delivery.detail,
+                    },
+                )
+            )
+        log.error(
+            "notification message %s for incident %s: %s",
+            message.id,
+            message.incident_id if message.incident_id is not None else "-",
+            summary,
+        )
+
+
+def _due(message: NotificationMessage) -> _Due:
+    assert message.id is not None
+    return _Due(
+        id=message.id,
+        target=message.target,
+        topic=message.topic,
+        incident_id=message.incident_id,
+        attempts=message.attempts,
+        notice=Notice(
+            topic=message.topic,
+            subject=message.subject,
+            text=message.text,
+            payload=dict(message.payload or {}),
+            dedup_key=message.dedup_key,
+            incident_id=message.incident_id,
+            audience=message.audience,
+        ),
+    )
