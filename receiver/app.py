@@ -11,6 +11,8 @@ from prometheus_client import CollectorRegistry
 from receiver import (
     calendar_api,
     errors,
+    escalation_api,
+    handoff_api,
     health,
     incidents_api,
     pagerduty_webhook,
@@ -65,6 +67,8 @@ def create_app(
     app.register_blueprint(response_api.bp)
     app.register_blueprint(postmortem_api.bp)
     app.register_blueprint(rota_api.bp)
+    app.register_blueprint(handoff_api.bp)
+    app.register_blueprint(escalation_api.bp)
     app.register_blueprint(report_api.bp)
     app.register_blueprint(calendar_api.bp)
     app.register_blueprint(pagerduty_webhook.bp)

@@ -17,7 +17,14 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from receiver import incident_cli, report_cli, response_cli, rota_cli
+from receiver import (
+    escalation_cli,
+    handoff_cli,
+    incident_cli,
+    report_cli,
+    response_cli,
+    rota_cli,
+)
 from receiver.config import (
     CONFIG_ENV_VAR,
     ConfigError,
@@ -343,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     burden.add_argument("--format", choices=("md", "html", "csv", "json"), default="md")
     burden.add_argument("--output", metavar="PATH", help="file to write (default: stdout)")
     burden.set_defaults(handler=_with_settings(report_cli.cmd_report_burden))
+
+    handoff_cli.register(commands)
+    escalation_cli.register(commands)
 
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True)

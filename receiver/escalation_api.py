@@ -15,52 +15,15 @@ from flask import Blueprint, Response, jsonify, request
 from receiver.auth import require_api_token
 from receiver.config import Settings
 from receiver.errors import InputError, error_response
-from receiver.paging_settings import SEVERITIES, PagingSettings
+from receiver.escalation_paths import paths_now, severities_asked
 from receiver.rota_store import active_overrides
 from receiver.services import services
 from scheduler.briefing import format_duration
-from scheduler.escalation_paths import EscalationPath, PathPolicy, escalation_path
-from scheduler.overrides import Override
+from scheduler.escalation_paths import EscalationPath
 from scheduler.rota import Rota
 
 bp = Blueprint("escalation", __name__, url_prefix="/api/v1")
 bp.before_request(require_api_token)
-
-
-def severities_asked(raw: str | None) -> list[str]:
-    """Every severity, or the one asked for (any case); ValueError naming the known ones."""
-    if raw is None:
-        return list(SEVERITIES)
-    severity = raw.strip().upper()
-    if severity not in SEVERITIES:
-        raise ValueError(f"unknown severity {raw!r}: expected one of {', '.join(SEVERITIES)}")
-    return [severity]
-
-
-def policy_for(paging: PagingSettings, severity: str) -> PathPolicy:
-    """The rotation's paging settings for one severity, as the pure path takes them."""
-    return PathPolicy(
-        ack_timeout=paging.ack_timeout_for(severity),
-        repeat=paging.repeat,
-        all_at_once=paging.pages_all_layers_at_once(severity),
-    )
-
-
-def paths_now(
-    settings: Settings,
-    rota: Rota,
-    rotation: str,
-    severities: Sequence[str],
-    now: datetime,
-    overrides: Sequence[Override],
-) -> list[EscalationPath]:
-    """The path of each severity on `rotation` for an incident opened at `now`."""
-    configured = next((r for r in settings.rotations if r.name == rotation), None)
-    paging = configured.paging if configured else PagingSettings()
-    return [
-        escalation_path(rota, rotation, severity, policy_for(paging, severity), now, overrides)
-        for severity in severities
-    ]
 
 
 def contact_view(rota: Rota, name: str | None) -> dict[str, Any] | None:

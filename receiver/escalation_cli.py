@@ -7,7 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 from receiver.config import Settings, load_settings, resolve_config_path
-from receiver.escalation_api import paths_now, severities_asked
+from receiver.escalation_paths import paths_now, severities_asked
 from receiver.rota_cli import stored_overrides
 from scheduler.briefing import format_duration, format_instant
 from scheduler.escalation_paths import EscalationPath
