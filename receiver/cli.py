@@ -215,6 +215,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         settings,
         store=store,
         on_outcome=lambda rotation, outcome: count_dispatch(metrics, rotation, outcome),
+        on_notification=lambda target, outcome: metrics.notifications.labels(
+            target=target, outcome=outcome
+        ).inc(),
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runner.stop())

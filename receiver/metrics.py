@@ -64,6 +64,13 @@ class Metrics:
             ["rotation"],
             registry=registry,
         )
+        self.notifications = Counter(
+            "onwatch_notification_messages_total",
+            "Notification messages (updates, reminders, all-clears, briefings, reports) "
+            "handled, by target and outcome (sent, retry, failed).",
+            ["target", "outcome"],
+            registry=registry,
+        )
         self.requests_rejected = Counter(
             "onwatch_webhook_requests_rejected_total",
             "Webhook requests answered with an error, by reason.",

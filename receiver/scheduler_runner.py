@@ -1,11 +1,13 @@
 """The one process that runs onwatch's time-driven jobs, on APScheduler.
 
-Several receivers may run (gunicorn workers, replicas on several machines), but the jobs
-(the outbox dispatcher, which also fires escalations and the business-day queue, since those
-are outbox messages due later) must run once. The process holding the `scheduler` lease in
-the database runs them; a second copy waits and takes over when the lease expires. Jobs live
-in APScheduler's job store in the same database; a job due while nobody ran it runs once
-when the scheduler comes back (coalesce, no misfire grace limit).
+Several receivers may run (gunicorn workers, replicas on several machines), but the jobs must
+run once: the paging outbox dispatcher (which also fires escalations and the business-day
+queue, since those are outbox messages due later), the notification dispatcher, the response
+reminders and "no progress" escalations, the handoff briefings and the monthly report. The
+process holding the `scheduler` lease in the database runs them; a second copy waits and
+takes over when the lease expires. Jobs live in APScheduler's job store in the same
+database; a job due while nobody ran it runs once when the scheduler comes back (coalesce,
+no misfire grace limit).
 """
 
 from __future__ import annotations
@@ -26,9 +28,13 @@ from sqlmodel import Session, select
 
 from receiver.config import Settings
 from receiver.dispatcher import Dispatcher
+from receiver.handoff import brief_due_handoffs
+from receiver.notification_dispatcher import NotificationDispatcher
+from receiver.notifiers import Notifier, build_notifier
 from receiver.pagers import Pager, build_pager
 from receiver.paging_models import SchedulerLease
 from receiver.report import write_monthly_report
+from receiver.response_reminders import run_response_reminders
 from receiver.store import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,11 @@ LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(seconds=15)
 LEASE_RENEW_EVERY = 5.0  # seconds; well inside the TTL
 DISPATCH_JOB = "dispatch-outbox"
+NOTIFY_JOB = "deliver-notifications"
+REMINDERS_JOB = "response-reminders"
+REMINDERS_EVERY = 30  # seconds: reminders are due on minute boundaries, 15 minutes apart
+HANDOFF_JOB = "handoff-briefings"
+HANDOFF_EVERY = 60  # seconds
 REPORT_JOB = "burden-report"  # 00:30 on the 1st: pages still arriving at midnight are in
 
 # The job store keeps jobs by the textual reference of their function, so the job is a
@@ -61,6 +72,44 @@ def dispatch_outbox() -> None:
         runner.dispatcher.run_once()
     except StoreUnavailable as exc:
         log.warning("dispatcher: store unavailable, will retry: %s", exc)
+
+
+def deliver_notifications() -> None:
+    """APScheduler job: deliver every notification message that is due."""
+    runner = _leader()
+    if runner is None:
+        return
+    try:
+        runner.notifier.run_once()
+    except StoreUnavailable as exc:
+        log.warning("notifications: store unavailable, will retry: %s", exc)
+
+
+def remind_responders() -> None:
+    """APScheduler job: update reminders, "no progress" escalations, postmortem reminders."""
+    runner = _leader()
+    if runner is None:
+        return
+    try:
+        run_response_reminders(runner.store, runner.response, runner.clock())
+    except StoreUnavailable as exc:
+        log.warning("response reminders: store unavailable, will retry: %s", exc)
+
+
+def brief_handoffs() -> None:
+    """APScheduler job (every minute): brief each layer whose handoff has come, once."""
+    runner = _leader()
+    if runner is None:
+        return
+    try:
+        brief_due_handoffs(
+            settings=runner.settings,
+            store=runner.store,
+            rota=runner.dispatcher.context.rota,
+            now=runner.clock(),
+        )
+    except StoreUnavailable as exc:
+        log.warning("handoff briefings: store unavailable, will retry: %s", exc)
 
 
 def write_burden_report() -> None:
@@ -98,6 +147,15 @@ class Lease:
 
         return self.store.write(work)
 
+    def held(self, now: datetime) -> bool:
+        """True while this holder's lease is live in the database (the dispatcher's fence)."""
+        try:
+            with self.store.read() as session:
+                row = session.get(SchedulerLease, LEASE_NAME)
+        except StoreUnavailable:
+            return False
+        return row is not None and row.holder == self.holder and row.expires_at > now
+
     def release(self) -> None:
         """Give the lease up at once (a clean stop), so a standby need not wait for expiry."""
 
@@ -121,21 +179,38 @@ class SchedulerRunner:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         holder: str | None = None,
         on_outcome: Callable[[str, str], None] | None = None,
+        notifiers: dict[str, Notifier] | None = None,
+        on_notification: Callable[[str, str], None] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store or Store(settings.database)
         self.clock = clock
-        rota = settings.rota()
-        self.dispatcher = Dispatcher(
-            store=self.store,
-            context=settings.paging_context(rota),
-            pagers=pagers or {r.name: build_pager(r.paging) for r in settings.rotations},
-            clock=clock,
-            on_outcome=on_outcome,
-        )
         # Unique per runner: two runners must never both believe they hold the lease.
         default = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = Lease(self.store, holder or default)
+        rota = settings.rota()
+        paging = settings.paging_context(rota)
+        self.response = settings.response_context(paging)
+        self.dispatcher = Dispatcher(
+            store=self.store,
+            context=paging,
+            pagers=pagers or {r.name: build_pager(r.paging) for r in settings.rotations},
+            clock=clock,
+            on_outcome=on_outcome,
+            # A leader that lost its lease stops before its next chunk, not a tick later.
+            still_leading=lambda: self.lease.held(self.clock()),
+        )
+        self.notifier = NotificationDispatcher(
+            store=self.store,
+            notifiers=notifiers
+            or {
+                target.name: build_notifier(target)
+                for target in settings.notifications.targets
+                if target.enabled
+            },
+            clock=clock,
+            on_outcome=on_notification,
+        )
         self.scheduler: BackgroundScheduler | None = None
         self._stop = threading.Event()
 
@@ -193,6 +268,19 @@ class SchedulerRunner:
             replace_existing=True,
             next_run_time=datetime.now(UTC),
         )
+        for function, job, seconds in (
+            ("deliver_notifications", NOTIFY_JOB, self.settings.dispatcher.poll_seconds),
+            ("remind_responders", REMINDERS_JOB, REMINDERS_EVERY),
+            ("brief_handoffs", HANDOFF_JOB, HANDOFF_EVERY),  # a missed handoff: briefed at once
+        ):
+            scheduler.add_job(
+                f"receiver.scheduler_runner:{function}",
+                "interval",
+                seconds=seconds,
+                id=job,
+                replace_existing=True,
+                next_run_time=datetime.now(UTC),
+            )
         scheduler.add_job(
             "receiver.scheduler_runner:write_burden_report",
             CronTrigger(day=1, hour=0, minute=30, timezone=self.settings.report.zone),

@@ -18,10 +18,19 @@ from sqlmodel import select
 
 from receiver.config import Settings
 from receiver.paging_models import SchedulerLease
-from receiver.scheduler_runner import DISPATCH_JOB, LEASE_TTL, REPORT_JOB, SchedulerRunner
+from receiver.scheduler_runner import (
+    DISPATCH_JOB,
+    HANDOFF_JOB,
+    LEASE_TTL,
+    NOTIFY_JOB,
+    REMINDERS_JOB,
+    REPORT_JOB,
+    SchedulerRunner,
+)
 from receiver.store import Store
 from tests.conftest import Clock
 from tests.fake_pagerduty import FakePagerDuty
+from tests.notify_server import NotifyServer
 from tests.servers import wait_for
 from tests.test_paging import Paging, group, make_paging, paging_config
 
@@ -92,7 +101,9 @@ def test_only_the_lease_holder_runs_the_jobs(
     key = _delivered(paging, "First")
     with store.read() as session:
         jobs = session.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).all()
-    assert sorted(job.id for job in jobs) == sorted([DISPATCH_JOB, REPORT_JOB])
+    assert sorted(job.id for job in jobs) == sorted(
+        [DISPATCH_JOB, NOTIFY_JOB, REMINDERS_JOB, HANDOFF_JOB, REPORT_JOB]
+    )
     # Renewing keeps it; the standby keeps waiting.
     clock.advance(seconds=10)
     first.tick()
@@ -212,3 +223,35 @@ def test_scheduler_writes_last_months_burden_report(tmp_path, store) -> None:  #
         "burden-2026-11.json",
         "burden-2026-11.md",
     ]
+
+
+def test_the_elected_scheduler_delivers_updates_and_fences_its_dispatcher(
+    make_app: Callable[..., Flask],
+    store: Store,
+    clock: Clock,
+    fake: FakePagerDuty,
+    runners: list[SchedulerRunner],
+) -> None:
+    with NotifyServer() as chat:
+        config = paging_config(fake)
+        config["dispatcher"] = {"poll_seconds": 0.05}
+        config["rotations"][0]["notify"] = ["ops-chat"]
+        config["notifications"] = {
+            "targets": [{"name": "ops-chat", "kind": "slack", "url": chat.slack_url}]
+        }
+        paging = make_paging(make_app, store, clock, fake, config)
+        incident = paging.post(group("SlowSearch", severity="warning"))  # SEV3: the team hears
+        update = {"by": "d", "status": "identified", "impact": "Search is slow"}
+        response = paging.client.post(
+            f"/api/v1/incidents/{incident}/updates", json={**update, "current_action": "Scale"}
+        )
+        assert response.status_code == 201, response.get_json()
+        runner = _runner(paging, "one", runners)
+        runner.tick()
+
+        wait_for(lambda: chat.received, timeout=WAIT_S, what="the update at the Slack target")
+        body = chat.received[0].json
+        assert body["text"].startswith("[SEV3] checkout: Identified")
+        assert runner.lease.held(clock.now)
+        runner.lease.release()  # another process took over: the fence now says stop
+        assert not runner.lease.held(clock.now)
