@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
@@ -53,40 +54,114 @@ _ACTIONS = {
 }
 
 
-def _preload(session: Session, messages: Sequence[OutboxMessage]) -> None:
-    """Load a chunk's messages and incidents in two queries: `session.get` then finds them
-    in the identity map instead of querying (and autoflushing) once per message."""
-    ids = [m.id for m in messages]
-    incident_ids = {m.incident_id for m in messages}
-    session.exec(select(OutboxMessage).where(col(OutboxMessage.id).in_(ids))).all()
-    session.exec(select(IncidentRecord).where(col(IncidentRecord.id).in_(incident_ids))).all()
+@dataclass(frozen=True)
+class _Rows:
+    """A chunk's rows, loaded in a few queries and held here while the chunk is handled.
+
+    (A session's identity map holds unchanged objects only weakly: rows loaded and not kept
+    are gone at once, and `session.get` would query, and autoflush, once per message.)
+    """
+
+    incidents: dict[int, IncidentRecord]
+    alerts: dict[int, list[AlertRecord]] = field(default_factory=dict)  # lead alert first
+    references: dict[int, str] = field(default_factory=dict)  # the latest trigger's
+
+    @classmethod
+    def to_send(cls, session: Session, chunk: Sequence[OutboxMessage]) -> _Rows:
+        """What preparing the chunk's requests reads: incidents, alerts, pager references."""
+        ids = sorted({m.incident_id for m in chunk})
+        alerts: dict[int, list[AlertRecord]] = {}
+        for alert in session.exec(
+            select(AlertRecord)
+            .where(col(AlertRecord.incident_id).in_(ids))
+            .order_by(col(AlertRecord.incident_id), col(AlertRecord.severity), col(AlertRecord.id))
+        ):
+            alerts.setdefault(alert.incident_id, []).append(alert)
+        references = session.exec(
+            select(OutboxMessage.incident_id, OutboxMessage.reference)
+            .where(col(OutboxMessage.incident_id).in_(ids))
+            .where(OutboxMessage.action == TRIGGER)
+            .where(OutboxMessage.reference != "")
+            .order_by(col(OutboxMessage.id))  # the latest wins below
+        ).all()
+        return cls(_incidents(session, ids), alerts=alerts, references=dict(references))
 
 
-def _reference(session: Session, incident: IncidentRecord, message: OutboxMessage) -> str | None:
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+PAGE: Table = PageRecord.__table__  # type: ignore[attr-defined]
+TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
+# The outbox fields an outcome changes. Statements are built once (cached compiled forms).
+_OUTCOME_FIELDS = ("status", "attempts", "last_error", "next_attempt_at", "sent_at")
+_OUTCOME_FIELDS += ("reference", "recipient")
+_CURRENT = (
+    select(OUTBOX.c.id, *(OUTBOX.c[name] for name in _OUTCOME_FIELDS))
+    .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
+    .with_for_update()  # PostgreSQL: an acknowledgement's cancelling waits for the outcome
+)
+_UPDATE_OUTCOME = (
+    update(OUTBOX)
+    .where(OUTBOX.c.id == bindparam("message_id"))
+    .values({name: bindparam(name) for name in _OUTCOME_FIELDS})
+)
+_INSERT_PAGE = insert(PAGE)
+_INSERT_TIMELINE = insert(TIMELINE)
+
+
+class _Outcomes:
+    """A chunk's outcomes as rows, written with one statement per table (not ORM objects,
+    whose construction and unit of work cost more than the sending they record)."""
+
+    def __init__(self, current: dict[int, dict[str, Any]]) -> None:
+        self._current = current  # message id -> its outcome fields, read in this transaction
+        self._changed: set[int] = set()
+        self.pages: list[dict[str, Any]] = []
+        self.timeline: list[dict[str, Any]] = []
+
+    def state(self, message_id: int) -> dict[str, Any]:
+        """The message's outcome fields, to change in place (written by `write`)."""
+        self._changed.add(message_id)
+        return self._current[message_id]
+
+    def write(self, session: Session) -> None:
+        """Write what was recorded so far (before anything reads it back, and at the end)."""
+        if self._changed:
+            rows = [
+                {"message_id": message_id, **self._current[message_id]}
+                for message_id in sorted(self._changed)
+            ]
+            for row in rows:
+                del row["id"]
+            session.execute(_UPDATE_OUTCOME, rows)
+        if self.pages:
+            session.execute(_INSERT_PAGE, self.pages)
+        if self.timeline:
+            session.execute(_INSERT_TIMELINE, self.timeline)
+        self._changed, self.pages, self.timeline = set(), [], []
+
+
+def _incidents(session: Session, ids: list[int]) -> dict[int, IncidentRecord]:
+    rows = session.exec(select(IncidentRecord).where(col(IncidentRecord.id).in_(ids)))
+    return {incident.id or 0: incident for incident in rows}
+
+
+def _reference(session: Session, rows: _Rows, message: OutboxMessage) -> str | None:
     """The pager's own id of the incident `message` is about (REST needs it), if known."""
     key = message.details.get("dedup_key")
     if key and message.action in (ACKNOWLEDGE, RESOLVE):
         # Following up an escalation that opened an incident of its own: that incident's id.
-        rows = session.exec(
+        found = session.exec(
             select(OutboxMessage.details, OutboxMessage.reference)
-            .where(OutboxMessage.incident_id == incident.id)
+            .where(OutboxMessage.incident_id == message.incident_id)
             .where(OutboxMessage.action == ESCALATE)
             .where(OutboxMessage.reference != "")
             .order_by(col(OutboxMessage.id).desc())
         ).all()
         return next(
-            (reference for details, reference in rows if details.get("dedup_key") == key), None
+            (reference for details, reference in found if details.get("dedup_key") == key), None
         )
     # A trigger, an escalation (reassigning the incident the first trigger opened), or a
     # follow-up of the incident itself.
-    return session.exec(
-        select(OutboxMessage.reference)
-        .where(OutboxMessage.incident_id == incident.id)
-        .where(OutboxMessage.action == TRIGGER)
-        .where(OutboxMessage.reference != "")
-        .order_by(col(OutboxMessage.id).desc())
-        .limit(1)
-    ).first()
+    return rows.references.get(message.incident_id)
 
 
 def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
@@ -150,8 +225,8 @@ class Dispatcher:
             chunk = due[start : start + CHUNK]
             self._overrides.clear()  # read afresh per chunk: an override may just have changed
             with self.store.read() as session:
-                _preload(session, chunk)
-                prepared = [self._prepare_safely(session, message, now) for message in chunk]
+                rows = _Rows.to_send(session, chunk)
+                prepared = [self._prepare_safely(session, rows, message, now) for message in chunk]
             if self.still_leading is not None and not self.still_leading():
                 log.warning("dispatcher: no longer leading; %d due messages left", len(due) - start)
                 return start
@@ -163,18 +238,21 @@ class Dispatcher:
                 self.on_outcome(rotation, NIGHT_LOAD_EXCEEDED)
         return len(due)
 
-    def _prepare_safely(self, session: Session, message: OutboxMessage, now: datetime) -> _Prepared:
+    def _prepare_safely(
+        self, session: Session, rows: _Rows, message: OutboxMessage, now: datetime
+    ) -> _Prepared:
         # One message that cannot be prepared (its rotation or person left the configuration,
         # a bug) must fail visibly, not stop every message behind it in the queue.
         try:
-            return self._prepare(session, message, now)
+            return self._prepare(session, rows, message, now)
         except Exception as exc:
             log.exception("outbox message %s cannot be prepared", message.id)
             return _Prepared(message, None, fail=f"cannot be prepared: {exc!r}"[:300])
 
-    def _prepare(self, session: Session, message: OutboxMessage, now: datetime) -> _Prepared:
-        incident = session.get(IncidentRecord, message.incident_id)
-        assert incident is not None
+    def _prepare(
+        self, session: Session, rows: _Rows, message: OutboxMessage, now: datetime
+    ) -> _Prepared:
+        incident = rows.incidents[message.incident_id]
         if message.action in PAGES and incident.status != "open":
             return _Prepared(message, None, skip="the incident is resolved")
         # An escalation pages although someone acknowledged: that is what it is for.
@@ -186,8 +264,9 @@ class Dispatcher:
             if isinstance(found, str):
                 return _Prepared(message, None, fail=found)
             recipient = found
-        reference = _reference(session, incident, message)
-        return _Prepared(message, self._request(session, incident, message, recipient, reference))
+        alerts = rows.alerts.get(message.incident_id, [])
+        reference = _reference(session, rows, message)
+        return _Prepared(message, self._request(incident, alerts, message, recipient, reference))
 
     def _recipient(
         self, session: Session, message: OutboxMessage, now: datetime
@@ -216,17 +295,12 @@ class Dispatcher:
 
     def _request(
         self,
-        session: Session,
         incident: IncidentRecord,
+        alerts: list[AlertRecord],
         message: OutboxMessage,
         recipient: Recipient | None,
         reference: str | None,
     ) -> PageRequest:
-        alerts = session.exec(
-            select(AlertRecord)
-            .where(AlertRecord.incident_id == incident.id)
-            .order_by(col(AlertRecord.severity), col(AlertRecord.id))
-        ).all()
         lead = alerts[0] if alerts else None
         links: list[tuple[str, str]] = []
         if lead is not None and lead.annotations.get("runbook_url"):
@@ -261,10 +335,16 @@ class Dispatcher:
         self, session: Session, deliveries: list[tuple[_Prepared, Delivery | None]]
     ) -> list[str]:
         self._crossed = []  # again from scratch if the store retries the transaction
-        _preload(session, [item.message for item, _ in deliveries])
-        return [
-            self._record(session, item, delivery, self.clock()) for item, delivery in deliveries
+        ids = [item.message.id for item, _ in deliveries]
+        outcomes = _Outcomes(
+            {row.id: dict(row._mapping) for row in session.execute(_CURRENT, {"ids": ids})}
+        )
+        recorded = [
+            self._record(session, outcomes, item, delivery, self.clock())
+            for item, delivery in deliveries
         ]
+        outcomes.write(session)
+        return recorded
 
     def _send(self, item: _Prepared) -> Delivery | None:
         message = item.message
@@ -283,95 +363,105 @@ class Dispatcher:
         return self._overrides[rotation]
 
     def _record(
-        self, session: Session, item: _Prepared, delivery: Delivery | None, now: datetime
+        self,
+        session: Session,
+        outcomes: _Outcomes,
+        item: _Prepared,
+        delivery: Delivery | None,
+        now: datetime,
     ) -> str:
-        message = session.get(OutboxMessage, item.message.id)
-        assert message is not None
-        incident = session.get(IncidentRecord, message.incident_id)
-        assert incident is not None
-        if message.status != PENDING:  # cancelled by an acknowledgement meanwhile
-            if message.status == CANCELLED and delivery is not None:
+        message = item.message  # as it was when due: what changes is read afresh in `state`
+        assert message.id is not None
+        state = outcomes.state(message.id)
+        if state["status"] != PENDING:  # cancelled by an acknowledgement meanwhile
+            if state["status"] == CANCELLED and delivery is not None:
                 # ... but it had already been tried: the pager must hear how the incident went
                 # on (the acknowledgement or resolution that cancelled it found nothing tried,
                 # so it told the pager nothing). If it went out, the person was paged, too.
-                message.attempts += 1
+                state["attempts"] += 1
                 outcome = CANCELLED
                 if delivery.ok:
-                    outcome = self._sent(session, incident, message, item.request, delivery, now)
+                    outcome = self._sent(session, outcomes, message, item.request, delivery, now)
                 else:
-                    message.last_error = f"{message.last_error}; in flight: {delivery.detail}"
-                    session.add(message)
-                self._late_follow_up(session, incident, now)
+                    state["last_error"] = f"{state['last_error']}; in flight: {delivery.detail}"
+                outcomes.write(session)  # the follow-up reads what was tried
+                self._late_follow_up(session, message.incident_id, now)
                 return outcome
-            return message.status
+            return str(state["status"])
         if item.skip:
-            message.status, message.last_error = CANCELLED, item.skip
-            session.add(message)
+            state.update(status=CANCELLED, last_error=item.skip)
             return CANCELLED
-        message.attempts += 1
+        state["attempts"] += 1
         if delivery is not None and delivery.ok:
-            return self._sent(session, incident, message, item.request, delivery, now)
+            return self._sent(session, outcomes, message, item.request, delivery, now)
         error = item.fail or (delivery.detail if delivery else "no pager for this rotation")
         retryable = delivery is not None and delivery.retryable
-        message.last_error = error
-        if retryable and now + retry_delay(message.attempts, None) < message.deadline_at:
-            message.next_attempt_at = now + retry_delay(message.attempts, delivery.retry_after)
-            session.add(message)
+        state["last_error"] = error
+        attempts = state["attempts"]
+        if retryable and now + retry_delay(attempts, None) < message.deadline_at:
+            state["next_attempt_at"] = now + retry_delay(attempts, delivery.retry_after)
             return "retry"
-        message.status = FAILED
-        session.add(message)
+        state["status"] = FAILED
         who = f" to {message.target}" if message.target else ""
-        session.add(
-            TimelineEntry(
-                incident_id=incident.id,
-                at=now,
-                kind="page_failed",
-                message=f"{message.action}{who} via {self.context.policy(message.rotation).pager} "
-                f"FAILED after {message.attempts} attempts: {error}",
-                data={"message_id": message.id, "error": error},
-            )
+        outcomes.timeline.append(
+            {
+                "incident_id": message.incident_id,
+                "at": now,
+                "kind": "page_failed",
+                "message": f"{message.action}{who} via "
+                f"{self.context.policy(message.rotation).pager} "
+                f"FAILED after {attempts} attempts: {error}",
+                "data": {"message_id": message.id, "error": error},
+            }
         )
-        log.error("outbox message %s for incident %s failed: %s", message.id, incident.id, error)
+        log.error(
+            "outbox message %s for incident %s failed: %s", message.id, message.incident_id, error
+        )
         return FAILED
 
     def _sent(
         self,
         session: Session,
-        incident: IncidentRecord,
+        outcomes: _Outcomes,
         message: OutboxMessage,
         request: PageRequest | None,
         delivery: Delivery,
         now: datetime,
     ) -> str:
-        message.status, message.sent_at, message.last_error = SENT, now, ""
-        message.reference = delivery.reference or message.reference
+        assert message.id is not None
+        state = outcomes.state(message.id)
         recipient = request.recipient if request else None
-        message.recipient = recipient.name if recipient else ""
-        session.add(message)
+        state.update(
+            status=SENT,
+            sent_at=now,
+            last_error="",
+            reference=delivery.reference or state["reference"],
+            recipient=recipient.name if recipient else "",
+        )
         pager = self.context.policy(message.rotation).pager
         if message.action not in PAGES or recipient is None:
-            session.add(
-                TimelineEntry(
-                    incident_id=incident.id,
-                    at=now,
-                    kind=f"pager_{message.action}",
-                    message=f"{message.action} sent via {pager}",
-                    data={},
-                )
+            outcomes.timeline.append(
+                {
+                    "incident_id": message.incident_id,
+                    "at": now,
+                    "kind": f"pager_{message.action}",
+                    "message": f"{message.action} sent via {pager}",
+                    "data": {},
+                }
             )
             return SENT
         person = self.context.rota.people[recipient.name]
         night = is_night_page(person, now)
-        session.add(
-            PageRecord(
-                incident_id=incident.id or 0,
-                message_id=message.id or 0,
-                rotation=message.rotation,
-                person=person.name,
-                severity=message.severity,
-                at=now,
-                night=night,
-            )
+        outcomes.pages.append(
+            {
+                "incident_id": message.incident_id,
+                "message_id": message.id,
+                "rotation": message.rotation,
+                "person": person.name,
+                "severity": message.severity,
+                "at": now,
+                "night": night,
+            }
         )
         escalation = message.action == ESCALATE
         how = (
@@ -379,26 +469,29 @@ class Dispatcher:
             if escalation
             else f"({message.target}, level {message.level}) via {pager}"
         )
-        session.add(
-            TimelineEntry(
-                incident_id=incident.id,
-                at=now,
-                kind="paged",
-                message=f"paged {person.name} {how}" + (" at night" if night else ""),
-                data={
+        outcomes.timeline.append(
+            {
+                "incident_id": message.incident_id,
+                "at": now,
+                "kind": "paged",
+                "message": f"paged {person.name} {how}" + (" at night" if night else ""),
+                "data": {
                     "person": person.name,
                     "target": message.target,
                     "level": message.level,
                     "night": night,
                     **({"escalation": True} if escalation else {}),
                 },
-            )
+            }
         )
         if night:
-            self._check_night_load(session, incident, message, person.name, now)
+            outcomes.write(session)  # the night load counts the pages recorded so far
+            self._check_night_load(session, outcomes, message, person.name, now)
         return SENT
 
-    def _late_follow_up(self, session: Session, incident: IncidentRecord, now: datetime) -> None:
+    def _late_follow_up(self, session: Session, incident_id: int, now: datetime) -> None:
+        incident = session.get(IncidentRecord, incident_id)
+        assert incident is not None
         if incident.status != "open":
             action = RESOLVE
         elif incident.acknowledged_at is not None:
@@ -410,7 +503,7 @@ class Dispatcher:
     def _check_night_load(
         self,
         session: Session,
-        incident: IncidentRecord,
+        outcomes: _Outcomes,
         message: OutboxMessage,
         name: str,
         now: datetime,
@@ -419,7 +512,7 @@ class Dispatcher:
         overrides = active_overrides(session, message.rotation)
         shift = rota.on_call(message.rotation, now, overrides).get(message.target)
         start = shift.start if shift and shift.person == name else now - timedelta(days=1)
-        # Earlier pages only: the session autoflushes, so this page's row is already there.
+        # Earlier pages only: this page's row is written already.
         pages = session.exec(
             select(PageRecord.at)
             .where(PageRecord.person == name)
@@ -430,22 +523,26 @@ class Dispatcher:
         before = night_load(rota.people[name], list(pages), start, now)
         if load.over_limit and not before.over_limit:
             self._crossed.append(message.rotation)
-            session.add(
-                TimelineEntry(
-                    incident_id=incident.id,
-                    at=now,
-                    kind=NIGHT_LOAD_EXCEEDED,
-                    message=f"{name} has had {load.night_pages} night pages over {load.nights} "
-                    f"nights of this shift (more than {NIGHT_PAGE_LIMIT:g} a night): "
-                    "fix the alerts or staff up",
-                    data={"person": name, "night_pages": load.night_pages, "nights": load.nights},
-                )
+            outcomes.timeline.append(
+                {
+                    "incident_id": message.incident_id,
+                    "at": now,
+                    "kind": NIGHT_LOAD_EXCEEDED,
+                    "message": f"{name} has had {load.night_pages} night pages over "
+                    f"{load.nights} nights of this shift (more than {NIGHT_PAGE_LIMIT:g} a "
+                    "night): fix the alerts or staff up",
+                    "data": {
+                        "person": name,
+                        "night_pages": load.night_pages,
+                        "nights": load.nights,
+                    },
+                }
             )
             rotation = rota.rotation(message.rotation)
             if rotation.escalation.person or rotation.escalation.rotation:
                 session.add(
                     OutboxMessage(
-                        incident_id=incident.id or 0,
+                        incident_id=message.incident_id,
                         rotation=message.rotation,
                         action=NOTICE,
                         target=ESCALATION_TARGET,
