@@ -386,8 +386,19 @@ def _contact(person: Person | None) -> dict[str, str] | None:
     return {"name": person.name, "email": person.email, "time_zone": person.zone.key}
 
 
+def recipients(briefing: Briefing) -> list[dict[str, str]]:
+    """Whom the briefing is for: the incoming then the outgoing person, each address once
+    (one person on both sides of an override is written to once)."""
+    found: dict[str, dict[str, str]] = {}
+    for person in (briefing.incoming, briefing.outgoing):
+        if person is not None and person.email.lower() not in found:
+            found[person.email.lower()] = {"name": person.name, "email": person.email}
+    return list(found.values())
+
+
 def briefing_payload(briefing: Briefing) -> dict[str, Any]:
-    """The briefing as JSON-ready values, with both people's addresses."""
+    """The briefing as JSON-ready values, with both people's addresses; `recipients` names
+    whom an e-mail target writes to."""
     return {
         "kind": "handoff_briefing",
         "rotation": briefing.rotation,
@@ -398,6 +409,7 @@ def briefing_payload(briefing: Briefing) -> dict[str, Any]:
         "late": briefing.late,
         "outgoing": _contact(briefing.outgoing),
         "incoming": _contact(briefing.incoming),
+        "recipients": recipients(briefing),
         "outgoing_shift": {
             "start": _iso(briefing.outgoing_shift[0]),
             "end": _iso(briefing.outgoing_shift[1]),
