@@ -1,8 +1,9 @@
 """The outbox dispatcher: delivers due messages to pagers, retries, and never drops one.
 
-Runs in exactly one process (the scheduler, elected by a database lease). Each message is
-read, sent with no transaction open (a pager may take seconds), and its outcome written in
-a short transaction of its own: sent (with a page in the ledger), retried later with
+Runs in exactly one process (the scheduler, elected by a database lease). Due messages are
+handled in chunks: read, sent with no transaction open (a pager may take seconds; a chunk's
+incidents are sent side by side, each incident's messages in order), and their outcomes
+written in one short transaction: sent (with a page in the ledger), retried later with
 exponential back-off (or the pager's Retry-After), or failed once its deadline has passed,
 which the incident's timeline, the API and a metric all show.
 """
@@ -10,7 +11,8 @@ which the incident's timeline, the API and a metric all show.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +46,7 @@ FIRST_RETRY = timedelta(seconds=2)
 LONGEST_RETRY = timedelta(minutes=5)
 SUMMARY_LIMIT = 1024
 CHUNK = 20  # messages prepared, sent and recorded together
+SENDERS = 4  # a chunk's incidents sent at once (each incident's messages in order)
 NIGHT_LOAD_EXCEEDED = "night_load_exceeded"  # reported through on_outcome, for the metric
 _ACTIONS = {
     TRIGGER: PageAction.TRIGGER,
@@ -195,6 +198,7 @@ class Dispatcher:
         on_outcome: Callable[[str, str], None] | None = None,
         batch: int = 200,
         still_leading: Callable[[], bool] | None = None,
+        senders: int = SENDERS,
     ) -> None:
         self.store, self.context, self.pagers, self.clock = store, context, pagers, clock
         self.on_outcome = on_outcome or (lambda rotation, outcome: None)
@@ -202,6 +206,10 @@ class Dispatcher:
         # Asked before each chunk is sent: a scheduler that lost its lease stops at once
         # instead of sending for up to a tick alongside the new leader.
         self.still_leading = still_leading
+        # A pager answers in milliseconds (a local fake) to a few hundred (PagerDuty over the
+        # internet): one at a time, a storm of pages would queue behind each answer.
+        self.senders = senders
+        self._pool: ThreadPoolExecutor | None = None
         self._overrides: dict[str, list[Override]] = {}  # per chunk, by rotation
         self._crossed: list[str] = []  # rotations whose on-call crossed the night-page limit
 
@@ -230,7 +238,7 @@ class Dispatcher:
             if self.still_leading is not None and not self.still_leading():
                 log.warning("dispatcher: no longer leading; %d due messages left", len(due) - start)
                 return start
-            deliveries = [(item, self._send(item)) for item in prepared]
+            deliveries = list(zip(prepared, self._send_all(prepared), strict=True))
             outcomes = self.store.write(lambda session, d=deliveries: self._record_all(session, d))
             for (item, _), outcome in zip(deliveries, outcomes, strict=True):
                 self.on_outcome(item.message.rotation, outcome)
@@ -345,6 +353,27 @@ class Dispatcher:
         ]
         outcomes.write(session)
         return recorded
+
+    def _send_all(self, prepared: list[_Prepared]) -> list[Delivery | None]:
+        """Send a chunk: its incidents side by side, each incident's messages in order (a
+        trigger before the acknowledgement that follows it)."""
+        lanes: dict[int, list[int]] = {}
+        for index, item in enumerate(prepared):
+            lanes.setdefault(item.message.incident_id, []).append(index)
+        sent: list[Delivery | None] = [None] * len(prepared)
+
+        def send(indexes: Iterable[int]) -> None:
+            for index in indexes:
+                sent[index] = self._send(prepared[index])
+
+        if self.senders <= 1 or len(lanes) <= 1:
+            send(range(len(prepared)))
+            return sent
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.senders, thread_name_prefix="onwatch-send")
+        for finished in [self._pool.submit(send, lane) for lane in lanes.values()]:
+            finished.result()
+        return sent
 
     def _send(self, item: _Prepared) -> Delivery | None:
         message = item.message

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import hmac
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -22,7 +24,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import col, select
 
-from receiver.dispatcher import Dispatcher
+from receiver.dispatcher import SENDERS, Dispatcher
 from receiver.models import TimelineEntry
 from receiver.pagers import Delivery, PageRequest, build_pager
 from receiver.paging_models import OutboxMessage, PageRecord
@@ -361,7 +363,54 @@ def test_delivery_a_pager_that_raises_does_not_block_the_others(paging: Paging) 
 
 
 # --------------------------------------------------------------------------------------------
-# Night pages
+# Sending a chunk: incidents side by side, each incident's messages in order
+
+
+class _Slow:
+    """The real pager, each send held for a while; records what overlapped and the order."""
+
+    def __init__(self, real: Any, seconds: float) -> None:
+        self.real, self.kind, self.seconds = real, real.kind, seconds
+        self.lock = threading.Lock()
+        self.in_flight = self.most_in_flight = 0
+        self.order: list[tuple[str, int]] = []
+
+    def send(self, request: PageRequest) -> Delivery:
+        with self.lock:
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        # The first message of an incident is the slowest: a lane that did not wait for it
+        # would overtake it.
+        time.sleep(self.seconds * (2 if request.level == 0 else 1))
+        with self.lock:
+            self.order.append((request.dedup_key, request.level))
+            self.in_flight -= 1
+        return self.real.send(request)
+
+
+def test_sending_pages_several_incidents_at_once(paging: Paging) -> None:
+    slow = _Slow(paging.dispatcher.pagers["ops"], 0.05)
+    paging.dispatcher.pagers = {"ops": slow}
+    incidents = [paging.post(group(f"Storm{n}")) for n in range(8)]
+    started = time.monotonic()
+    assert paging.run() == 8
+    assert slow.most_in_flight == SENDERS
+    assert time.monotonic() - started < 8 * 0.1  # not one after another
+    assert sorted(r.body["dedup_key"] for r in paging.triggers()) == sorted(
+        f"onwatch-{i}" for i in incidents
+    )
+    assert [o for _, o in paging.outcomes] == ["sent"] * 8
+
+
+def test_sending_keeps_each_incidents_messages_in_order(paging: Paging) -> None:
+    slow = _Slow(paging.dispatcher.pagers["ops"], 0.03)
+    paging.dispatcher.pagers = {"ops": slow}
+    incidents = [paging.post(group(f"Sev1x{n}", impact_revenue="true")) for n in range(3)]
+    assert paging.run() == 6  # primary and secondary of each, at once
+    assert slow.most_in_flight == 3
+    for incident in incidents:
+        levels = [level for key, level in slow.order if key == f"onwatch-{incident}"]
+        assert levels == [0, 1]
 
 
 MONDAY_NIGHT = datetime(2026, 11, 30, 23, 0, tzinfo=UTC)  # e is primary since 09:00 today
