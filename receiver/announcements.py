@@ -31,7 +31,7 @@ class Announced:
         """For the timeline: "sent to team-slack, exec-mail" or why nothing was sent."""
         sent = f"queued for {', '.join(self.targets)}" if self.targets else "no target to send to"
         if self.skipped:
-            sent += f" (skipped, no URL configured: {', '.join(self.skipped)})"
+            sent += f" (skipped, no URL or SMTP host configured: {', '.join(self.skipped)})"
         return sent
 
 
@@ -45,8 +45,13 @@ def announce(
     now: datetime,
     dedup_key: str,
     audiences: list[str] | None = None,
+    recipients: list[dict[str, str]] | None = None,
 ) -> Announced:
-    """Queue `render`'s message for each audience of the incident's severity (or `audiences`)."""
+    """Queue `render`'s message for each audience of the incident's severity (or `audiences`).
+
+    `recipients` ({"name", "email"}) are the people a message is for (an e-mail target
+    mails them; chat and webhook targets show them).
+    """
     chosen = audiences
     if chosen is None:
         chosen = list(context.notifications.severity_audiences.get(incident.severity, []))
@@ -77,6 +82,7 @@ def announce(
                 "title": incident.title,
                 "channel": incident.channel,
                 "template": template,
+                "recipients": recipients or [],
             },
             incident_id=incident.id,
             audience=addressee.audience,

@@ -284,7 +284,9 @@ def brief_handoff(
     configured = rotation_settings(settings, rotation)
     for target in configured.notify if configured else ():
         if not settings.notifications.target(target).enabled:
-            log.info("handoff briefing of %s %s: target %s has no URL", rotation, layer, target)
+            log.info(
+                "handoff briefing of %s %s: target %s is not configured", rotation, layer, target
+            )
             continue
         enqueue(
             session,

@@ -33,7 +33,8 @@ class Addressee:
 def audience_targets(
     settings: NotificationSettings, audiences: Iterable[str], team_targets: Iterable[str] = ()
 ) -> tuple[list[Addressee], list[str]]:
-    """Whom `audiences` reach, each target once; and the targets skipped for having no URL.
+    """Whom `audiences` reach, each target once; and the targets skipped as not configured
+    (no URL or SMTP host).
 
     The `team` audience includes `team_targets` (the rotation's `notify:` list).
     """

@@ -98,6 +98,15 @@ def _next_level(session: Session, incident: IncidentRecord) -> int:
     return 0 if highest is None else highest + 1
 
 
+def _contacts(context: ResponseContext, names: list[str]) -> list[dict[str, str]]:
+    """The people a reminder is for, with their e-mail when the rota knows them."""
+    people = context.paging.rota.people
+    return [
+        {"name": name, "email": people[name].email} if name in people else {"name": name}
+        for name in dict.fromkeys(names)
+    ]
+
+
 def _act(
     session: Session,
     incident: IncidentRecord,
@@ -145,6 +154,7 @@ def _act(
         now=now,
         dedup_key=f"{action.kind.value}-{incident.id}-{action.due_at:%Y%m%dT%H%M%S}",
         audiences=["team"],
+        recipients=_contacts(context, people),
     )
     note(
         session,

@@ -150,6 +150,10 @@ def test_sev1_outage_through_its_whole_life(life: Paging) -> None:
     [reminder] = notifications(life, "update_reminder")
     assert reminder.target == "ops-slack"  # the team's own channel
     assert reminder.text.startswith("d and e: no status update for 15 minutes")
+    assert reminder.payload["recipients"] == [  # an e-mail target mails them
+        {"name": "d", "email": "d@example.com"},
+        {"name": "e", "email": "e@example.com"},
+    ]
     assert kinds(life, incident).count("update_reminder") == 1
 
     # 07:15 not mitigated 30 minutes after opening: escalation to the next level (f), paged
