@@ -371,6 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter
     logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # a line per run
+    # urllib3 logs each request line at DEBUG: for a Slack webhook that line is the secret.
+    logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
     # The dispatcher job runs every poll interval and a busy round outlasts it: APScheduler
     # then skips (coalesces) the next run and says so each time; that is the intended case.
     logging.getLogger("apscheduler.scheduler").addFilter(
