@@ -18,6 +18,7 @@ from receiver.incident_lookup import locked_incident
 from receiver.models import IncidentRecord
 from receiver.paging import plan_pages
 from receiver.response_context import ResponseContext
+from receiver.response_facts import ROLE_ASSIGNED
 from receiver.response_models import ChecklistTick, RoleRecord
 from response.checklist import ITEMS, item_spec
 from response.facts import Classification, Role
@@ -91,7 +92,7 @@ def _assign(
         session,
         incident,
         now,
-        "role_assigned",
+        ROLE_ASSIGNED,
         message,
         role=role.value,
         person=person,

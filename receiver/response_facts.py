@@ -32,6 +32,7 @@ from response.facts import (
 
 NO_PROGRESS = "no_progress_escalation"  # the reminder kind whose rows are escalations
 ALL_CLEAR = "all_clear"  # the notification topic of the all-clear
+ROLE_ASSIGNED = "role_assigned"  # the timeline entry of a role's naming
 
 
 def load_facts(session: Session, incident: IncidentRecord) -> IncidentFacts:
@@ -60,6 +61,19 @@ def load_facts(session: Session, incident: IncidentRecord) -> IncidentFacts:
         .limit(1)
     ).first()
     postmortem = session.get(PostmortemRecord, incident_id)
+    namings = session.exec(
+        select(TimelineEntry)
+        .where(TimelineEntry.incident_id == incident_id)
+        .where(TimelineEntry.kind == ROLE_ASSIGNED)
+        .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
+    ).all()
+    first_named: dict[str, RoleAssignment] = {}
+    for entry in namings:
+        role = entry.data.get("role")
+        if role in Role.__members__.values() and role not in first_named:
+            first_named[role] = RoleAssignment(
+                Role(role), entry.data.get("person", ""), entry.at, entry.data.get("by", "")
+            )
     assert incident_id is not None
     return IncidentFacts(
         id=incident_id,
@@ -80,6 +94,7 @@ def load_facts(session: Session, incident: IncidentRecord) -> IncidentFacts:
             StatusUpdate(u.at, u.by, UpdateStatus(u.status), u.impact, u.current_action, u.eta)
             for u in updates
         ),
+        first_named=tuple(first_named.values()),
         ticks=tuple(Tick(t.item, t.at, t.by, t.note) for t in ticks),
         escalations=tuple(escalations),
         all_clear_at=all_clear_at,

@@ -290,7 +290,7 @@ def _channel_named(facts: IncidentFacts, targets: ResponseTargets, now: datetime
 def _commander_identified(
     facts: IncidentFacts, targets: ResponseTargets, now: datetime
 ) -> _Outcome:
-    commander = facts.holder(Role.COMMANDER)
+    commander = facts.first_holder(Role.COMMANDER)
     if commander is None:
         return _PENDING
     return _done(commander.at, commander.by, f"{commander.person} named {Role.COMMANDER.title}")
@@ -304,7 +304,7 @@ def _severity_determined(facts: IncidentFacts, targets: ResponseTargets, now: da
 
 
 def _roles_assigned(facts: IncidentFacts, targets: ResponseTargets, now: datetime) -> _Outcome:
-    held = [facts.holder(role) for role in REQUIRED_ROLES]
+    held = [facts.first_holder(role) for role in REQUIRED_ROLES]
     missing = [role.title for role, holder in zip(REQUIRED_ROLES, held, strict=True) if not holder]
     if missing:
         return _pending(f"missing: {', '.join(missing)}")

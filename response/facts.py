@@ -144,6 +144,9 @@ class IncidentFacts:
     resolved_at: datetime | None = None
     resolved_by: str | None = None  # None when Alertmanager resolved it
     roles: tuple[RoleAssignment, ...] = ()  # current holders
+    # The first person named to each role, and when: the checklist counts "IC identified" and
+    # "roles assigned" from these, so replacing a role later does not move the phase's time.
+    first_named: tuple[RoleAssignment, ...] = ()
     updates: tuple[StatusUpdate, ...] = ()  # oldest first
     ticks: tuple[Tick, ...] = ()  # by hand
     escalations: tuple[datetime, ...] = ()  # "no progress" escalations, oldest first
@@ -155,6 +158,11 @@ class IncidentFacts:
     def holder(self, role: Role) -> RoleAssignment | None:
         """The current holder of `role`, if anyone."""
         return next((r for r in self.roles if r.role == role), None)
+
+    def first_holder(self, role: Role) -> RoleAssignment | None:
+        """Whoever was first named to `role` (the current holder if no history is known)."""
+        first = next((r for r in self.first_named if r.role == role), None)
+        return first or self.holder(role)
 
     @property
     def resolved_by_monitoring(self) -> bool:

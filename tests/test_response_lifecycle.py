@@ -177,6 +177,9 @@ def test_sev1_outage_through_its_whole_life(life: Paging) -> None:
         current_action="Watching error rates after the rollback",
         eta="07:45 UTC",
     )
+    # A new IC takes over: detection still counts from when the first one was named.
+    api(life, "POST", f"incidents/{incident}/roles", role="commander", person="a", by="d")
+    assert phases(life, incident)["detection"]["completed_at"] == "2026-11-28T06:49:00+00:00"
     life.clock.advance(minutes=45)  # 08:05: an update was due at 07:35 and at 07:50
     assert remind(life) == 1  # one reminder (the latest due), no second escalation
     assert kinds(life, incident).count("escalated") == 1
@@ -208,7 +211,7 @@ def test_sev1_outage_through_its_whole_life(life: Paging) -> None:
     assert "CheckoutDown" in draft and "Rolling back payments-api 4.12.0" in draft
     life.clock.advance(hours=48, minutes=1)
     assert remind(life) == 1
-    assert notifications(life, "postmortem_reminder")[0].text.startswith("d: postmortem draft")
+    assert notifications(life, "postmortem_reminder")[0].text.startswith("a: postmortem draft")
     api(life, "POST", f"incidents/{incident}/postmortem/drafted", by="a")
     item = api(
         life, "POST", f"incidents/{incident}/actions", title="Canary the payments deploys", by="d"

@@ -165,6 +165,15 @@ def test_commander_identified_by_the_current_assignment() -> None:
     )
 
 
+def test_commander_identified_when_first_named_even_if_replaced_later() -> None:
+    incident = facts(
+        roles=(role(Role.COMMANDER, 40, person="erin", by="dave"),),
+        first_named=(role(Role.COMMANDER, 3, person="dave", by="onwatch"),),
+    )
+    identified = item(checklist(incident), "commander_identified")
+    assert (identified.at, identified.how) == (at(3), "dave named Incident Commander")
+
+
 # Triage
 
 
