@@ -331,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'measurement':<40}{'median ms':>12}{'max ms':>12}")
     for label, samples in (
         ("baseline: bare SELECT of pages (sqlite3)", base_samples),
-        ("load + compute (this + previous month)", compute_samples),
+        ("load + compute (+ last month's totals)", compute_samples),
         ("render json", json_samples),
         ("render html (3 SVG charts)", html_samples),
         ("whole report: load, compute, html", whole_samples),

@@ -55,6 +55,8 @@ class ReportSettings(_Model):
     ack_target_minutes: float = Field(default=5, gt=0)
     resolve_target_hours: ResolveTargets = ResolveTargets()
     night_page_limit: float = Field(default=2, ge=0)
+    # An alert whose classified incidents are at least this % noise is named in the report.
+    noisy_alert_pct: float = Field(default=50, gt=0, le=100)
 
     zone_is_known = field_validator("time_zone")(_zone)
 
@@ -72,6 +74,7 @@ class ReportSettings(_Model):
                 for name, value in self.resolve_target_hours.model_dump().items()
             },
             night_page_limit=self.night_page_limit,
+            noisy_alert_pct=self.noisy_alert_pct,
             interruption_window=timedelta(seconds=self.interruption_window_seconds),
             business_hours=BusinessHours(
                 days=frozenset(WEEKDAYS.index(day) for day in hours.days),

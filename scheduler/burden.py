@@ -15,7 +15,10 @@ Definitions (the report repeats them for its readers):
 - out of business hours: outside the person's business days and hours on their own clock;
 - acknowledgement: for each incident a person was paged for, from their first page for it to
   the incident's `acknowledged_at` (an incident acknowledged before their page counts as on
-  time; one never acknowledged, as late).
+  time; one never acknowledged, as late);
+- an alert's pages are the pages of the incidents it fired in (a page counts once per alert
+  name); its noise share is, of those incidents that someone classified (actionable or
+  noise), the percentage marked noise; the rest are counted as unclassified.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from scheduler.roster import Person, Rotation
@@ -34,13 +39,22 @@ from scheduler.shifts import Shift, ShiftSource
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 TOP_ALERTS = 10
 RECOMMENDATION = "fix the alerts or staff up"
-NOISE_NOT_AVAILABLE = (
-    "not available: marking incidents actionable or noise comes with issue 5 (response workflow)"
+NOISE, ACTIONABLE = "noise", "actionable"  # an incident's classification, set when resolved
+# The rotation figures each report compares with the month before's.
+CHANGE_FIGURES = (
+    "incidents",
+    "pages",
+    "interruptions",
+    "night_pages",
+    "night_pages_per_night",
+    "out_of_hours_pages",
+    "ack_within_target_pct",
 )
 
 
-@dataclass(frozen=True)
-class Page:
+# Pages and incidents are named tuples rather than frozen dataclasses: a month holds 100,000
+# pages, and a tuple is built in a third of the time.
+class Page(NamedTuple):
     """One page from the ledger."""
 
     at: datetime
@@ -49,8 +63,7 @@ class Page:
     incident_id: int
 
 
-@dataclass(frozen=True)
-class Incident:
+class Incident(NamedTuple):
     """An incident as the report needs it; `alerts` holds its distinct (alert name, rule)."""
 
     id: int
@@ -60,6 +73,7 @@ class Incident:
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     alerts: tuple[tuple[str, str], ...] = ()
+    classification: str | None = None  # NOISE | ACTIONABLE | None (nobody said)
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,9 @@ class Policy:
     night_page_limit: float = 2.0
     interruption_window: timedelta = timedelta(seconds=60)
     business_hours: BusinessHours = BusinessHours()
+    # An alert whose classified incidents are at least this share noise (%) is named in the
+    # recommendation: fixing it is the cheaper half of "fix the alerts or staff up".
+    noisy_alert_pct: float = 50.0
 
 
 @dataclass(frozen=True)
@@ -198,11 +215,21 @@ class SeverityResponse:
 
 @dataclass(frozen=True)
 class AlertNoise:
+    """One alert name's pages in a rotation, and how its incidents were classified."""
+
     alertname: str
-    rule: str
+    rule: str  # the rule that graded most of its pages
     pages: int
     night_pages: int
-    noise_share: float | None = None  # needs issue 5's actionable/noise marking
+    incidents: int = 0  # the incidents it fired in that paged the rotation in the month
+    noise_incidents: int = 0
+    actionable_incidents: int = 0
+    unclassified_incidents: int = 0
+    noise_pct: float | None = None  # noise / (noise + actionable); None when none classified
+
+    @property
+    def classified_incidents(self) -> int:
+        return self.noise_incidents + self.actionable_incidents
 
 
 @dataclass(frozen=True)
@@ -224,6 +251,16 @@ class RotationBurden:
     people_over_night_limit: tuple[str, ...]
     recommendation: str | None
     change: Mapping[str, float | None] | None
+    # Of the incidents opened in the month (`incidents`), how they were classified.
+    noise_incidents: int = 0
+    actionable_incidents: int = 0
+    unclassified_incidents: int = 0
+    noise_pct: float | None = None
+    # The noisiest alerts (either list) at or above the policy's noise share, noisiest first.
+    mostly_noise: tuple[AlertNoise, ...] = ()
+    # Rests between two shifts (of anyone) shorter than this rotation asks for, when it is
+    # the stricter of the two shifts' rotations.
+    rest_breaches: int = 0
 
 
 @dataclass(frozen=True)
@@ -237,6 +274,21 @@ class BurdenReport:
     pages_by_hour: tuple[int, ...]
     policy: Policy
 
+    def totals(self) -> MonthTotals:
+        """The figures of this report the next month's report compares with."""
+        return MonthTotals(
+            self.month,
+            {r.name: {name: getattr(r, name) for name in CHANGE_FIGURES} for r in self.rotations},
+        )
+
+
+@dataclass(frozen=True)
+class MonthTotals:
+    """A month's per-rotation `CHANGE_FIGURES`: what the next month's change is against."""
+
+    month: Month
+    rotations: Mapping[str, Mapping[str, float | None]]
+
 
 # --------------------------------------------------------------------------------------
 # Small pure helpers
@@ -244,7 +296,10 @@ class BurdenReport:
 
 def night_of(person: Person, at: datetime) -> date | None:
     """The local date the person's night containing `at` began on, if `at` is in one."""
-    local = at.astimezone(person.zone)
+    return _night_of_local(person, at.astimezone(person.zone))
+
+
+def _night_of_local(person: Person, local: datetime) -> date | None:
     clock = local.time()
     start, end = person.night_start, person.night_end
     if start <= end:
@@ -323,8 +378,7 @@ def nights_on_call(
 # The report
 
 
-@dataclass
-class _Seen:
+class _Seen(NamedTuple):
     """A page with what the report derives from it once."""
 
     page: Page
@@ -471,20 +525,41 @@ def _response(severity: str, incidents: Sequence[Incident], policy: Policy) -> S
 def _noisiest(
     seen: Sequence[_Seen], incidents: Mapping[int, Incident]
 ) -> tuple[tuple[AlertNoise, ...], tuple[AlertNoise, ...]]:
+    """The top alert names by pages and by night pages, with their incidents' classification."""
+    # Pages per incident first: an incident's alerts then count all its pages at once.
+    paged = Counter(item.page.incident_id for item in seen)
+    at_night = Counter(item.page.incident_id for item in seen if item.night is not None)
     pages: Counter[str] = Counter()
     nights: Counter[str] = Counter()
     rules: dict[str, Counter[str]] = defaultdict(Counter)
-    for item in seen:
-        incident = incidents.get(item.page.incident_id)
-        for alertname, rule in incident.alerts if incident else ():
-            pages[alertname] += 1
-            rules[alertname][rule] += 1
-            if item.night is not None:
-                nights[alertname] += 1
+    marks: dict[str, Counter[str | None]] = defaultdict(Counter)
+    for incident_id, count in paged.items():
+        incident = incidents.get(incident_id)
+        if incident is None:
+            continue
+        names = set()
+        for alertname, rule in incident.alerts:
+            rules[alertname][rule] += count
+            names.add(alertname)
+        for alertname in names:
+            pages[alertname] += count
+            nights[alertname] += at_night[incident_id]
+            marks[alertname][_classification(incident)] += 1
 
     def noise(name: str) -> AlertNoise:
         rule = max(rules[name].items(), key=lambda kv: (kv[1], kv[0]))[0]
-        return AlertNoise(name, rule, pages[name], nights[name])
+        marked = marks[name]
+        return AlertNoise(
+            name,
+            rule,
+            pages[name],
+            nights[name],
+            incidents=marked.total(),
+            noise_incidents=marked[NOISE],
+            actionable_incidents=marked[ACTIONABLE],
+            unclassified_incidents=marked[None],
+            noise_pct=_pct(marked[NOISE], marked[NOISE] + marked[ACTIONABLE]),
+        )
 
     def top(counts: Counter[str]) -> tuple[AlertNoise, ...]:
         ranked = sorted((n for n in counts if counts[n]), key=lambda n: (-counts[n], n))
@@ -493,29 +568,253 @@ def _noisiest(
     return top(pages), top(nights)
 
 
-def _change(now: RotationBurden, before: RotationBurden | None) -> dict[str, float | None]:
+def _classification(incident: Incident) -> str | None:
+    return incident.classification if incident.classification in (NOISE, ACTIONABLE) else None
+
+
+def _mostly_noise(
+    by_pages: Sequence[AlertNoise], by_nights: Sequence[AlertNoise], policy: Policy
+) -> tuple[AlertNoise, ...]:
+    """The alerts of either top list whose classified incidents are mostly noise."""
+    found: dict[str, AlertNoise] = {}
+    for alert in (*by_nights, *by_pages):
+        if alert.noise_pct is not None and alert.noise_pct >= policy.noisy_alert_pct:
+            found.setdefault(alert.alertname, alert)
+    return tuple(sorted(found.values(), key=lambda a: (-(a.noise_pct or 0), -a.pages, a.alertname)))
+
+
+def noise_summary(alert: AlertNoise) -> str:
+    """`75 % of 4 classified incidents marked noise, 1 unclassified`."""
+    unclassified = (
+        f", {alert.unclassified_incidents} unclassified" if alert.unclassified_incidents else ""
+    )
+    if alert.noise_pct is None:
+        return f"none of {alert.incidents} incidents classified"
+    return (
+        f"{alert.noise_pct:g} % of {alert.classified_incidents} classified incidents marked "
+        f"noise{unclassified}"
+    )
+
+
+def describe_noise(alert: AlertNoise) -> str:
+    """`DiskFull (75 % of 4 classified incidents marked noise, 1 unclassified)`."""
+    return f"{alert.alertname} ({noise_summary(alert)})"
+
+
+def _change(
+    now: RotationBurden, before: Mapping[str, float | None] | None
+) -> dict[str, float | None]:
     """This month's figures minus last month's (a rotation absent last month had none)."""
 
-    def value(rotation: RotationBurden | None, name: str) -> float | None:
-        if rotation is None:
+    def value(figures: Mapping[str, float | None] | None, name: str) -> float | None:
+        if figures is None:
             return 0.0
-        found = getattr(rotation, name)
+        found = figures[name]
         return None if found is None else float(found)
 
-    names = (
-        "incidents",
-        "pages",
-        "interruptions",
-        "night_pages",
-        "night_pages_per_night",
-        "out_of_hours_pages",
-        "ack_within_target_pct",
-    )
+    mine = {name: getattr(now, name) for name in CHANGE_FIGURES}
     change: dict[str, float | None] = {}
-    for name in names:
-        this, last = value(now, name), value(before, name)
+    for name in CHANGE_FIGURES:
+        this, last = value(mine, name), value(before, name)
         change[name] = None if this is None or last is None else round(this - last, 2)
     return change
+
+
+@dataclass
+class _Sorted:
+    """A month's pages sorted out once: by person, by rotation, by hour; and who was on call."""
+
+    by_person: dict[str, list[_Seen]]
+    by_rotation: dict[str, list[_Seen]]
+    hours: list[int]
+    shifts_of: dict[str, list[Shift]]  # every final shift of each person, all rotations
+    rotation_people: dict[str, set[str]]  # on call in the month, or paged, per rotation
+
+
+def _sort_out(
+    month: Month,
+    pages: Iterable[Page],
+    shifts: Iterable[Shift],
+    people: Mapping[str, Person],
+    wanted: set[str],
+    policy: Policy,
+) -> _Sorted:
+    shifts_of: dict[str, list[Shift]] = defaultdict(list)
+    for shift in shifts:
+        if shift.person is not None:
+            shifts_of[shift.person].append(shift)
+    # Compared in UTC: aware instants in two different zones compare ten times slower.
+    start, end = month.start.astimezone(UTC), month.end.astimezone(UTC)
+    mine: dict[str, list[Page]] = defaultdict(list)
+    for page in sorted(pages, key=attrgetter("at")):
+        if start <= page.at < end and page.rotation in wanted:
+            mine[page.person].append(page)
+    by_person: dict[str, list[_Seen]] = {}
+    by_rotation: dict[str, list[_Seen]] = defaultdict(list)
+    hours = [0] * 24
+    business = policy.business_hours
+    days, opens, closes = business.days, business.start, business.end
+    day = timedelta(days=1)
+    # The hot loop of the report (a month's pages): night_of and BusinessHours.contains, inline.
+    for name, paged in mine.items():
+        person = people.get(name)
+        # Someone no longer in the configuration: counted on UTC, with no night.
+        zone = person.zone if person is not None else ZoneInfo("UTC")
+        night_start = person.night_start if person is not None else None
+        night_end = person.night_end if person is not None else None
+        crosses = person is not None and person.night_start > person.night_end
+        seen = by_person[name] = []
+        for page in paged:
+            local = page.at.astimezone(zone)
+            clock = local.time()
+            if night_start is None:
+                night = None
+            elif crosses:
+                if clock >= night_start:
+                    night = local.date()
+                elif clock < night_end:
+                    night = local.date() - day
+                else:
+                    night = None
+            else:
+                night = local.date() if night_start <= clock < night_end else None
+            hour = local.hour
+            item = _Seen(
+                page, night, not (local.weekday() in days and opens <= clock < closes), hour
+            )
+            seen.append(item)
+            by_rotation[page.rotation].append(item)
+            hours[hour] += 1
+    rotation_people: dict[str, set[str]] = defaultdict(set)
+    for name, held in shifts_of.items():
+        for shift in held:
+            if shift.rotation in wanted and shift.start < month.end and month.start < shift.end:
+                rotation_people[shift.rotation].add(name)
+    for rotation, seen in by_rotation.items():
+        rotation_people[rotation] |= {item.page.person for item in seen}
+    return _Sorted(by_person, by_rotation, hours, shifts_of, rotation_people)
+
+
+def _opened(incidents: Iterable[Incident], month: Month) -> dict[str | None, list[Incident]]:
+    """The incidents opened in the month, by rotation."""
+    start, end = month.start.astimezone(UTC), month.end.astimezone(UTC)
+    opened: dict[str | None, list[Incident]] = defaultdict(list)
+    for incident in incidents:
+        if start <= incident.opened_at < end:
+            opened[incident.rotation].append(incident)
+    return opened
+
+
+@dataclass(frozen=True)
+class _Headline:
+    """A rotation's `CHANGE_FIGURES`, and the nights on call its average is over."""
+
+    incidents: int
+    ack_within_target_pct: float | None
+    pages: int
+    interruptions: int
+    night_pages: int
+    nights_on_call: int
+    night_pages_per_night: float
+    out_of_hours_pages: int
+
+    @property
+    def average(self) -> float:
+        """Night pages per night on call, unrounded (all of them when no night on call)."""
+        nights = self.nights_on_call
+        return self.night_pages / nights if nights else float(self.night_pages)
+
+
+def _headline(
+    name: str,
+    month: Month,
+    found: _Sorted,
+    opened: Sequence[Incident],
+    people: Mapping[str, Person],
+    policy: Policy,
+) -> _Headline:
+    """Rotation `name`'s headline figures, from the sorted-out pages and its opened incidents."""
+    seen = found.by_rotation.get(name, [])
+    night_total = sum(1 for item in seen if item.night is not None)
+    nights = 0
+    for person_name in found.rotation_people.get(name, ()):
+        person = people.get(person_name)
+        if person is None:
+            continue
+        mine = [
+            s
+            for s in found.shifts_of.get(person_name, [])
+            if s.rotation == name and s.start < month.end and month.start < s.end
+        ]
+        clipped = _merge((max(s.start, month.start), min(s.end, month.end)) for s in mine)
+        nights += len(nights_on_call(person, clipped, month))
+    by_person: dict[str, list[datetime]] = defaultdict(list)
+    for item in seen:
+        by_person[item.page.person].append(item.page.at)
+    average = night_total / nights if nights else float(night_total)
+    on_time = sum(
+        1
+        for i in opened
+        if i.acknowledged_at is not None and i.acknowledged_at - i.opened_at <= policy.ack_target
+    )
+    return _Headline(
+        incidents=len(opened),
+        ack_within_target_pct=_pct(on_time, len(opened)),
+        pages=len(seen),
+        interruptions=sum(
+            interruptions(times, policy.interruption_window) for times in by_person.values()
+        ),
+        night_pages=night_total,
+        nights_on_call=nights,
+        night_pages_per_night=round(average, 2),
+        out_of_hours_pages=sum(item.out_of_hours for item in seen),
+    )
+
+
+def _recommendation(
+    headline: _Headline,
+    heavy: Sequence[str],
+    by_nights: Sequence[AlertNoise],
+    mostly_noise: Sequence[AlertNoise],
+    policy: Policy,
+) -> str | None:
+    """The seed's "fix the alerts or staff up", when the rotation's nights call for it."""
+    average = headline.average
+    if not (average > policy.night_page_limit or heavy):
+        return None
+    worst = ", ".join(a.alertname for a in by_nights[:3]) or "none recorded"
+    who = f"; over the limit: {', '.join(heavy)}" if heavy else ""
+    noise = ""
+    if mostly_noise:
+        noise = "; mostly noise: " + ", ".join(describe_noise(a) for a in mostly_noise)
+    return (
+        f"{RECOMMENDATION}: {headline.night_pages} night pages over "
+        f"{headline.nights_on_call} nights on call "
+        f"({average:.2f} a night, limit {policy.night_page_limit:g}){who}; "
+        f"noisiest at night: {worst}{noise}"
+    )
+
+
+def month_totals(
+    month: Month,
+    *,
+    pages: Iterable[Page],
+    incidents: Iterable[Incident],
+    shifts: Iterable[Shift],
+    people: Mapping[str, Person],
+    rotations: Sequence[Rotation],
+    policy: Policy = Policy(),
+    rotation: str | None = None,
+) -> MonthTotals:
+    """Only what next month's change needs: `burden_report(...).totals()`, for less work."""
+    names = [r.name for r in rotations if rotation is None or r.name == rotation]
+    found = _sort_out(month, pages, shifts, people, set(names), policy)
+    opened = _opened(incidents, month)
+    figures = {}
+    for name in names:
+        headline = _headline(name, month, found, opened.get(name, []), people, policy)
+        figures[name] = {key: getattr(headline, key) for key in CHANGE_FIGURES}
+    return MonthTotals(month, figures)
 
 
 def burden_report(
@@ -528,57 +827,31 @@ def burden_report(
     rotations: Sequence[Rotation],
     policy: Policy = Policy(),
     rotation: str | None = None,
-    previous: BurdenReport | None = None,
+    previous: BurdenReport | MonthTotals | None = None,
 ) -> BurdenReport:
     """The month's burden per person and per rotation (of one rotation, if named).
 
     `pages` may reach outside the month (they are filtered); `shifts` are the final shifts
     (overrides applied) of every rotation, from far enough before the month to see the rest
-    before its first shift. `previous` is last month's report, for the change.
+    before its first shift. `previous` is last month's report or `month_totals`, for the
+    change.
     """
     min_rest = {r.name: r.min_rest for r in rotations}
     names = [r.name for r in rotations if rotation is None or r.name == rotation]
     wanted = set(names)
     incident_by_id = {i.id: i for i in incidents}
-    all_shifts: dict[str, list[Shift]] = defaultdict(list)
-    for shift in shifts:
-        if shift.person is not None:
-            all_shifts[shift.person].append(shift)
-    seen_by_person: dict[str, list[_Seen]] = defaultdict(list)
-    seen_by_rotation: dict[str, list[_Seen]] = defaultdict(list)
-    hours_all = [0] * 24
-    business = policy.business_hours
-    start, end = month.start, month.end
-    for page in sorted(pages, key=lambda p: p.at):
-        if not (start <= page.at < end) or page.rotation not in wanted:
-            continue
-        person = people.get(page.person)
-        if person is None:  # no longer in the configuration: count it on UTC, no night
-            local, night = page.at.astimezone(ZoneInfo("UTC")), None
-        else:
-            local, night = page.at.astimezone(person.zone), night_of(person, page.at)
-        item = _Seen(page, night, not business.contains(local), local.hour)
-        seen_by_person[page.person].append(item)
-        seen_by_rotation[page.rotation].append(item)
-        hours_all[local.hour] += 1
+    found = _sort_out(month, pages, shifts, people, wanted, policy)
 
     people_figures = []
-    rotation_people: dict[str, set[str]] = defaultdict(set)
-    for name, mine in all_shifts.items():
-        for shift in mine:
-            if shift.rotation in wanted and shift.start < end and start < shift.end:
-                rotation_people[shift.rotation].add(name)
-    for shift_rotation in seen_by_rotation:
-        rotation_people[shift_rotation] |= {i.page.person for i in seen_by_rotation[shift_rotation]}
-    involved = set().union(*rotation_people.values()) if rotation_people else set()
+    involved = set().union(*found.rotation_people.values())
     for name in sorted(involved):
         person = people.get(name) or Person(name, "", ZoneInfo("UTC"))
-        everything = all_shifts.get(name, [])
+        everything = found.shifts_of.get(name, [])
         counted = [s for s in everything if s.rotation in wanted]
         people_figures.append(
             _person(
                 person,
-                seen_by_person.get(name, []),
+                found.by_person.get(name, []),
                 counted,
                 everything,
                 incident_by_id,
@@ -588,77 +861,53 @@ def burden_report(
             )
         )
     over_limit = {p.name for p in people_figures if any(f.rule == "night_pages" for f in p.flags)}
+    rest_breaches = Counter(
+        f.rotation for p in people_figures for f in p.flags if f.rule == "min_rest"
+    )
 
-    before = {r.name: r for r in previous.rotations} if previous else {}
-    opened_by_rotation: dict[str | None, list[Incident]] = defaultdict(list)
-    for incident in incident_by_id.values():
-        if start <= incident.opened_at < end:
-            opened_by_rotation[incident.rotation].append(incident)
+    if isinstance(previous, BurdenReport):
+        previous = previous.totals()
+    opened_by_rotation = _opened(incident_by_id.values(), month)
     rotation_figures = []
     for name in names:
-        seen = seen_by_rotation.get(name, [])
+        seen = found.by_rotation.get(name, [])
         opened = opened_by_rotation.get(name, [])
         by_severity = {sev: [i for i in opened if i.severity == sev] for sev in SEVERITIES}
-        night_total = sum(1 for item in seen if item.night is not None)
-        nights = 0
-        for person_name in rotation_people.get(name, ()):
-            person = people.get(person_name)
-            mine = [
-                s
-                for s in all_shifts.get(person_name, [])
-                if s.rotation == name and s.start < end and start < s.end
-            ]
-            if person is not None:
-                clipped = _merge((max(s.start, start), min(s.end, end)) for s in mine)
-                nights += len(nights_on_call(person, clipped, month))
-        by_person: dict[str, list[datetime]] = defaultdict(list)
+        headline = _headline(name, month, found, opened, people, policy)
         hours = [0] * 24
         for item in seen:
-            by_person[item.page.person].append(item.page.at)
             hours[item.hour] += 1
-        average = night_total / nights if nights else float(night_total)
         by_pages, by_nights = _noisiest(seen, incident_by_id)
-        heavy = tuple(sorted(rotation_people.get(name, set()) & over_limit))
-        recommendation = None
-        if average > policy.night_page_limit or heavy:
-            worst = ", ".join(a.alertname for a in by_nights[:3]) or "none recorded"
-            who = f"; over the limit: {', '.join(heavy)}" if heavy else ""
-            recommendation = (
-                f"{RECOMMENDATION}: {night_total} night pages over {nights} nights on call "
-                f"({average:.2f} a night, limit {policy.night_page_limit:g}){who}; "
-                f"noisiest at night: {worst}"
-            )
+        mostly_noise = _mostly_noise(by_pages, by_nights, policy)
+        heavy = tuple(sorted(found.rotation_people.get(name, set()) & over_limit))
+        marks = Counter(_classification(i) for i in opened)
         figure = RotationBurden(
             name=name,
-            incidents=len(opened),
-            incidents_by_severity={sev: len(found) for sev, found in by_severity.items()},
-            ack_within_target_pct=_pct(
-                sum(
-                    1
-                    for i in opened
-                    if i.acknowledged_at is not None
-                    and i.acknowledged_at - i.opened_at <= policy.ack_target
-                ),
-                len(opened),
-            ),
-            response=tuple(_response(sev, found, policy) for sev, found in by_severity.items()),
-            pages=len(seen),
-            interruptions=sum(
-                interruptions(times, policy.interruption_window) for times in by_person.values()
-            ),
-            night_pages=night_total,
-            nights_on_call=nights,
-            night_pages_per_night=round(average, 2),
-            out_of_hours_pages=sum(item.out_of_hours for item in seen),
+            incidents=headline.incidents,
+            incidents_by_severity={sev: len(listed) for sev, listed in by_severity.items()},
+            ack_within_target_pct=headline.ack_within_target_pct,
+            response=tuple(_response(sev, listed, policy) for sev, listed in by_severity.items()),
+            pages=headline.pages,
+            interruptions=headline.interruptions,
+            night_pages=headline.night_pages,
+            nights_on_call=headline.nights_on_call,
+            night_pages_per_night=headline.night_pages_per_night,
+            out_of_hours_pages=headline.out_of_hours_pages,
             pages_by_hour=tuple(hours),
             noisiest_by_pages=by_pages,
             noisiest_by_night_pages=by_nights,
             people_over_night_limit=heavy,
-            recommendation=recommendation,
+            recommendation=_recommendation(headline, heavy, by_nights, mostly_noise, policy),
             change=None,
+            noise_incidents=marks[NOISE],
+            actionable_incidents=marks[ACTIONABLE],
+            unclassified_incidents=marks[None],
+            noise_pct=_pct(marks[NOISE], marks[NOISE] + marks[ACTIONABLE]),
+            mostly_noise=mostly_noise,
+            rest_breaches=rest_breaches[name],
         )
         if previous is not None:
-            figure = replace(figure, change=_change(figure, before.get(name)))
+            figure = replace(figure, change=_change(figure, previous.rotations.get(name)))
         rotation_figures.append(figure)
 
     return BurdenReport(
@@ -666,8 +915,8 @@ def burden_report(
         rotation=rotation,
         people=tuple(people_figures),
         rotations=tuple(rotation_figures),
-        pages=sum(len(v) for v in seen_by_rotation.values()),
+        pages=sum(len(v) for v in found.by_rotation.values()),
         night_pages=sum(p.night_pages for p in people_figures),
-        pages_by_hour=tuple(hours_all),
+        pages_by_hour=tuple(found.hours),
         policy=policy,
     )

@@ -49,6 +49,7 @@ def _incident(number: int, opened: datetime, severity: str, **kw: Any) -> dict[s
         "resolved_at": kw.get("resolved_at"),
         "acknowledged_at": kw.get("acknowledged_at"),
         "acknowledged_by": None,
+        "classification": MARKS.get(number),
     }
 
 
@@ -108,6 +109,18 @@ PAGES = [
     (4, "b", datetime(2026, 11, 14, 12, 0, tzinfo=UTC)),  # Saturday: after hours
     (5, "b", datetime(2026, 10, 31, 12, 0, tzinfo=UTC)),  # October: not counted
 ]
+# How whoever resolved each incident classified it (4 and 5: nobody said).
+MARKS = {1: "noise", 2: "actionable", 3: "noise"}
+# (alert id, incident, alert name, rule)
+ALERTS = [
+    (1, 1, "DiskFull", "disk-rule"),
+    (2, 1, "DiskFull", "disk-rule"),  # a second fingerprint
+    (3, 2, "Down", "outage-rule"),
+    (4, 2, "DiskFull", "disk-rule"),
+    (5, 3, "Slow", "latency-rule"),
+    (6, 4, "Slow", "latency-rule"),
+    (7, 5, "Down", "outage-rule"),
+]
 
 
 def seed_month(store: Store) -> None:
@@ -131,15 +144,8 @@ def seed_month(store: Store) -> None:
         _incident(4, PAGES[6][2], "SEV2", acknowledged_at=PAGES[6][2] + timedelta(minutes=1)),
         _incident(5, PAGES[7][2], "SEV2"),
     ]
-    alerts = [
-        _alert(1, 1, "DiskFull", "disk-rule", PAGES[0][2]),
-        _alert(2, 1, "DiskFull", "disk-rule", PAGES[0][2]),  # a second fingerprint
-        _alert(3, 2, "Down", "outage-rule", PAGES[3][2]),
-        _alert(4, 2, "DiskFull", "disk-rule", PAGES[3][2]),
-        _alert(5, 3, "Slow", "latency-rule", PAGES[5][2]),
-        _alert(6, 4, "Slow", "latency-rule", PAGES[6][2]),
-        _alert(7, 5, "Down", "outage-rule", PAGES[7][2]),
-    ]
+    opened = {number: incident["opened_at"] for number, incident in enumerate(incidents, 1)}
+    alerts = [_alert(n, i, name, rule, opened[i]) for n, i, name, rule in ALERTS]
 
     def work(connection: Connection) -> None:
         connection.execute(insert(IncidentRecord.__table__), incidents)  # type: ignore[attr-defined]
@@ -202,6 +208,31 @@ def _person(data: dict[str, Any], name: str) -> dict[str, Any]:
     return next(p for p in data["people"] if p["name"] == name)
 
 
+NOISE_KEYS = (
+    "incidents",
+    "noise_incidents",
+    "actionable_incidents",
+    "unclassified_incidents",
+    "noise_pct",
+)
+
+
+def noise_of(alertname: str) -> dict[str, Any]:
+    """Counted from the fixture: the November incidents that paged, among those with the alert."""
+    fired = {i for _, i, name, _ in ALERTS if name == alertname}
+    paged = {i for i, _, at in PAGES if at >= NOV}
+    mine = fired & paged
+    noise = sum(1 for i in mine if MARKS.get(i) == "noise")
+    actionable = sum(1 for i in mine if MARKS.get(i) == "actionable")
+    return {
+        "incidents": len(mine),
+        "noise_incidents": noise,
+        "actionable_incidents": actionable,
+        "unclassified_incidents": len(mine) - noise - actionable,
+        "noise_pct": round(100 * noise / (noise + actionable), 1) if noise + actionable else None,
+    }
+
+
 def test_report_figures_from_the_store(seeded: Store) -> None:
     data = report_data(build_report(settings_for(seeded), seeded, Month.parse("2026-11", LONDON)))
     a, b, c, d = (_person(data, n) for n in "abcd")
@@ -225,11 +256,22 @@ def test_report_figures_from_the_store(seeded: Store) -> None:
         ("Down", "outage-rule", 2),
         ("Slow", "latency-rule", 2),
     ]
-    assert all(x["noise_share"] is None for x in ops["noisiest_by_pages"])
+    for alert in (*ops["noisiest_by_pages"], *ops["noisiest_by_night_pages"]):
+        assert {k: alert[k] for k in NOISE_KEYS} == noise_of(alert["alertname"])
+    # DiskFull: incident 1 noise, 2 actionable; Slow: 3 noise, 4 unclassified.
+    slow = next(x for x in ops["noisiest_by_pages"] if x["alertname"] == "Slow")
+    assert (slow["noise_pct"], slow["unclassified_incidents"]) == (100.0, 1)
+    assert [x["alertname"] for x in ops["mostly_noise"]] == ["Slow", "DiskFull"]
+    # The rotation: incidents 1-4 opened in November.
+    assert (ops["noise_incidents"], ops["actionable_incidents"]) == (2, 1)
+    assert (ops["unclassified_incidents"], ops["noise_pct"]) == (1, pytest.approx(66.7))
+    assert ops["rest_breaches"] == sum(
+        1 for p in data["people"] for f in p["flags"] if f["rule"] == "min_rest"
+    )
     sev2 = next(r for r in ops["response"] if r["severity"] == "SEV2")
     assert (sev2["ack_median_s"], sev2["ack_within_target_pct"]) == (90.0, 100.0)
     assert ops["change"]["pages"] == 6  # October had one page
-    assert "not available" in data["definitions"]["noise_share"]
+    assert "marked noise" in data["definitions"]["noise_pct"]
 
 
 def test_report_csv_and_json_carry_the_same_numbers(seeded: Store) -> None:
@@ -264,9 +306,16 @@ def test_report_csv_and_json_carry_the_same_numbers(seeded: Store) -> None:
                 expected = response[metric]
                 got = value("rotation_response", metric, rotation=name, key=response["severity"])
                 assert got == ("" if expected is None else str(expected))
-        for alert in rotation["noisiest_by_pages"]:
-            got = value("noisiest_by_pages", "pages", rotation=name, key=alert["alertname"])
-            assert got == str(alert["pages"])
+        for section in ("noisiest_by_pages", "noisiest_by_night_pages"):
+            for alert in rotation[section]:
+                for metric in ("pages", "night_pages", *NOISE_KEYS):
+                    got = value(section, metric, rotation=name, key=alert["alertname"])
+                    assert got == ("" if alert[metric] is None else str(alert[metric]))
+        for metric in ("noise_incidents", "unclassified_incidents", "noise_pct", "rest_breaches"):
+            assert value("rotation", metric, rotation=name) == str(rotation[metric])
+        for alert in rotation["mostly_noise"]:
+            got = value("rotation_mostly_noise", "noise_pct", rotation=name, key=alert["alertname"])
+            assert got == str(alert["noise_pct"])
         for metric, expected in rotation["change"].items():
             assert value("rotation_change", metric, rotation=name) == str(expected)
     hours = [int(value("hour", "pages", key=str(h))) for h in range(24)]
@@ -282,10 +331,20 @@ def test_report_html_has_its_charts_and_figures(seeded: Store) -> None:
     for fetched in ("<script", "<link", "src=", 'href="http', "@import"):
         assert fetched not in page  # nothing to fetch: it opens offline
     assert "Night pages per night, per person" in page and "Severity mix" in page
-    assert "<td>DiskFull</td><td>disk-rule</td><td>5</td>" in page
+    # alert, rule, pages, night pages, incidents, marked noise, not classified
+    assert "<td>DiskFull</td><td>disk-rule</td><td>5</td><td>5</td><td>2</td>" in page
+    assert "<td>50 % (1 of 2)</td><td>0</td>" in page
+    assert "<td>Slow</td><td>latency-rule</td><td>2</td><td>0</td><td>2</td>" in page
+    assert "<td>100 % (1 of 1)</td><td>1</td>" in page
     assert "fix the alerts or staff up" not in page  # a's 4 night pages over 8 nights: fine
+    assert (
+        "ops: mostly noise: Slow (100 % of 1 classified incidents marked noise, 1 unclassified), "
+        "DiskFull (50 % of 2 classified incidents marked noise)."
+    ) in page
     markdown = render(report, "md")
     assert "| a | Europe/London | 2 |" in markdown
+    assert "| incidents marked noise (of those classified) | 66.7 % (2 of 3) |" in markdown
+    assert "| Down | outage-rule | 2 | 2 | 1 | 0 % (0 of 1) | 0 |" in markdown
 
 
 def test_report_api_formats_auth_and_errors(seeded: Store, make_app: Callable[..., Flask]) -> None:

@@ -18,10 +18,12 @@ import pytest
 from scheduler.burden import (
     Incident,
     Month,
+    MonthTotals,
     Page,
     Policy,
     burden_report,
     interruptions,
+    month_totals,
     night_of,
     p90,
 )
@@ -98,6 +100,7 @@ class Scenario:
         self.rotations = _rotations()
         self.rota = Rota(self.rotations, self.people, lookahead=timedelta(days=1))
         rng = random.Random(seed)
+        marks = random.Random(seed + 1)  # its own stream: the pages stay as they were
         self.pages: list[Page] = []
         self.incidents: list[Incident] = []
         alertnames = [("DiskFull", "disk"), ("HighLatency", "latency"), ("Down", "outage")]
@@ -119,8 +122,14 @@ class Scenario:
             acked = opened + timedelta(seconds=rng.randrange(900)) if rng.random() < 0.8 else None
             resolved = opened + timedelta(hours=rng.randrange(200)) if rng.random() < 0.9 else None
             alerts = tuple(sorted(set(rng.sample(alertnames, rng.choice([1, 1, 2])))))
+            # Flappy alerts are mostly marked noise; some incidents are never classified.
+            noisy = any(name.startswith("Flappy") for name, _ in alerts)
+            weights = [1, 6, 1] if noisy else [1, 1, 4]
+            classification = marks.choices([None, "noise", "actionable"], weights)[0]
             self.incidents.append(
-                Incident(number, rotation.name, severity, opened, acked, resolved, alerts)
+                Incident(
+                    number, rotation.name, severity, opened, acked, resolved, alerts, classification
+                )
             )
         # An incident of a rotation that never paged (SEV4 pages nobody).
         self.incidents.append(
@@ -296,6 +305,8 @@ def test_burden_acknowledgement_from_each_persons_first_page(report, scenario: S
 
 def test_burden_shortest_rest_and_breaches(report, scenario: Scenario, hourly) -> None:  # type: ignore[no-untyped-def]
     min_rest = {r.name: r.min_rest for r in scenario.rotations}
+    assert len(set(min_rest.values())) == len(min_rest)  # no ties: one rotation per rule
+    by_rotation: Counter[str] = Counter()
     for figure in report.people:
         hours = sorted({h[0]: (h[1], h[3]) for h in hourly[figure.name]}.items())
         rests = []
@@ -312,6 +323,12 @@ def test_burden_shortest_rest_and_breaches(report, scenario: Scenario, hourly) -
         assert figure.shortest_rest_hours == expected, figure.name
         breaches = [f for f in figure.flags if f.rule == "min_rest"]
         assert len(breaches) == sum(1 for gap, need in rests if gap < need), figure.name
+        for gap, need in rests:
+            if gap < need:  # the rotation whose rule it broke: the one asking for `need`
+                by_rotation[next(r for r, rest in min_rest.items() if rest == need)] += 1
+    assert {r.name: r.rest_breaches for r in report.rotations} == {
+        r.name: by_rotation[r.name] for r in scenario.rotations
+    }
     cat = _person(report, "cat")
     assert [f.rule for f in cat.flags].count("min_rest") == 2
     assert cat.shortest_rest_hours == 1.0
@@ -368,6 +385,7 @@ def test_burden_rotation_incidents_and_response(report, scenario: Scenario) -> N
 
 def test_burden_rotation_pages_and_noisiest_alerts(report, scenario: Scenario) -> None:  # type: ignore[no-untyped-def]
     alerts = {i.id: i.alerts for i in scenario.incidents}
+    marked = {i.id: i.classification for i in scenario.incidents}
     for figure in report.rotations:
         mine = scenario.month_pages(rotation=figure.name)
         assert figure.pages == len(mine)
@@ -386,10 +404,78 @@ def test_burden_rotation_pages_and_noisiest_alerts(report, scenario: Scenario) -
         assert [(a.alertname, a.night_pages) for a in figure.noisiest_by_night_pages] == (
             expected_night
         )
-        assert all(a.noise_share is None for a in figure.noisiest_by_pages)  # issue 5
+        # Of the incidents each alert fired in that paged this rotation this month.
+        fired: dict[str, set[int]] = defaultdict(set)
+        for page in mine:
+            for name, _rule in alerts[page.incident_id]:
+                fired[name].add(page.incident_id)
+        for alert in (*figure.noisiest_by_pages, *figure.noisiest_by_night_pages):
+            kinds = Counter(marked[i] for i in fired[alert.alertname])
+            assert alert.incidents == len(fired[alert.alertname])
+            assert (alert.noise_incidents, alert.actionable_incidents) == (
+                kinds["noise"],
+                kinds["actionable"],
+            )
+            assert alert.unclassified_incidents == kinds[None]
+            classified = kinds["noise"] + kinds["actionable"]
+            expected_pct = round(100 * kinds["noise"] / classified, 1) if classified else None
+            assert alert.noise_pct == expected_pct
+        mostly = {a.alertname for a in figure.mostly_noise}
+        assert mostly == {
+            a.alertname
+            for a in (*figure.noisiest_by_pages, *figure.noisiest_by_night_pages)
+            if a.noise_pct is not None and a.noise_pct >= 50
+        }
         rules = {"DiskFull": "disk", "HighLatency": "latency", "Down": "outage"}
         assert all(rules.get(a.alertname, "flap") == a.rule for a in figure.noisiest_by_pages)
         assert sum(figure.pages_by_hour) == figure.pages
+
+
+def test_burden_rotation_noise_of_its_incidents(report, scenario: Scenario) -> None:  # type: ignore[no-untyped-def]
+    for figure in report.rotations:
+        opened = [
+            i
+            for i in scenario.incidents
+            if i.rotation == figure.name and MONTH.start <= i.opened_at < MONTH.end
+        ]
+        kinds = Counter(i.classification for i in opened)
+        assert (figure.noise_incidents, figure.actionable_incidents) == (
+            kinds["noise"],
+            kinds["actionable"],
+        )
+        assert figure.unclassified_incidents == kinds[None]
+        assert figure.noise_pct == round(
+            100 * kinds["noise"] / (kinds["noise"] + kinds["actionable"]), 1
+        )
+    assert any(r.mostly_noise for r in report.rotations)  # the flappy alerts
+
+
+def test_burden_counts_a_page_once_per_alert_name() -> None:
+    # One incident whose DiskFull alerts were graded by two rules: 2 pages, not 4.
+    ann = Person("ann", "a@example.com", LONDON)
+    at = datetime(2026, 10, 6, 12, tzinfo=UTC)
+    incident = Incident(
+        1,
+        "ops",
+        "SEV2",
+        at,
+        alerts=(("DiskFull", "disk"), ("DiskFull", "disk-critical"), ("Down", "outage")),
+        classification="noise",
+    )
+    figures = burden_report(
+        MONTH,
+        pages=[Page(at, "ann", "ops", 1), Page(at + HOUR, "ann", "ops", 1)],
+        incidents=[incident],
+        shifts=[],
+        people={"ann": ann},
+        rotations=_rotations()[:1],
+    )
+    (ops,) = figures.rotations
+    assert [(a.alertname, a.pages, a.incidents, a.noise_pct) for a in ops.noisiest_by_pages] == [
+        ("DiskFull", 2, 1, 100.0),
+        ("Down", 2, 1, 100.0),
+    ]
+    assert ops.noisiest_by_pages[0].rule == "disk-critical"  # tied on pages: the greater name
 
 
 def test_burden_recommends_fixing_alerts_when_nights_are_heavy(scenario: Scenario) -> None:
@@ -416,6 +502,28 @@ def test_burden_recommends_fixing_alerts_when_nights_are_heavy(scenario: Scenari
     assert dan.night_pages_per_night > 2
     assert "dan" in ops.people_over_night_limit
     assert ops.recommendation is not None and "fix the alerts or staff up" in ops.recommendation
+    # The alerts whose classified incidents are mostly noise are named in it.
+    assert ops.mostly_noise
+    for alert in ops.mostly_noise:
+        assert alert.noise_pct is not None and alert.noise_pct >= 50
+        assert f"{alert.alertname} ({alert.noise_pct:g} % of" in ops.recommendation
+    assert "mostly noise: " in ops.recommendation
+
+
+def test_burden_month_totals_are_the_full_reports_figures(scenario: Scenario) -> None:
+    kwargs = {
+        "pages": scenario.pages,
+        "incidents": scenario.incidents,
+        "shifts": scenario.shifts,
+        "people": scenario.people,
+        "rotations": scenario.rotations,
+    }
+    for month in (MONTH.previous(), MONTH):
+        totals = month_totals(month, **kwargs)  # type: ignore[arg-type]
+        assert totals == burden_report(month, **kwargs).totals()  # type: ignore[arg-type]
+        assert set(totals.rotations) == {"ops", "db"}
+    only = month_totals(MONTH, rotation="db", **kwargs)  # type: ignore[arg-type]
+    assert only == MonthTotals(MONTH, {"db": month_totals(MONTH, **kwargs).rotations["db"]})  # type: ignore[arg-type]
 
 
 def test_burden_change_against_previous_month(scenario: Scenario, report) -> None:  # type: ignore[no-untyped-def]
@@ -433,7 +541,22 @@ def test_burden_change_against_previous_month(scenario: Scenario, report) -> Non
         assert now.change["pages"] == now.pages - before.pages
         assert now.change["night_pages"] == now.night_pages - before.night_pages
         assert now.change["incidents"] == now.incidents - before.incidents
+        assert now.change["night_pages_per_night"] == round(
+            now.night_pages_per_night - before.night_pages_per_night, 2
+        )
     assert report.rotations[0].change is None
+    # The cheaper totals give the same change as the whole report of the month before.
+    totals = month_totals(
+        MONTH.previous(),
+        pages=scenario.pages,
+        incidents=scenario.incidents,
+        shifts=scenario.shifts,
+        people=scenario.people,
+        rotations=scenario.rotations,
+    )
+    assert [r.change for r in scenario.report(previous=totals).rotations] == [
+        r.change for r in with_change.rotations
+    ]
 
 
 def test_burden_of_one_rotation_counts_only_its_pages(scenario: Scenario) -> None:
