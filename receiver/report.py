@@ -12,6 +12,7 @@ import gc
 import html
 import io
 import json
+import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
@@ -24,6 +25,7 @@ from sqlalchemy import Text, and_, select, type_coerce
 from receiver.config import Settings
 from receiver.models import AlertRecord, IncidentRecord
 from receiver.paging_models import PageRecord
+from receiver.report_announcement import announce_report
 from receiver.rota_store import active_overrides
 from receiver.store import Store
 from scheduler.burden import (
@@ -40,6 +42,8 @@ from scheduler.burden import (
 from scheduler.overrides import Override
 from scheduler.rota import Rota
 from scheduler.shifts import Shift
+
+log = logging.getLogger(__name__)
 
 Format = Literal["md", "html", "csv", "json"]
 FORMATS: tuple[Format, ...] = ("md", "html", "csv", "json")
@@ -762,10 +766,12 @@ def render(report: BurdenReport, fmt: Format) -> str:
 
 
 def write_monthly_report(settings: Settings, store: Store, now: datetime) -> list[Path]:
-    """Scheduler job: write last month's report (in `report.time_zone`) to `report.folder`.
+    """Scheduler job: write last month's report (in `report.time_zone`) to `report.folder`,
+    then announce it to each rotation's `notify:` targets.
 
-    Runs on the 1st of each month; writing again overwrites the same files, so a re-run (or
-    a run the scheduler caught up on) is harmless. Returns the files written.
+    Runs on the 1st of each month; writing again overwrites the same files and announces
+    nothing twice, so a re-run (or a run the scheduler caught up on) is harmless. Returns the
+    files written.
     """
     month = Month.containing(now, settings.report.zone).previous()
     report = build_report(settings, store, month)
@@ -778,4 +784,11 @@ def write_monthly_report(settings: Settings, store: Store, now: datetime) -> lis
         partial.write_text(render(report, fmt), encoding="utf-8")
         partial.replace(path)  # readers never see half a file
         written.append(path)
+    files = [path.resolve() for path in written]
+    queued = store.write(
+        lambda session: announce_report(
+            session, settings=settings, report=report, files=files, now=now
+        )
+    )
+    log.info("burden report %s: %d announcement(s) queued", month.label, queued)
     return written

@@ -15,12 +15,14 @@ import pytest
 import yaml
 from flask import Flask
 from sqlalchemy import Connection, insert
+from sqlmodel import col, select
 
 from receiver.cli import main
 from receiver.config import Settings
 from receiver.models import AlertRecord, IncidentRecord, OverrideRecord
 from receiver.paging_models import OutboxMessage, PageRecord
 from receiver.report import build_report, render, report_data, write_monthly_report
+from receiver.response_models import NotificationMessage
 from receiver.store import Store
 from scheduler.burden import Month
 from tests.conftest import AUTH, TOKEN
@@ -397,6 +399,103 @@ def test_monthly_job_writes_last_months_files(seeded: Store, tmp_path: Path) -> 
         "burden-2026-11.json",
         "burden-2026-11.md",
     ]
+
+
+def announcing(store: Store, folder: Path) -> Settings:
+    """Two rotations: ops announces to two targets (and one without a URL), quiet to none."""
+    document = rota_config()
+    document["database"] = {"url": store.settings.url}
+    document["report"] = {
+        "time_zone": "Europe/London",
+        "folder": str(folder),
+        "formats": ["md", "html"],
+    }
+    document["notifications"] = {
+        "targets": [
+            {"name": "ops-chat", "kind": "slack", "url": "https://hooks.example.com/ops"},
+            {"name": "ops-hook", "kind": "webhook", "url": "https://example.com/ops"},
+            {"name": "ops-mail", "kind": "webhook", "url": ""},  # unset: sends nothing
+        ]
+    }
+    document["rotations"][0]["notify"] = ["ops-chat", "ops-hook", "ops-mail"]
+    document["rotations"].append(
+        {
+            "name": "quiet",
+            "time_zone": "America/New_York",
+            "services": ["search"],
+            "shift_length": "1w",
+            "handoff": {"weekday": "monday", "time": "09:00"},
+            "start": "2026-11-02",
+            "members": ["f", "g"],
+            "layers": [{"name": "primary"}],
+        }
+    )
+    return Settings.model_validate(document)
+
+
+def announcements(store: Store) -> list[NotificationMessage]:
+    with store.read() as session:
+        statement = select(NotificationMessage).order_by(col(NotificationMessage.id))
+        return list(session.exec(statement))
+
+
+def test_monthly_job_announces_to_each_rotations_targets(seeded: Store, tmp_path: Path) -> None:
+    settings = announcing(seeded, tmp_path / "reports")
+    now = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    written = write_monthly_report(settings, seeded, now)
+    files = [str(path.resolve()) for path in written]
+    data = report_data(build_report(settings, seeded, Month.parse("2026-11", LONDON)))
+    ops = data["rotations"][0]
+    queued = announcements(seeded)
+    # ops's two targets with a URL; not the one without, and nothing for quiet (no notify).
+    assert [m.target for m in queued] == ["ops-chat", "ops-hook"]
+    for message in queued:
+        assert (message.topic, message.audience, message.incident_id) == ("burden_report", "", None)
+        assert message.dedup_key == "burden-report-2026-11-ops"
+        assert message.subject == "On-call burden report November 2026: ops"
+        assert (message.status, message.attempts) == ("pending", 0)
+        assert message.next_attempt_at == now
+        assert message.deadline_at == now + timedelta(minutes=60)
+        assert message.payload == queued[0].payload and message.text == queued[0].text
+    payload = queued[0].payload
+    assert payload["files"] == files
+    assert (payload["month"], payload["rotation"]) == ("2026-11", "ops")
+    assert (
+        (payload["pages"], payload["night_pages"]) == (ops["pages"], ops["night_pages"]) == (7, 5)
+    )
+    assert payload["people_over_night_limit"] == ops["people_over_night_limit"] == []
+    assert payload["rest_breaches"] == ops["rest_breaches"] == 1  # c: Sunday, then Monday
+    top = ops["noisiest_by_pages"][0]
+    assert payload["top_alert"] == {k: v for k, v in top.items() if k in payload["top_alert"]}
+    assert (top["alertname"], top["noise_pct"]) == ("DiskFull", 50.0)
+    assert payload["mostly_noise"] == ["Slow", "DiskFull"]
+    assert payload["recommendation"] is None
+    text = queued[0].text
+    assert ops["out_of_hours_pages"] == 6  # a's 4, b's Saturday, d's 02:05
+    assert "Pages: 7, 5 at night, 6 out of business hours." in text
+    assert "Over 2 night pages a night on call: nobody." in text
+    assert "Rest between shifts shorter than ops asks for: 1." in text
+    assert (
+        "Noisiest alert: DiskFull, 5 pages (rule disk-rule); "
+        "50 % of 2 classified incidents marked noise." in text
+    )
+    assert text.endswith("Report: " + ", ".join(files))
+
+
+def test_monthly_job_announces_a_month_once(seeded: Store, tmp_path: Path) -> None:
+    settings = announcing(seeded, tmp_path / "reports")
+    write_monthly_report(settings, seeded, datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    first = [(m.id, m.target, m.dedup_key) for m in announcements(seeded)]
+    # A catch-up run of the same month, later: the files again, no second announcement.
+    write_monthly_report(settings, seeded, datetime(2026, 12, 1, 6, 0, tzinfo=UTC))
+    assert [(m.id, m.target, m.dedup_key) for m in announcements(seeded)] == first
+    # The next month is announced on its own.
+    write_monthly_report(settings, seeded, datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    keys = [m.dedup_key for m in announcements(seeded)]
+    assert keys == [*(k for _, _, k in first), *["burden-report-2026-12-ops"] * 2]
+    december = announcements(seeded)[-1]
+    assert december.subject == "On-call burden report December 2026: ops"
+    assert "Noisiest alert: none (no pages)." in december.text
 
 
 def test_report_settings_reject_unknown_keys_and_zones() -> None:
