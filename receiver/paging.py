@@ -340,15 +340,15 @@ def follow_up(
             pages.setdefault(main, []).append(message)
         elif message.action == ESCALATE and action == RESOLVE:
             pages.setdefault(message.details.get("dedup_key") or main, []).append(message)
-    # An escalation delivered by reassigning the incident a trigger opened (REST) has no
-    # incident of its own to tell.
-    opened = {m.reference for m in pages.get(main, []) if m.reference}
+    # The REST pager escalates by reassigning the incident a trigger opened, when there is one
+    # (it has the incident's id): such an escalation has no incident of its own to tell.
+    opened = any(m.reference for m in pages.get(main, []))
     for key, sent in pages.items():
-        if key in told or (key != main and any(m.reference in opened for m in sent)):
-            continue
         confirmed = [m for m in sent if m.status == SENT]
         first = (confirmed or sent)[0]
         pager = context.policy(first.rotation).pager
+        if key in told or (key != main and opened and pager not in KEYED_PAGERS):
+            continue
         if not confirmed and pager not in KEYED_PAGERS:
             _note(
                 session,

@@ -522,3 +522,24 @@ def test_escalation_through_the_rest_pager_reassigns_the_pagerduty_incident(
     # Resolving the incident resolved the escalation too: nothing else to tell PagerDuty.
     assert [m.action for m in paging.messages(incident)].count("resolve") == 1
     assert paging.timeline(incident, "page_failed") == []
+
+
+def test_escalation_through_the_rest_pager_without_a_confirmed_trigger_opens_its_own(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    paging = make_paging(make_app, store, clock, fake, rest_paging_config(fake))
+    fake.fail_next(1, 500)  # the first trigger never made it: no PagerDuty incident to hand on
+    incident = paging.post(group())
+    paging.run()
+    _ack(paging, incident)
+    assert _queue_escalation(paging, incident, 1) == "ops secondary"
+    paging.run()
+    [pd_incident] = fake.incidents
+    assert pd_incident.key == f"onwatch-{incident}-escalation-1"
+    assert pd_incident.assignees == ("PBOB001",)
+    _resolve(paging, incident)
+    paging.run()
+    assert [pd.status for pd in fake.incidents] == ["resolved"]  # found by its own id
+    not_told = [e.data["action"] for e in paging.timeline(incident, "pager_not_told")]
+    assert not_told == ["acknowledge", "resolve"]  # the first trigger's, which never arrived
+    assert paging.timeline(incident, "page_failed") == []
