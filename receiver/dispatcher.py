@@ -94,8 +94,15 @@ OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 PAGE: Table = PageRecord.__table__  # type: ignore[attr-defined]
 TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
 # The outbox fields an outcome changes. Statements are built once (cached compiled forms).
-_OUTCOME_FIELDS = ("status", "attempts", "last_error", "next_attempt_at", "sent_at")
-_OUTCOME_FIELDS += ("reference", "recipient")
+_OUTCOME_FIELDS = (
+    "status",
+    "attempts",
+    "last_error",
+    "next_attempt_at",
+    "sent_at",
+    "reference",
+    "recipient",
+)
 _CURRENT = (
     select(OUTBOX.c.id, *(OUTBOX.c[name] for name in _OUTCOME_FIELDS))
     .where(OUTBOX.c.id.in_(bindparam("ids", expanding=True)))
@@ -132,8 +139,6 @@ class _Outcomes:
                 {"message_id": message_id, **self._current[message_id]}
                 for message_id in sorted(self._changed)
             ]
-            for row in rows:
-                del row["id"]
             session.execute(_UPDATE_OUTCOME, rows)
         if self.pages:
             session.execute(_INSERT_PAGE, self.pages)
@@ -344,8 +349,9 @@ class Dispatcher:
     ) -> list[str]:
         self._crossed = []  # again from scratch if the store retries the transaction
         ids = [item.message.id for item, _ in deliveries]
+        current = session.execute(_CURRENT, {"ids": ids})
         outcomes = _Outcomes(
-            {row.id: dict(row._mapping) for row in session.execute(_CURRENT, {"ids": ids})}
+            {row.id: {f: row._mapping[f] for f in _OUTCOME_FIELDS} for row in current}
         )
         recorded = [
             self._record(session, outcomes, item, delivery, self.clock())
