@@ -599,6 +599,14 @@ def first_log_lines(path: Path, pattern: str, limit: int = 3) -> list[str]:
 # Report
 
 
+def load_average() -> float:
+    """The machine's 1-minute load average (0.0 where the platform has none)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
 def verdict(ok: bool | None) -> str:
     return "n/a" if ok is None else ("PASS" if ok else "FAIL")
 
@@ -723,6 +731,10 @@ def report(
         f"{extra['failure_schedule']}"
     )
     print(f"  failure timeline (s from start): {extra['failure_log']}")
+    # The storm, onwatch and the fake share the cores with whatever else runs: a load well
+    # above the bench's own (about 2 on 2 cores) slows every figure.
+    loads = ", ".join(f"{when} {load:.2f}" for when, load in extra["load_average"].items())
+    print(f"  machine load (1-minute average): {loads}")
     print(f"  baseline: {floor.events} events, {floor.client}")
     for phase in (healthy, failing):
         print(
@@ -840,6 +852,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     schedule: FailureSchedule | None = None
     try:
         fake.start()
+        loads = {"start": load_average()}
         config = write_config(work_dir, fake.url, db_path, datetime.now(UTC))
         on_call = check_on_call(config)
         print(f"fixtures: {fixtures}; fake PagerDuty: {fake.url}; work dir: {work_dir}", flush=True)
@@ -884,6 +897,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         wait_for_pages(fake, set(storm1.answered_at), storm1.finished + options.healthy_wait_s)
         time.sleep(2.0)  # late duplicates would show up here
         healthy = analyse("healthy", storm1, fake, options.groups)
+        loads["after healthy storm"] = load_average()
 
         # Phase 2: failing, then recovering.
         bodies = storm_bodies(fixture, PHASE_FAILING, options.groups)
@@ -914,7 +928,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         server.stop()
         log_path = work_dir / "onwatch.log"
+        loads["end"] = load_average()
         extra = {
+            "load_average": loads,
             "on_call": on_call,
             "failure_schedule": schedule.describe(),
             "failure_log": [(round(at, 1), what) for at, what in schedule.log],
