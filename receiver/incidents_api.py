@@ -65,6 +65,9 @@ def incident_summary(incident: IncidentRecord) -> dict[str, Any]:
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
         "acknowledged_at": _iso(incident.acknowledged_at),
         "acknowledged_by": incident.acknowledged_by,
+        "resolved_by": incident.resolved_by,  # null when Alertmanager resolved it
+        "severity_set_by": incident.severity_set_by,  # null while the rules decide
+        "classification": incident.classification,  # actionable | noise | null
     }
 
 

@@ -192,6 +192,8 @@ def test_sev1_outage_through_its_whole_life(life: Paging) -> None:
     assert view["resolution"]["time_to_resolve_s"] == 85 * 60
     assert view["resolution"]["mttr_breached"] is False
     assert view["classification"] == "actionable"
+    detail = life.incident(incident)
+    assert (detail["resolved_by"], detail["classification"]) == ("d", "actionable")
     all_clear = {m.target: m for m in notifications(life, "all_clear")}
     assert set(all_clear) == {"ops-slack", "exec-hook"}
     assert all_clear["ops-slack"].text.startswith("[SEV1] - checkout - Resolved\n")
