@@ -154,6 +154,8 @@ def _incidents(session: Session, ids: list[int]) -> dict[int, IncidentRecord]:
 
 def _reference(session: Session, rows: _Rows, message: OutboxMessage) -> str | None:
     """The pager's own id of the incident `message` is about (REST needs it), if known."""
+    if message.action == NOTICE:
+        return None  # a notice is an incident of its own, never a change to this one's
     key = message.details.get("dedup_key")
     if key and message.action in (ACKNOWLEDGE, RESOLVE):
         # Following up an escalation that opened an incident of its own: that incident's id.

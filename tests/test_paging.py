@@ -444,6 +444,27 @@ def test_night_page_window_is_the_persons_own(
     assert [(p.person, p.night) for p in paging.ledger()] == [("d", True), ("b", False)]
 
 
+def test_night_load_notice_through_the_rest_pager_is_an_incident_of_its_own(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    config = rest_paging_config(fake)
+    for person in config["people"]:
+        if person["name"] == "e":  # primary on Monday night
+            person["pagerduty_user_id"] = "PALICE1"
+    paging = make_paging(make_app, store, clock, fake, config)
+    clock.now = MONDAY_NIGHT
+    for number in range(3):
+        paging.post(group(f"Night{number}"))
+        paging.run()
+        clock.advance(minutes=1)
+    paging.run()  # the notice to f, the escalation target
+    notices = [i for i in fake.incidents if i.key.startswith("onwatch-night-load-")]
+    assert [n.assignees for n in notices] == [("PCHIDI1",)]
+    # The incident that crossed the limit stays with e: the notice did not reassign it.
+    pages = [i for i in fake.incidents if i not in notices]
+    assert [i.assignment_history for i in pages] == [(("PALICE1",),)] * 3
+
+
 def test_night_load_third_page_in_a_night_is_flagged_and_escalated(paging: Paging) -> None:
     paging.clock.now = MONDAY_NIGHT
     incidents = []
