@@ -20,6 +20,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -119,6 +120,40 @@ def write_burden_report() -> None:
         return
     written = write_monthly_report(runner.settings, runner.store, runner.clock())
     log.info("burden report written: %s", ", ".join(str(path) for path in written))
+
+
+class _QueuedJobStore(SQLAlchemyJobStore):
+    """APScheduler's job store, writing under the store's writer lock (SQLite).
+
+    Each job run rewrites its row; unqueued, those writes wait in SQLite's busy back-off
+    behind an ingest storm for 1-2 s, and the dispatcher with them (bench/paging).
+    """
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(engine=store.engine)
+        self._store = store
+
+    def _locked(self, write: Callable[[], None]) -> None:
+        acquired = False
+        try:
+            with self._store.writer_lock():
+                acquired = True
+                write()
+        except StoreUnavailable:
+            if acquired:
+                raise
+            # No lock within the busy timeout: a raise here would end APScheduler's loop, so
+            # write anyway; SQLite's busy handler is the backstop it always was.
+            write()
+
+    def add_job(self, job: Any) -> None:
+        self._locked(lambda: super(_QueuedJobStore, self).add_job(job))
+
+    def update_job(self, job: Any) -> None:
+        self._locked(lambda: super(_QueuedJobStore, self).update_job(job))
+
+    def remove_job(self, job_id: str) -> None:
+        self._locked(lambda: super(_QueuedJobStore, self).remove_job(job_id))
 
 
 class Lease:
@@ -252,7 +287,7 @@ class SchedulerRunner:
         _active.pop(self.lease.holder, None)
         _active[self.lease.holder] = self  # the newest runner, last
         scheduler = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=self.store.engine)},
+            jobstores={"default": _QueuedJobStore(self.store)},
             # A job due while no scheduler ran runs once when one comes back.
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,

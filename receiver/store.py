@@ -224,6 +224,15 @@ class Store:
 
     def _writing(self) -> AbstractContextManager[None]:
         """The SQLite writer lock when there is one; held from BEGIN IMMEDIATE to COMMIT."""
+        return self.writer_lock()
+
+    def writer_lock(self) -> AbstractContextManager[None]:
+        """The SQLite writer lock (nothing on PostgreSQL), for writers outside `write()`.
+
+        APScheduler's job store writes through its own connection: taking this lock queues
+        its writes fairly with ingest's instead of leaving them to SQLite's busy back-off,
+        which under load stalls the scheduler (and so every page) for seconds.
+        """
         return self._writer_lock.held() if self._writer_lock is not None else nullcontext()
 
     def ping(self) -> None:
