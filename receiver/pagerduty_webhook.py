@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -40,10 +41,15 @@ def signature_valid(body: bytes, header: str, secret: str) -> bool:
     return any(hmac.compare_digest(expected.encode(), sig.encode()) for sig in given)
 
 
+_ONWATCH_KEY = re.compile(r"onwatch-(\d+)(?:-escalation-\d+)?")
+
+
 def _find_incident(session: Session, data: dict[str, Any]) -> IncidentRecord | None:
-    key = str(data.get("incident_key") or "")
-    if key.startswith("onwatch-") and key[len("onwatch-") :].isdigit():
-        return session.get(IncidentRecord, int(key[len("onwatch-") :]))
+    # onwatch-<id>, or onwatch-<id>-escalation-<level> for a "no progress" escalation's own
+    # PagerDuty incident: acting on either acts on the onwatch incident.
+    key = _ONWATCH_KEY.fullmatch(str(data.get("incident_key") or ""))
+    if key is not None:
+        return session.get(IncidentRecord, int(key.group(1)))
     pagerduty_id = str(data.get("id") or "")
     if not pagerduty_id:
         return None

@@ -217,7 +217,18 @@ def test_webhook_without_a_configured_secret_refuses_everything(
     assert paging.incident(1)["status"] == "open"
 
 
-@pytest.mark.parametrize("key", ["onwatch-999", "someone-elses-key", "onwatch-night-load-d"])
+def test_webhook_for_an_escalations_own_incident_acts_on_the_onwatch_incident(
+    paging: Paging, paged: int
+) -> None:
+    event = v3_event("incident.acknowledged", key=f"onwatch-{paged}-escalation-2")
+    response = deliver(paging, event, WEBHOOK_SECRET)
+    assert response.get_json() == {"incident_id": paged, "event_type": "incident.acknowledged"}
+    assert paging.incident(paged)["acknowledged_by"] == "Dana Oncall"
+
+
+@pytest.mark.parametrize(
+    "key", ["onwatch-999", "someone-elses-key", "onwatch-night-load-d", "onwatch-1-escalation-"]
+)
 def test_webhook_for_an_unknown_incident_is_ignored(paging: Paging, paged: int, key: str) -> None:
     before = paging.incident(paged)
     response = deliver(
