@@ -34,6 +34,7 @@ from receiver.paging import (
     follow_up,
 )
 from receiver.paging_models import CANCELLED, FAILED, PENDING, SENT, OutboxMessage, PageRecord
+from receiver.retries import next_attempt
 from receiver.rota_store import active_overrides
 from receiver.store import Store
 from scheduler.escalation import ESCALATION_TARGET
@@ -42,8 +43,6 @@ from scheduler.overrides import Override
 
 log = logging.getLogger(__name__)
 
-FIRST_RETRY = timedelta(seconds=2)
-LONGEST_RETRY = timedelta(minutes=5)
 SUMMARY_LIMIT = 1024
 CHUNK = 20  # messages prepared, sent and recorded together
 SENDERS = 4  # a chunk's incidents sent at once (each incident's messages in order)
@@ -172,14 +171,6 @@ def _reference(session: Session, rows: _Rows, message: OutboxMessage) -> str | N
     # A trigger, an escalation (reassigning the incident the first trigger opened), or a
     # follow-up of the incident itself.
     return rows.references.get(message.incident_id)
-
-
-def retry_delay(attempts: int, retry_after: float | None) -> timedelta:
-    """Exponential back-off from 2 s to 5 min; a pager's Retry-After wins when longer."""
-    backoff = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_RETRY)
-    if retry_after is not None:
-        return max(backoff, min(timedelta(seconds=retry_after), timedelta(hours=1)))
-    return backoff
 
 
 @dataclass(frozen=True)
@@ -435,8 +426,13 @@ class Dispatcher:
         retryable = delivery is not None and delivery.retryable
         state["last_error"] = error
         attempts = state["attempts"]
-        if retryable and now + retry_delay(attempts, None) < message.deadline_at:
-            state["next_attempt_at"] = now + retry_delay(attempts, delivery.retry_after)
+        later = (
+            next_attempt(now, attempts, delivery.retry_after, message.deadline_at)
+            if (retryable and delivery is not None)
+            else None
+        )
+        if later is not None:
+            state["next_attempt_at"] = later
             return "retry"
         state["status"] = FAILED
         who = f" to {message.target}" if message.target else ""

@@ -17,12 +17,12 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from receiver.dispatcher import retry_delay
 from receiver.models import TimelineEntry
 from receiver.notifiers import Notice, Notifier
 from receiver.pagers.base import Delivery, shorten
 from receiver.paging_models import FAILED, PENDING, SENT
 from receiver.response_models import NotificationMessage
+from receiver.retries import next_attempt
 from receiver.store import Store
 
 log = logging.getLogger(__name__)
@@ -134,9 +134,9 @@ class NotificationDispatcher:
             return SENT
         message.last_error = delivery.detail
         if delivery.retryable:
-            delay = retry_delay(message.attempts, delivery.retry_after)
-            if now + delay < message.deadline_at:
-                message.next_attempt_at = now + delay
+            later = next_attempt(now, message.attempts, delivery.retry_after, message.deadline_at)
+            if later is not None:
+                message.next_attempt_at = later
                 session.add(message)
                 log.info(
                     "notification message %s (%s to %s) not delivered, retrying at %s: %s",

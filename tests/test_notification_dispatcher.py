@@ -394,11 +394,16 @@ def test_dispatcher_gives_up_at_the_deadline(store, clock, dispatch, outcomes, s
     )
 
 
-def test_dispatcher_fails_when_retry_after_passes_the_deadline(store, clock, dispatch):
+def test_dispatcher_honours_a_retry_after_past_the_deadline_once(store, clock, dispatch):
     queued = queue(store, clock, deadline=timedelta(minutes=10))
     limited = Delivery(ok=False, retryable=True, retry_after=3600, detail="Slack answered 429")
+    dispatcher = dispatch({SLACK: ScriptedNotifier(limited, limited)})
 
-    dispatch({SLACK: ScriptedNotifier(limited)}).run_once()
+    dispatcher.run_once()  # asked to wait an hour: it does, and tries once more
+    assert message(store, queued).status == PENDING
+    assert message(store, queued).next_attempt_at == clock.now + timedelta(hours=1)
+    clock.advance(hours=1)
+    dispatcher.run_once()
 
     assert message(store, queued).status == FAILED
 
