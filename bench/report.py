@@ -7,6 +7,9 @@ Why it is built this way:
   is on call, about 3 pages per incident, 1-2 alerts per incident out of 60 alert names.
 - Rows go straight into a migrated database with SQLAlchemy Core bulk inserts (the receiver's
   own write path is measured by bench/ingest, not here).
+- The month before is empty by default, as in the issue's scenario; `--previous-month` fills
+  October with a month like November, so that the change against it costs what it would in
+  a database that has been running for a while.
 - A figure alone says little across machines, so it is printed with a baseline measured in
   the same run on the same file: a bare `SELECT` of the month's pages into Python tuples with
   the sqlite3 module. The ratio is what travels between machines.
@@ -104,10 +107,12 @@ def configuration(database_url: str, seed: int) -> Settings:
     )
 
 
-def populate(settings: Settings, store: Store, seed: int) -> dict[str, int]:
-    """Incidents, alerts, outbox messages and pages for the month, in bulk."""
+def populate(
+    settings: Settings, store: Store, seed: int, month_text: str = MONTH_TEXT, first_id: int = 0
+) -> dict[str, int]:
+    """Incidents, alerts, outbox messages and pages for the month, in bulk (ids after first_id)."""
     rng = random.Random(seed)
-    month = Month.parse(MONTH_TEXT, ZoneInfo(REPORT_ZONE))
+    month = Month.parse(month_text, ZoneInfo(REPORT_ZONE))
     rota = Rota(
         [r.to_rotation() for r in settings.rotations],
         {p.name: p.to_person() for p in settings.people},
@@ -121,7 +126,7 @@ def populate(settings: Settings, store: Store, seed: int) -> dict[str, int]:
     alertnames = [(f"Alert{n:02d}", f"rule-{n % 12}") for n in range(60)]
     span = int((month.end - month.start).total_seconds())
     incidents, alerts, messages, pages = [], [], [], []
-    incident_id = alert_id = 0
+    incident_id = alert_id = first_id
     while len(pages) < PAGES:
         incident_id += 1
         rotation = f"team-{rng.randrange(ROTATIONS):02d}"
@@ -177,7 +182,7 @@ def populate(settings: Settings, store: Store, seed: int) -> dict[str, int]:
             layer = "primary" if level % 2 == 0 else "secondary"
             starts, persons = on_call[(rotation, layer)]
             person = persons[max(bisect_right(starts, at) - 1, 0)]
-            number = len(pages) + 1
+            number = first_id + len(pages) + 1
             messages.append(
                 {
                     "id": number,
@@ -228,11 +233,16 @@ def populate(settings: Settings, store: Store, seed: int) -> dict[str, int]:
     return {"incidents": len(incidents), "alerts": len(alerts), "pages": len(pages)}
 
 
-def _populate_file(path: str, seed: int) -> dict[str, int]:
+def _populate_file(path: str, seed: int, previous_month: bool) -> dict[str, int]:
     settings = configuration(f"sqlite:///{path}", seed)
     store = Store(DatabaseSettings(url=settings.database.url))
     try:
-        return populate(settings, store, seed)
+        counts = populate(settings, store, seed)
+        if previous_month:
+            before = Month.parse(MONTH_TEXT, ZoneInfo(REPORT_ZONE)).previous()
+            october = populate(settings, store, seed + 1, before.label, first_id=10_000_000)
+            counts |= {f"previous_month_{key}": value for key, value in october.items()}
+        return counts
     finally:
         store.dispose()
 
@@ -259,6 +269,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=6)
     parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument(
+        "--previous-month",
+        action="store_true",
+        help="fill the month before too (the report compares with it)",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="onwatch-bench-report-") as folder:
         path = Path(folder) / "onwatch.db"
@@ -269,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         # In a child process, so that the peak RSS measured here is the report's alone.
         context = multiprocessing.get_context("fork")
         with context.Pool(1) as pool:
-            counts = pool.apply(_populate_file, (str(path), args.seed))
+            counts = pool.apply(_populate_file, (str(path), args.seed, args.previous_month))
         setup_s = time.perf_counter() - started
         gc.collect()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -308,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             "rotations": ROTATIONS,
             "people": ROTATIONS * PEOPLE_PER_ROTATION,
             "month": MONTH_TEXT,
+            "previous_month_filled": args.previous_month,
             **counts,
             "pages_selected_by_baseline": len(rows),
             "people_in_report": len(report.people),
@@ -328,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{counts['alerts']:,} alerts, {ROTATIONS} rotations, "
         f"{ROTATIONS * PEOPLE_PER_ROTATION} people, {MONTH_TEXT} (setup {setup_s:.1f} s)"
     )
+    if args.previous_month:
+        print(f"previous month: {counts['previous_month_pages']:,} pages")
     print(f"{'measurement':<40}{'median ms':>12}{'max ms':>12}")
     for label, samples in (
         ("baseline: bare SELECT of pages (sqlite3)", base_samples),
