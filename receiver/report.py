@@ -217,7 +217,7 @@ def load_month(store: Store, rota: Rota, month: Month, *, detail: bool = True) -
                 classification,
             )
         )
-    return MonthData(pages, incidents, _final_shifts(rota, month, overrides))
+    return MonthData(pages, incidents, _final_shifts(_report_rota(rota), month, overrides))
 
 
 @contextmanager
@@ -728,7 +728,8 @@ def charts(report: BurdenReport) -> dict[str, str]:
             axes.barh(range(len(names)), counts, left=left, color=colours[severity], label=severity)
             left = [a + b for a, b in zip(left, counts, strict=True)]
         _row_labels(axes, names)
-        axes.set_ylim(len(names) - 0.5, -0.5)  # the first rotation on top
+        if names:
+            axes.set_ylim(len(names) - 0.5, -0.5)  # the first rotation on top
         axes.legend(loc="lower right", bbox_to_anchor=(1, 1), ncols=4, frameon=False)
         axes.set_xlabel("incidents opened")
         axes.set_title("Severity mix per rotation", loc="left")

@@ -105,7 +105,10 @@ def announcement_text(report: BurdenReport, figures: RotationBurden, files: Sequ
         lines.append("Noisiest alert: none (no pages).")
     if figures.recommendation:
         lines.append(f"Recommendation: {figures.recommendation}.")
-    lines.append("Report: " + ", ".join(str(path) for path in files))
+    if files:
+        lines.append("Report: " + ", ".join(str(path) for path in files))
+    else:
+        lines.append("Report: no files written (report.formats is empty).")
     return "\n".join(lines)
 
 

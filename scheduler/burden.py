@@ -229,6 +229,7 @@ class AlertNoise:
 
     @property
     def classified_incidents(self) -> int:
+        """Its incidents marked noise or actionable (the share's denominator)."""
         return self.noise_incidents + self.actionable_incidents
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -347,6 +348,20 @@ def test_report_html_has_its_charts_and_figures(seeded: Store) -> None:
     assert "| a | Europe/London | 2 |" in markdown
     assert "| incidents marked noise (of those classified) | 66.7 % (2 of 3) |" in markdown
     assert "| Down | outage-rule | 2 | 2 | 1 | 0 % (0 of 1) | 0 |" in markdown
+
+
+def test_report_of_a_quiet_month_renders_without_warnings(seeded: Store) -> None:
+    no_rotations = Settings.model_validate(
+        {"database": {"url": seeded.settings.url}, "report": {"time_zone": "Europe/London"}}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for settings in (settings_for(seeded), no_rotations):
+            report = build_report(settings, seeded, Month.parse("2027-01", LONDON))
+            page = render(report, "html")
+            assert page.count("<svg") == 3 and "no night pages this month" in page
+            for fmt in ("md", "csv", "json"):
+                assert render(report, fmt)
 
 
 def test_report_api_formats_auth_and_errors(seeded: Store, make_app: Callable[..., Flask]) -> None:
