@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -156,6 +157,30 @@ class _QueuedJobStore(SQLAlchemyJobStore):
         self._locked(lambda: super(_QueuedJobStore, self).remove_job(job_id))
 
 
+class _QuietPoolExecutor(ThreadPoolExecutor):
+    """APScheduler's thread pool, silent about a run submitted while the scheduler stops.
+
+    APScheduler shuts its executors down while its loop thread may be submitting one more
+    run; the pool then refuses it, and APScheduler logs that as an error with a traceback
+    on every clean stop. A run refused because we are stopping is not an error.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stopping = False
+
+    def _do_submit_job(self, job: Any, run_times: Any) -> None:
+        try:
+            super()._do_submit_job(job, run_times)
+        except RuntimeError:  # "cannot schedule new futures after shutdown"
+            if not self._stopping:
+                raise
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._stopping = True
+        super().shutdown(wait)
+
+
 class Lease:
     """A named lease in the database: one holder at a time, expiring unless renewed."""
 
@@ -288,6 +313,7 @@ class SchedulerRunner:
         _active[self.lease.holder] = self  # the newest runner, last
         scheduler = BackgroundScheduler(
             jobstores={"default": _QueuedJobStore(self.store)},
+            executors={"default": _QuietPoolExecutor()},
             # A job due while no scheduler ran runs once when one comes back.
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=UTC,
