@@ -642,6 +642,7 @@ class _Sorted:
 
     by_person: dict[str, list[_Seen]]
     by_rotation: dict[str, list[_Seen]]
+    by_pair: dict[str, dict[str, list[_Seen]]]  # rotation -> person -> their pages in it
     hours: list[int]
     shifts_of: dict[str, list[Shift]]  # every final shift of each person, all rotations
     rotation_people: dict[str, set[str]]  # on call in the month, or paged, per rotation
@@ -666,7 +667,7 @@ def _sort_out(
         if start <= page.at < end and page.rotation in wanted:
             mine[page.person].append(page)
     by_person: dict[str, list[_Seen]] = {}
-    by_rotation: dict[str, list[_Seen]] = defaultdict(list)
+    by_pair: dict[str, dict[str, list[_Seen]]] = defaultdict(dict)
     hours = [0] * 24
     business = policy.business_hours
     days, opens, closes = business.days, business.start, business.end
@@ -682,6 +683,7 @@ def _sort_out(
         night_end = person.night_end if person is not None else None
         crosses = person is not None and person.night_start > person.night_end
         seen = by_person[name] = []
+        buckets: dict[str, list[_Seen]] = {}  # by rotation
         for page in paged:
             local = page.at.astimezone(zone)
             clock = local.time()
@@ -700,16 +702,23 @@ def _sort_out(
             out_of_hours = not (local.weekday() in days and opens <= clock < closes)
             item = new(_Seen, (page, night, out_of_hours, hour))
             seen.append(item)
-            by_rotation[page.rotation].append(item)
+            bucket = buckets.get(page.rotation)
+            if bucket is None:
+                bucket = buckets[page.rotation] = by_pair[page.rotation][name] = []
+            bucket.append(item)
             hours[hour] += 1
+    by_rotation = {
+        rotation: [item for bucket in mine.values() for item in bucket]
+        for rotation, mine in by_pair.items()
+    }
     rotation_people: dict[str, set[str]] = defaultdict(set)
     for name, held in shifts_of.items():
         for shift in held:
             if shift.rotation in wanted and shift.start < month.end and month.start < shift.end:
                 rotation_people[shift.rotation].add(name)
-    for rotation, seen in by_rotation.items():
-        rotation_people[rotation] |= {item.page.person for item in seen}
-    return _Sorted(by_person, by_rotation, hours, shifts_of, rotation_people)
+    for rotation, paged_in in by_pair.items():
+        rotation_people[rotation] |= paged_in.keys()
+    return _Sorted(by_person, by_rotation, by_pair, hours, shifts_of, rotation_people)
 
 
 def _opened(incidents: Iterable[Incident], month: Month) -> dict[str | None, list[Incident]]:
@@ -765,9 +774,11 @@ def _headline(
         ]
         clipped = _merge((max(s.start, month.start), min(s.end, month.end)) for s in mine)
         nights += len(nights_on_call(person, clipped, month))
-    by_person: dict[str, list[datetime]] = defaultdict(list)
-    for item in seen:
-        by_person[item.page.person].append(item.page.at)
+    window = policy.interruption_window
+    runs = sum(
+        interruptions([item.page.at for item in mine], window)
+        for mine in found.by_pair.get(name, {}).values()
+    )
     average = night_total / nights if nights else float(night_total)
     on_time = sum(
         1
@@ -778,9 +789,7 @@ def _headline(
         incidents=len(opened),
         ack_within_target_pct=_pct(on_time, len(opened)),
         pages=len(seen),
-        interruptions=sum(
-            interruptions(times, policy.interruption_window) for times in by_person.values()
-        ),
+        interruptions=runs,
         night_pages=night_total,
         nights_on_call=nights,
         night_pages_per_night=round(average, 2),
