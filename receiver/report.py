@@ -187,10 +187,9 @@ def load_month(store: Store, rota: Rota, month: Month, *, detail: bool = True) -
         pages = [new(Page, row) for row in page_rows]
     del page_rows
     instant = _parse_utc if sqlite else _as_is
-    # An incident belongs to the rotation that paged for it, else to the one covering its service.
-    rotation_of: dict[int, str] = {}
-    for page in pages:
-        rotation_of.setdefault(page.incident_id, page.rotation)
+    # An incident belongs to the rotation that paged for it first (backwards, so the first page
+    # is the one kept), else to the one covering its service.
+    rotation_of = {page.incident_id: page.rotation for page in reversed(pages)}
     alerts: dict[int, list[tuple[str, str]]] = {}
     for incident_id, alertname, rule in alerts_found:
         alerts.setdefault(incident_id, []).append((alertname, rule))
@@ -205,18 +204,17 @@ def load_month(store: Store, rota: Rota, month: Month, *, detail: bool = True) -
                 covering[service] = covers.name if covers else None
             rotation = covering[service]
         mine = alerts.get(incident_id)
-        incidents.append(
-            Incident(
-                incident_id,
-                rotation,
-                severity,
-                instant(opened_at),
-                instant(acked_at),
-                instant(resolved_at),
-                tuple(sorted(mine)) if mine else (),
-                classification,
-            )
+        values = (
+            incident_id,
+            rotation,
+            severity,
+            instant(opened_at),
+            instant(acked_at),
+            instant(resolved_at),
+            tuple(sorted(mine)) if mine else (),
+            classification,
         )
+        incidents.append(new(Incident, values))
     return MonthData(pages, incidents, _final_shifts(_report_rota(rota), month, overrides))
 
 

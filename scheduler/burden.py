@@ -464,9 +464,8 @@ def _person(
     nights = nights_on_call(person, clipped, month)
     by_night = Counter(item.night for item in seen if item.night is not None)
     night_pages = sum(by_night.values())
-    first_page: dict[int, datetime] = {}
-    for item in seen:
-        first_page.setdefault(item.page.incident_id, item.page.at)
+    # Backwards, so that each incident keeps its first page.
+    first_page = {item.page.incident_id: item.page.at for item in reversed(seen)}
     on_time = 0
     for incident_id, paged_at in first_page.items():
         acked = incidents[incident_id].acknowledged_at if incident_id in incidents else None
