@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
 from receiver.response_models import (
@@ -33,50 +36,129 @@ from response.facts import (
 NO_PROGRESS = "no_progress_escalation"  # the reminder kind whose rows are escalations
 ALL_CLEAR = "all_clear"  # the notification topic of the all-clear
 ROLE_ASSIGNED = "role_assigned"  # the timeline entry of a role's naming
+_BATCH = 500  # incidents per round of queries
 
 
 def load_facts(session: Session, incident: IncidentRecord) -> IncidentFacts:
     """Everything the response process reads about `incident`, from its rows."""
-    incident_id = incident.id
-    roles = session.exec(select(RoleRecord).where(RoleRecord.incident_id == incident_id)).all()
-    updates = session.exec(
-        select(StatusUpdateRecord)
-        .where(StatusUpdateRecord.incident_id == incident_id)
-        .order_by(col(StatusUpdateRecord.at), col(StatusUpdateRecord.id))
-    ).all()
-    ticks = session.exec(
-        select(ChecklistTick).where(ChecklistTick.incident_id == incident_id)
-    ).all()
-    escalations = session.exec(
-        select(ReminderRecord.at)
-        .where(ReminderRecord.incident_id == incident_id)
-        .where(ReminderRecord.kind == NO_PROGRESS)
-        .order_by(col(ReminderRecord.at))
-    ).all()
-    all_clear_at = session.exec(
-        select(NotificationMessage.created_at)
-        .where(NotificationMessage.incident_id == incident_id)
-        .where(NotificationMessage.topic == ALL_CLEAR)
-        .order_by(col(NotificationMessage.created_at))
-        .limit(1)
-    ).first()
-    postmortem = session.get(PostmortemRecord, incident_id)
-    namings = session.exec(
-        select(TimelineEntry)
-        .where(TimelineEntry.incident_id == incident_id)
-        .where(TimelineEntry.kind == ROLE_ASSIGNED)
-        .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
-    ).all()
-    first_named: dict[str, RoleAssignment] = {}
+    assert incident.id is not None
+    return load_facts_of(session, [incident])[incident.id]
+
+
+def _by_incident(rows: Sequence[Any]) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        grouped[row.incident_id].append(row)
+    return grouped
+
+
+def load_facts_of(
+    session: Session, incidents: Sequence[IncidentRecord]
+) -> dict[int, IncidentFacts]:
+    """The facts of many incidents, by id, in a few queries per 500 incidents (the
+    scheduler's reminder job reads every open SEV1-2 incident each round)."""
+    facts: dict[int, IncidentFacts] = {}
+    for start in range(0, len(incidents), _BATCH):
+        batch = incidents[start : start + _BATCH]
+        facts.update(_load_batch(session, batch))
+    return facts
+
+
+def _load_batch(session: Session, incidents: Sequence[IncidentRecord]) -> dict[int, IncidentFacts]:
+    ids = [incident.id for incident in incidents]
+    roles = _by_incident(
+        session.exec(select(RoleRecord).where(col(RoleRecord.incident_id).in_(ids))).all()
+    )
+    updates = _by_incident(
+        session.exec(
+            select(StatusUpdateRecord)
+            .where(col(StatusUpdateRecord.incident_id).in_(ids))
+            .order_by(col(StatusUpdateRecord.at), col(StatusUpdateRecord.id))
+        ).all()
+    )
+    ticks = _by_incident(
+        session.exec(select(ChecklistTick).where(col(ChecklistTick.incident_id).in_(ids))).all()
+    )
+    escalations = _by_incident(
+        session.exec(
+            select(ReminderRecord)
+            .where(col(ReminderRecord.incident_id).in_(ids))
+            .where(ReminderRecord.kind == NO_PROGRESS)
+            .order_by(col(ReminderRecord.at))
+        ).all()
+    )
+    all_clear = dict(
+        session.exec(
+            select(NotificationMessage.incident_id, func.min(NotificationMessage.created_at))
+            .where(col(NotificationMessage.incident_id).in_(ids))
+            .where(NotificationMessage.topic == ALL_CLEAR)
+            .group_by(col(NotificationMessage.incident_id))
+        ).all()
+    )
+    postmortems = {
+        p.incident_id: p
+        for p in session.exec(
+            select(PostmortemRecord).where(col(PostmortemRecord.incident_id).in_(ids))
+        ).all()
+    }
+    namings = _by_incident(
+        session.exec(
+            select(TimelineEntry)
+            .where(col(TimelineEntry.incident_id).in_(ids))
+            .where(TimelineEntry.kind == ROLE_ASSIGNED)
+            .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
+        ).all()
+    )
+    return {
+        incident.id: _facts(
+            incident,
+            roles=roles.get(incident.id, []),
+            updates=updates.get(incident.id, []),
+            ticks=ticks.get(incident.id, []),
+            escalations=[r.at for r in escalations.get(incident.id, [])],
+            all_clear_at=_aware(all_clear.get(incident.id)),
+            postmortem=postmortems.get(incident.id),
+            namings=namings.get(incident.id, []),
+        )
+        for incident in incidents
+        if incident.id is not None
+    }
+
+
+def _aware(instant: datetime | None) -> datetime | None:
+    # An aggregate (min) comes back without the column's type: SQLite gives naive UTC text.
+    if instant is None:
+        return None
+    if isinstance(instant, str):
+        instant = datetime.fromisoformat(instant)
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+def _first_named(namings: Sequence[TimelineEntry]) -> tuple[RoleAssignment, ...]:
+    first: dict[str, RoleAssignment] = {}
     for entry in namings:
         role = entry.data.get("role")
-        if role in Role.__members__.values() and role not in first_named:
-            first_named[role] = RoleAssignment(
+        if role in Role.__members__.values() and role not in first:
+            first[role] = RoleAssignment(
                 Role(role), entry.data.get("person", ""), entry.at, entry.data.get("by", "")
             )
-    assert incident_id is not None
+    return tuple(first.values())
+
+
+def _facts(
+    incident: IncidentRecord,
+    *,
+    roles: Sequence[RoleRecord],
+    updates: Sequence[StatusUpdateRecord],
+    ticks: Sequence[ChecklistTick],
+    escalations: Sequence[datetime],
+    all_clear_at: datetime | None,
+    postmortem: PostmortemRecord | None,
+    namings: Sequence[TimelineEntry],
+) -> IncidentFacts:
+    assert incident.id is not None
     return IncidentFacts(
-        id=incident_id,
+        id=incident.id,
         title=incident.title,
         service=incident.service,
         severity=incident.severity,
@@ -90,11 +172,11 @@ def load_facts(session: Session, incident: IncidentRecord) -> IncidentFacts:
         roles=tuple(
             RoleAssignment(Role(r.role), r.person, r.assigned_at, r.assigned_by) for r in roles
         ),
+        first_named=_first_named(namings),
         updates=tuple(
             StatusUpdate(u.at, u.by, UpdateStatus(u.status), u.impact, u.current_action, u.eta)
             for u in updates
         ),
-        first_named=tuple(first_named.values()),
         ticks=tuple(Tick(t.item, t.at, t.by, t.note) for t in ticks),
         escalations=tuple(escalations),
         all_clear_at=all_clear_at,
@@ -164,9 +246,20 @@ def action_item(record: ActionItemRecord) -> ActionItem:
 
 def load_action_items(session: Session, incident_id: int) -> list[ActionItem]:
     """The incident's postmortem action items, oldest first."""
-    rows: Sequence[ActionItemRecord] = session.exec(
-        select(ActionItemRecord)
-        .where(ActionItemRecord.incident_id == incident_id)
-        .order_by(col(ActionItemRecord.id))
-    ).all()
-    return [action_item(row) for row in rows]
+    return load_action_items_of(session, [incident_id]).get(incident_id, [])
+
+
+def load_action_items_of(
+    session: Session, incident_ids: Sequence[int]
+) -> dict[int, list[ActionItem]]:
+    """The action items of many incidents, by incident id, oldest first."""
+    items: dict[int, list[ActionItem]] = defaultdict(list)
+    for start in range(0, len(incident_ids), _BATCH):
+        rows = session.exec(
+            select(ActionItemRecord)
+            .where(col(ActionItemRecord.incident_id).in_(incident_ids[start : start + _BATCH]))
+            .order_by(col(ActionItemRecord.id))
+        ).all()
+        for row in rows:
+            items[row.incident_id].append(action_item(row))
+    return dict(items)

@@ -45,7 +45,6 @@ LEASE_NAME = "scheduler"
 LEASE_TTL = timedelta(seconds=15)
 LEASE_RENEW_EVERY = 5.0  # seconds; well inside the TTL
 DISPATCH_JOB = "dispatch-outbox"
-NOTIFY_JOB = "deliver-notifications"
 REMINDERS_JOB = "response-reminders"
 REMINDERS_EVERY = 30  # seconds: reminders are due on minute boundaries, 15 minutes apart
 HANDOFF_JOB = "handoff-briefings"
@@ -66,7 +65,11 @@ def _leader() -> SchedulerRunner | None:
 
 
 def dispatch_outbox() -> None:
-    """APScheduler job: deliver every outbox message that is due."""
+    """APScheduler job: deliver every page and then every notification that is due.
+
+    One job for both outboxes: each job run rewrites its row in the job store, and under an
+    ingest storm on SQLite every write counts.
+    """
     runner = _leader()
     if runner is None:
         return
@@ -74,13 +77,6 @@ def dispatch_outbox() -> None:
         runner.dispatcher.run_once()
     except StoreUnavailable as exc:
         log.warning("dispatcher: store unavailable, will retry: %s", exc)
-
-
-def deliver_notifications() -> None:
-    """APScheduler job: deliver every notification message that is due."""
-    runner = _leader()
-    if runner is None:
-        return
     try:
         runner.notifier.run_once()
     except StoreUnavailable as exc:
@@ -330,7 +326,6 @@ class SchedulerRunner:
             next_run_time=datetime.now(UTC),
         )
         for function, job, seconds in (
-            ("deliver_notifications", NOTIFY_JOB, self.settings.dispatcher.poll_seconds),
             ("remind_responders", REMINDERS_JOB, REMINDERS_EVERY),
             ("brief_handoffs", HANDOFF_JOB, HANDOFF_EVERY),  # a missed handoff: briefed at once
         ):

@@ -22,7 +22,6 @@ from receiver.scheduler_runner import (
     DISPATCH_JOB,
     HANDOFF_JOB,
     LEASE_TTL,
-    NOTIFY_JOB,
     REMINDERS_JOB,
     REPORT_JOB,
     SchedulerRunner,
@@ -102,7 +101,7 @@ def test_only_the_lease_holder_runs_the_jobs(
     with store.read() as session:
         jobs = session.execute(text("SELECT id, next_run_time FROM apscheduler_jobs")).all()
     assert sorted(job.id for job in jobs) == sorted(
-        [DISPATCH_JOB, NOTIFY_JOB, REMINDERS_JOB, HANDOFF_JOB, REPORT_JOB]
+        [DISPATCH_JOB, REMINDERS_JOB, HANDOFF_JOB, REPORT_JOB]
     )
     # Renewing keeps it; the standby keeps waiting.
     clock.advance(seconds=10)
