@@ -8,68 +8,106 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Table, insert, select
 from sqlmodel import Session
 
-from receiver.announcements import announce, note
-from receiver.models import IncidentRecord
+from receiver.announcements import announce
+from receiver.models import IncidentRecord, TimelineEntry
 from receiver.response_context import ResponseContext
-from receiver.response_facts import ALL_CLEAR, load_facts
+from receiver.response_facts import ALL_CLEAR, incident_facts, load_facts
 from receiver.response_models import PostmortemRecord
-from response.facts import Postmortem
+from response.facts import IncidentFacts, Postmortem
 from response.milestones import milestones
+from response.rendering import RenderedMessage, TemplateName
 from response.resolution import format_span, resolution_view
+
+TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
+POSTMORTEMS: Table = PostmortemRecord.__table__  # type: ignore[attr-defined]
 
 
 def after_resolution(
     session: Session, incident: IncidentRecord, *, now: datetime, context: ResponseContext
 ) -> None:
-    """Record the resolution times, send the all-clear, schedule the postmortem."""
+    """Record the resolution times, schedule the postmortem, send the all-clear.
+
+    Alertmanager resolves incidents in bulk and this runs in ingest's transaction, so the
+    rows are written with plain inserts rather than ORM objects, and the incident's other
+    facts are read only when there is someone to send the all-clear to.
+    """
     assert incident.id is not None
-    facts = load_facts(session, incident)
+    session.flush()  # what the caller added first keeps its place in the timeline
     targets = context.targets
-    view = resolution_view(facts, targets, now)
+    view = resolution_view(incident_facts(incident), targets, now)
     tta = format_span(view.time_to_acknowledge) if view.time_to_acknowledge else "never"
     ttr = format_span(view.time_to_resolve or view.elapsed)
     verdict = "BREACHED" if view.breached else "met"
-    note(
-        session,
-        incident,
-        now,
-        "resolution_times",
-        f"time to acknowledge {tta}, time to resolve {ttr}: {incident.severity}'s MTTR target "
-        f"of {format_span(view.mttr_target)} {verdict}",
-        time_to_acknowledge_s=(
-            view.time_to_acknowledge.total_seconds() if view.time_to_acknowledge else None
-        ),
-        time_to_resolve_s=(view.time_to_resolve or view.elapsed).total_seconds(),
-        mttr_target_s=view.mttr_target.total_seconds(),
-        mttr_breached=view.breached,
-    )
+    entries = [
+        _entry(
+            incident,
+            now,
+            "resolution_times",
+            f"time to acknowledge {tta}, time to resolve {ttr}: {incident.severity}'s MTTR "
+            f"target of {format_span(view.mttr_target)} {verdict}",
+            time_to_acknowledge_s=(
+                view.time_to_acknowledge.total_seconds() if view.time_to_acknowledge else None
+            ),
+            time_to_resolve_s=(view.time_to_resolve or view.elapsed).total_seconds(),
+            mttr_target_s=view.mttr_target.total_seconds(),
+            mttr_breached=view.breached,
+        )
+    ]
+    if incident.severity in targets.postmortem_severities:
+        entries += _schedule(session, incident, by="onwatch", now=now, context=context)
+    facts: list[IncidentFacts] = []  # read at the first render (with the postmortem in them)
+
+    def render(template: TemplateName) -> RenderedMessage:
+        if not facts:
+            facts.append(load_facts(session, incident))
+        return context.templates.all_clear(template, facts[0], now, view.mttr_target)
+
     announced = announce(
         session,
         incident,
         topic=ALL_CLEAR,
-        render=lambda template: context.templates.all_clear(template, facts, now, view.mttr_target),
+        render=render,
         context=context,
         now=now,
         dedup_key=f"all-clear-{incident.id}",
     )
-    note(session, incident, now, "all_clear", f"all-clear: {announced.describe()}")
-    if incident.severity in targets.postmortem_severities:
-        schedule(session, incident, by="onwatch", now=now, context=context)
+    entries.append(_entry(incident, now, "all_clear", f"all-clear: {announced.describe()}"))
+    session.execute(insert(TIMELINE), entries)
+
+
+def _entry(
+    incident: IncidentRecord, now: datetime, kind: str, message: str, **data: object
+) -> dict[str, object]:
+    return {"incident_id": incident.id, "at": now, "kind": kind, "message": message, "data": data}
 
 
 def schedule(
     session: Session, incident: IncidentRecord, *, by: str, now: datetime, context: ResponseContext
 ) -> bool:
     """Schedule the incident's postmortem (once); its milestones count from the resolution."""
-    assert incident.id is not None
-    if session.get(PostmortemRecord, incident.id) is not None:
-        return False
-    record = PostmortemRecord(
-        incident_id=incident.id, scheduled_at=now, scheduled_by=by, exception=""
+    session.flush()
+    entries = _schedule(session, incident, by=by, now=now, context=context)
+    if entries:
+        session.execute(insert(TIMELINE), entries)
+    return bool(entries)
+
+
+def _schedule(
+    session: Session, incident: IncidentRecord, *, by: str, now: datetime, context: ResponseContext
+) -> list[dict[str, object]]:
+    scheduled = session.execute(
+        select(POSTMORTEMS.c.incident_id).where(POSTMORTEMS.c.incident_id == incident.id)
+    ).first()
+    if scheduled is not None:
+        return []
+    session.execute(
+        insert(POSTMORTEMS).values(
+            incident_id=incident.id, scheduled_at=now, scheduled_by=by, exception=""
+        )
     )
-    session.add(record)
     if incident.resolved_at is not None:
         views = milestones(
             Postmortem(scheduled_at=now), incident.resolved_at, (), context.targets, now
@@ -77,12 +115,8 @@ def schedule(
         dues = ", ".join(f"{m.label} by {m.due_at:%Y-%m-%d %H:%M} UTC" for m in views)
     else:
         dues = "milestones count from the resolution"
-    note(
-        session,
-        incident,
-        now,
-        "postmortem_scheduled",
-        f"postmortem scheduled by {by}: {dues}",
-        by=by,
-    )
-    return True
+    return [
+        _entry(
+            incident, now, "postmortem_scheduled", f"postmortem scheduled by {by}: {dues}", by=by
+        )
+    ]

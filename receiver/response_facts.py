@@ -45,6 +45,20 @@ def load_facts(session: Session, incident: IncidentRecord) -> IncidentFacts:
     return load_facts_of(session, [incident])[incident.id]
 
 
+def incident_facts(incident: IncidentRecord) -> IncidentFacts:
+    """The facts the incident row holds by itself (no roles, updates or ticks): no query."""
+    return _facts(
+        incident,
+        roles=[],
+        updates=[],
+        ticks=[],
+        escalations=[],
+        all_clear_at=None,
+        postmortem=None,
+        namings=[],
+    )
+
+
 def _by_incident(rows: Sequence[Any]) -> dict[int, list[Any]]:
     grouped: dict[int, list[Any]] = defaultdict(list)
     for row in rows:

@@ -103,8 +103,8 @@ def test_incident_detail_has_alerts_and_timeline(seeded: FlaskClient) -> None:
         "alert_resolved",
         "incident_resolved",
         "resolution_times",
-        "all_clear",
         "postmortem_scheduled",
+        "all_clear",
     ]
 
 

@@ -75,8 +75,8 @@ def test_ingest_resolved_group_resolves_incident(client: FlaskClient, clock: Clo
         "alert_resolved",
         "incident_resolved",
         "resolution_times",  # what follows any resolution: times against the MTTR target,
-        "all_clear",  # the all-clear,
-        "postmortem_scheduled",  # and, for SEV1-2, the postmortem
+        "postmortem_scheduled",  # for SEV1-2 the postmortem,
+        "all_clear",  # and the all-clear
     ]
 
 
