@@ -34,11 +34,14 @@ from response.rendering import RenderedMessage
 log = logging.getLogger(__name__)
 
 
-def _watched(session: Session, context: ResponseContext) -> list[IncidentRecord]:
-    """Open incidents of a severity with reminders or escalations, and resolved incidents
-    whose postmortem still has a milestone to meet."""
+def _watched(session: Session, context: ResponseContext, now: datetime) -> list[IncidentRecord]:
+    """Open incidents of a severity with reminders or escalations, old enough for one to be
+    due, and resolved incidents whose postmortem still has a milestone to meet."""
     targets = context.targets
     severities = {*targets.update_every, *targets.escalate_severities}
+    # Nothing is due before the shortest interval has passed since opening: a storm of
+    # fresh incidents costs this job nothing.
+    soonest = min([*targets.update_every.values(), targets.escalate_without_progress])
     open_action_item = exists().where(
         ActionItemRecord.incident_id == PostmortemRecord.incident_id,
         ActionItemRecord.status == "open",
@@ -53,6 +56,7 @@ def _watched(session: Session, context: ResponseContext) -> list[IncidentRecord]
         select(IncidentRecord)
         .where(IncidentRecord.status == "open")
         .where(col(IncidentRecord.severity).in_(severities))
+        .where(col(IncidentRecord.opened_at) <= now - soonest)
     ).all()
     postmortems = session.exec(
         select(IncidentRecord)
@@ -71,7 +75,7 @@ def run_response_reminders(store: Store, context: ResponseContext, now: datetime
     a quiet round (the usual one) writes nothing.
     """
     with store.read() as session:
-        incidents = _watched(session, context)
+        incidents = _watched(session, context, now)
         facts = load_facts_of(session, incidents)
         resolved = [i.id for i in incidents if i.status == "resolved" and i.id is not None]
         items = load_action_items_of(session, resolved)
