@@ -7,6 +7,8 @@ Why it is built this way:
   is on call, about 3 pages per incident, 1-2 alerts per incident out of 60 alert names.
 - Rows go straight into a migrated database with SQLAlchemy Core bulk inserts (the receiver's
   own write path is measured by bench/ingest, not here).
+- Pages are stored in time order (ids follow `at`), as the real ledger is: it is written as
+  pages are sent.
 - The month before is empty by default, as in the issue's scenario; `--previous-month` fills
   October with a month like November, so that the change against it costs what it would in
   a database that has been running for a while.
@@ -218,6 +220,12 @@ def populate(
                 }
             )
             at += timedelta(seconds=rng.choice((20, 45, 90, 300)))
+    # The ledger is written as pages are sent, so its rows (ids) follow time; generated per
+    # incident they would not, and reading a month through the index on `at` would jump
+    # around the table as no real database does.
+    pages.sort(key=lambda page: page["at"])
+    for number, page in enumerate(pages, first_id + 1):
+        page["id"] = number
     tables = (
         (IncidentRecord, incidents),
         (AlertRecord, alerts),
@@ -237,12 +245,13 @@ def _populate_file(path: str, seed: int, previous_month: bool) -> dict[str, int]
     settings = configuration(f"sqlite:///{path}", seed)
     store = Store(DatabaseSettings(url=settings.database.url))
     try:
-        counts = populate(settings, store, seed)
-        if previous_month:
+        first_id, counts = 0, {}
+        if previous_month:  # first, so that ids follow time as in a real database
             before = Month.parse(MONTH_TEXT, ZoneInfo(REPORT_ZONE)).previous()
-            october = populate(settings, store, seed + 1, before.label, first_id=10_000_000)
-            counts |= {f"previous_month_{key}": value for key, value in october.items()}
-        return counts
+            october = populate(settings, store, seed + 1, before.label)
+            counts = {f"previous_month_{key}": value for key, value in october.items()}
+            first_id = 10_000_000
+        return populate(settings, store, seed, first_id=first_id) | counts
     finally:
         store.dispose()
 

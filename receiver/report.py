@@ -223,6 +223,7 @@ def _cyclic_gc_paused() -> Iterator[None]:
     # A report builds a few hundred thousand small tuples and no reference cycles; the cyclic
     # collector would walk the growing heap again and again (a third of the time). Reference
     # counting still frees everything; the collector resumes, as it was, at the end.
+    # (A nested pause leaves the collector paused for the outer one to resume.)
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -677,7 +678,8 @@ def charts(report: BurdenReport) -> dict[str, str]:
     # the heat map is one image, not a mesh of 1,000 cells; ticks are few; margins are fixed.
     style = {"svg.fonttype": "none", "svg.hashsalt": "onwatch", "font.size": 9}
     found: dict[str, str] = {}
-    with matplotlib.rc_context(style):
+    # Figures are reference cycles: they wait for the collector, which then runs once.
+    with matplotlib.rc_context(style), _cyclic_gc_paused():
         first = report.month.start.date() - timedelta(days=1)
         days = [
             first + timedelta(days=n)

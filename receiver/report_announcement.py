@@ -102,7 +102,7 @@ def announcement_text(report: BurdenReport, figures: RotationBurden, files: Sequ
             f"{noise_summary(top)}."
         )
     else:
-        lines.append("Noisiest alert: none (no pages).")
+        lines.append("Noisiest alert: none recorded.")
     if figures.recommendation:
         lines.append(f"Recommendation: {figures.recommendation}.")
     if files:

@@ -510,7 +510,8 @@ def test_monthly_job_announces_a_month_once(seeded: Store, tmp_path: Path) -> No
     assert keys == [*(k for _, _, k in first), *["burden-report-2026-12-ops"] * 2]
     december = announcements(seeded)[-1]
     assert december.subject == "On-call burden report December 2026: ops"
-    assert "Noisiest alert: none (no pages)." in december.text
+    assert "Pages: 0, 0 at night" in december.text
+    assert "Noisiest alert: none recorded." in december.text
 
 
 def test_report_settings_reject_unknown_keys_and_zones() -> None:
