@@ -17,7 +17,14 @@ from receiver.incident_lookup import UnknownIncident, locked_incident
 from receiver.incident_resolution import after_resolution
 from receiver.incident_response import classify, commander_by_default
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
-from receiver.paging import ACKNOWLEDGE, RESOLVE, PagingContext, cancel_escalation, follow_up
+from receiver.paging import (
+    ACKNOWLEDGE,
+    RESOLVE,
+    PagingContext,
+    cancel_escalation,
+    dedup_key,
+    follow_up,
+)
 from receiver.response_context import ResponseContext
 
 __all__ = ["ActionResult", "UnknownIncident", "acknowledge", "resolve"]
@@ -121,8 +128,15 @@ def resolve(
             data={"by": by, "source": source, "note": note},
         )
     )
-    if source == ONWATCH:
-        follow_up(session, incident, RESOLVE, context=context, now=now)
+    # PagerDuty resolved the incident it paged for; escalations' own incidents still need it.
+    follow_up(
+        session,
+        incident,
+        RESOLVE,
+        context=context,
+        now=now,
+        already_told=dedup_key(incident.id or 0) if source == PAGERDUTY else None,
+    )
     if classification is not None:
         assert incident.id is not None
         classify(

@@ -119,14 +119,33 @@ def commander_by_default(
         )
 
 
+# Items whose state is the incident's own: ticking them by hand would make the checklist
+# say something the incident does not (acknowledged, yet still escalating). The action to
+# take instead:
+EVENT_ONLY = {
+    "acknowledged": "acknowledge the incident (POST .../ack, onwatch incident ack)",
+    "channel_named": "the channel is named when the incident opens",
+    "commander_identified": "name the Incident Commander (POST .../roles)",
+    "severity_determined": "the rules grade the incident; the IC may change it (.../severity)",
+    "roles_assigned": "name the roles (POST .../roles)",
+    "updates_posted": "post status updates (POST .../updates)",
+    "escalated_if_stuck": "onwatch escalates when there is no progress",
+    "service_restored": "resolve the incident (POST .../resolve)",
+    "all_clear_sent": "the all-clear is sent when the incident is resolved",
+    "postmortem_scheduled": "schedule the postmortem (POST .../postmortem)",
+}
+
+
 def tick_item(
     session: Session, incident_id: int, *, item: str, by: str, now: datetime, note_text: str = ""
 ) -> Changed:
     """Tick a checklist item by hand (with an optional note, such as the bridge's link)."""
     spec = item_spec(item)
     if spec is None:
-        known = ", ".join(i.key for i in ITEMS)
+        known = ", ".join(i.key for i in ITEMS if i.key not in EVENT_ONLY)
         raise InputError(f"item: unknown checklist item {item!r}; expected one of {known}")
+    if item in EVENT_ONLY:
+        raise InputError(f"item: {item} is not ticked by hand: {EVENT_ONLY[item]}")
     incident = locked_incident(session, incident_id)
     assert incident.id is not None
     done = session.exec(

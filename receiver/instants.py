@@ -16,10 +16,13 @@ def parse_instant(text: str, *, date_zone: tzinfo = UTC) -> datetime:
         if len(text) == 10:
             return datetime.combine(date.fromisoformat(text), time(0), date_zone).astimezone(UTC)
         parsed = datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(
             f'"{text}" is not a date (2026-12-01) or a date-time with offset (2026-12-01T09:00:00Z)'
         ) from None
     if parsed.tzinfo is None:
         raise ValueError(f'"{text}" has no time zone offset: add Z or +HH:MM')
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 has no UTC instant
+        raise ValueError(f'"{text}" is out of range') from None

@@ -41,7 +41,7 @@ def signature_valid(body: bytes, header: str, secret: str) -> bool:
     return any(hmac.compare_digest(expected.encode(), sig.encode()) for sig in given)
 
 
-_ONWATCH_KEY = re.compile(r"onwatch-(\d+)(?:-escalation-\d+)?")
+_ONWATCH_KEY = re.compile(r"onwatch-(\d+)(-escalation-\d+)?")
 
 
 def _find_incident(session: Session, data: dict[str, Any]) -> IncidentRecord | None:
@@ -99,7 +99,20 @@ def pagerduty() -> tuple[Response, int]:
         if incident is None:
             return None
         assert incident.id is not None
-        if event_type == "incident.acknowledged":
+        key = _ONWATCH_KEY.fullmatch(str(data.get("incident_key") or ""))
+        if event_type == "incident.resolved" and key is not None and key.group(2):
+            # Closing one escalation's page says nothing about the outage itself.
+            session.add(
+                TimelineEntry(
+                    incident_id=incident.id,
+                    at=now,
+                    kind="pagerduty_escalation_resolved",
+                    message=f"the escalation page {key.group(0)} was resolved in PagerDuty by "
+                    f"{by}; the incident stays open",
+                    data={"pagerduty_incident": data.get("id"), "dedup_key": key.group(0)},
+                )
+            )
+        elif event_type == "incident.acknowledged":
             acknowledge(session, incident.id, by=by, now=now, context=svc.paging, source=PAGERDUTY)
         elif event_type == "incident.resolved":
             resolve(

@@ -310,8 +310,12 @@ def follow_up(
     *,
     context: PagingContext,
     now: datetime,
+    already_told: str | None = None,
 ) -> None:
     """Tell the pager an incident was acknowledged or resolved, if it was (or may have been) paged.
+
+    `already_told` is a dedup key the pager itself reported the action for (PagerDuty's
+    webhook): the other keys (escalations' own incidents) are still told.
 
     A trigger that was tried but never confirmed (a timeout, a 5xx) may still have opened the
     pager's incident, so it is told too where that is harmless (KEYED_PAGERS); elsewhere the
@@ -334,6 +338,8 @@ def follow_up(
     ).all()
     main = dedup_key(incident.id)
     told = {m.details.get("dedup_key") or main for m in rows if m.action == action}
+    if already_told:
+        told.add(already_told)
     pages: dict[str, list[OutboxMessage]] = {}  # dedup key -> the pages that went (or tried)
     for message in rows:
         if message.action == TRIGGER:

@@ -95,6 +95,7 @@ def add_action_item(
         status=OPEN,
         created_at=now,
         created_by=by,
+        assigned_at=now if owner and due_at else None,
     )
     session.add(item)
     session.flush()
@@ -142,6 +143,8 @@ def assign_action_item(
         raise Conflict(f"action item {item_id} is closed")
     item.owner = owner or item.owner
     item.due_at = due_at or item.due_at
+    if item.assigned_at is None and item.owner and item.due_at:
+        item.assigned_at = now
     session.add(item)
     note(
         session,

@@ -35,6 +35,7 @@ from response.facts import (
 
 NO_PROGRESS = "no_progress_escalation"  # the reminder kind whose rows are escalations
 ALL_CLEAR = "all_clear"  # the notification topic of the all-clear
+STATUS_UPDATE = "status_update"  # the notification topic of a status update
 ROLE_ASSIGNED = "role_assigned"  # the timeline entry of a role's naming
 _BATCH = 500  # incidents per round of queries
 
@@ -101,14 +102,19 @@ def _load_batch(session: Session, incidents: Sequence[IncidentRecord]) -> dict[i
             .order_by(col(ReminderRecord.at))
         ).all()
     )
-    all_clear = dict(
-        session.exec(
-            select(NotificationMessage.incident_id, func.min(NotificationMessage.created_at))
+    first_sent = {
+        (incident_id, topic): _aware(first)
+        for incident_id, topic, first in session.exec(
+            select(
+                NotificationMessage.incident_id,
+                NotificationMessage.topic,
+                func.min(NotificationMessage.created_at),
+            )
             .where(col(NotificationMessage.incident_id).in_(ids))
-            .where(NotificationMessage.topic == ALL_CLEAR)
-            .group_by(col(NotificationMessage.incident_id))
+            .where(col(NotificationMessage.topic).in_([ALL_CLEAR, STATUS_UPDATE]))
+            .group_by(col(NotificationMessage.incident_id), col(NotificationMessage.topic))
         ).all()
-    )
+    }
     postmortems = {
         p.incident_id: p
         for p in session.exec(
@@ -130,7 +136,8 @@ def _load_batch(session: Session, incidents: Sequence[IncidentRecord]) -> dict[i
             updates=updates.get(incident.id, []),
             ticks=ticks.get(incident.id, []),
             escalations=[r.at for r in escalations.get(incident.id, [])],
-            all_clear_at=_aware(all_clear.get(incident.id)),
+            all_clear_at=first_sent.get((incident.id, ALL_CLEAR)),
+            first_notified_at=first_sent.get((incident.id, STATUS_UPDATE)),
             postmortem=postmortems.get(incident.id),
             namings=namings.get(incident.id, []),
         )
@@ -168,6 +175,7 @@ def _facts(
     escalations: Sequence[datetime],
     all_clear_at: datetime | None,
     postmortem: PostmortemRecord | None,
+    first_notified_at: datetime | None = None,
     namings: Sequence[TimelineEntry],
 ) -> IncidentFacts:
     assert incident.id is not None
@@ -194,6 +202,7 @@ def _facts(
         ticks=tuple(Tick(t.item, t.at, t.by, t.note) for t in ticks),
         escalations=tuple(escalations),
         all_clear_at=all_clear_at,
+        first_notified_at=first_notified_at,
         postmortem=(
             Postmortem(
                 scheduled_at=postmortem.scheduled_at,
@@ -255,6 +264,7 @@ def action_item(record: ActionItemRecord) -> ActionItem:
         status=record.status,
         created_at=record.created_at,
         closed_at=record.closed_at,
+        assigned_at=record.assigned_at,
     )
 
 

@@ -113,6 +113,7 @@ class ActionItemRecord(SQLModel, table=True):
     status: str = Field(max_length=16)  # open | closed
     created_at: datetime = _utc()
     created_by: str = _text()
+    assigned_at: datetime | None = _utc(nullable=True)  # first with an owner and a due date
     closed_at: datetime | None = _utc(nullable=True)
     closed_by: str | None = _text(nullable=True)
 

@@ -15,8 +15,9 @@ from datetime import datetime
 from sqlmodel import Session, and_, col, exists, func, or_, select
 
 from receiver.announcements import announce, note
+from receiver.incident_lookup import locked_incident
 from receiver.models import IncidentRecord
-from receiver.paging import PAGES, queue_escalation
+from receiver.paging import ESCALATE, TRIGGER, queue_escalation
 from receiver.paging_models import SENT, OutboxMessage
 from receiver.response_context import ResponseContext
 from receiver.response_facts import (
@@ -113,8 +114,7 @@ def _recorded(session: Session, incident_ids: list[int]) -> set[tuple[int, str, 
 
 
 def _remind(session: Session, incident_id: int, context: ResponseContext, now: datetime) -> int:
-    incident = session.get(IncidentRecord, incident_id)
-    assert incident is not None
+    incident = locked_incident(session, incident_id)  # a resolve meanwhile is seen here
     facts = load_facts(session, incident)
     items = load_action_items(session, incident_id)
     done = 0
@@ -138,13 +138,20 @@ def _remind(session: Session, incident_id: int, context: ResponseContext, now: d
 
 
 def _next_level(session: Session, incident: IncidentRecord) -> int:
-    """The chain level after the highest one paged so far (SEV1 pages several at once)."""
-    highest = session.exec(
+    """The chain level after the highest one paged so far (SEV1 pages several at once), or
+    already escalated to: an escalation still being delivered is not asked for again."""
+    paged = session.exec(
         select(func.max(OutboxMessage.level))
         .where(OutboxMessage.incident_id == incident.id)
-        .where(col(OutboxMessage.action).in_(PAGES))
+        .where(OutboxMessage.action == TRIGGER)
         .where(OutboxMessage.status == SENT)
     ).first()
+    escalated = session.exec(
+        select(func.max(OutboxMessage.level))
+        .where(OutboxMessage.incident_id == incident.id)
+        .where(OutboxMessage.action == ESCALATE)
+    ).first()
+    highest = max((level for level in (paged, escalated) if level is not None), default=None)
     return 0 if highest is None else highest + 1
 
 

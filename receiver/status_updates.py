@@ -18,7 +18,7 @@ from receiver.errors import Conflict, InputError
 from receiver.incident_actions import resolve
 from receiver.incident_lookup import locked_incident
 from receiver.response_context import ResponseContext
-from receiver.response_facts import load_facts
+from receiver.response_facts import STATUS_UPDATE, load_facts
 from receiver.response_models import StatusUpdateRecord
 from response.facts import StatusUpdate, UpdateStatus
 
@@ -91,7 +91,7 @@ def post_update(
     announced = announce(
         session,
         incident,
-        topic="status_update",
+        topic=STATUS_UPDATE,
         render=lambda template: context.templates.status_update(
             template, facts, update, now, mttr_target=context.targets.mttr_for(incident.severity)
         ),

@@ -255,10 +255,12 @@ def _first_update(
 
 
 def mitigated_at(facts: IncidentFacts) -> datetime | None:
-    """When a mitigation was first in place: a monitoring/resolved update, or the resolution."""
+    """When a mitigation was first in place: a monitoring/resolved update, "mitigation
+    attempted" ticked by hand, or the resolution."""
     update = _first_update(facts, _MITIGATED)
-    instants = [i for i in (update.at if update else None, facts.resolved_at) if i is not None]
-    return min(instants, default=None)
+    ticked = [t.at for t in facts.ticks if t.item == "mitigation_attempted"]
+    instants = [update.at if update else None, facts.resolved_at, *ticked]
+    return min((i for i in instants if i is not None), default=None)
 
 
 def _from_update(update: StatusUpdate | None, how: str) -> _Outcome:
@@ -319,6 +321,18 @@ def _hypothesis_formed(facts: IncidentFacts, targets: ResponseTargets, now: date
 
 def _first_status_update(facts: IncidentFacts, targets: ResponseTargets, now: datetime) -> _Outcome:
     return _from_update(_first_update(facts), "first status update")
+
+
+def _stakeholders_notified(
+    facts: IncidentFacts, targets: ResponseTargets, now: datetime
+) -> _Outcome:
+    if facts.first_notified_at is not None:
+        return _done(
+            facts.first_notified_at, ONWATCH, "first status update queued for its audiences"
+        )
+    if facts.updates:
+        return _pending("updates posted, but no notification target reached anyone")
+    return _PENDING
 
 
 def _by_hand_only(facts: IncidentFacts, targets: ResponseTargets, now: datetime) -> _Outcome:
@@ -417,7 +431,7 @@ _EVENTS: dict[str, Callable[[IncidentFacts, ResponseTargets, datetime], _Outcome
     "severity_determined": _severity_determined,
     "roles_assigned": _roles_assigned,
     "hypothesis_formed": _hypothesis_formed,
-    "stakeholders_notified": _first_status_update,
+    "stakeholders_notified": _stakeholders_notified,
     "war_room": _by_hand_only,
     "investigating": _first_status_update,
     "updates_posted": _updates_posted,

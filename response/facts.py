@@ -115,6 +115,7 @@ class ActionItem:
     status: str  # open | closed
     created_at: datetime
     closed_at: datetime | None = None
+    assigned_at: datetime | None = None  # when it first had both an owner and a due date
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,7 @@ class IncidentFacts:
     ticks: tuple[Tick, ...] = ()  # by hand
     escalations: tuple[datetime, ...] = ()  # "no progress" escalations, oldest first
     all_clear_at: datetime | None = None  # when the all-clear was queued to its audiences
+    first_notified_at: datetime | None = None  # when a status update was first queued to one
     postmortem: Postmortem | None = None
     classification: Classification | None = None
     classification_note: str = ""

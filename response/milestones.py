@@ -119,8 +119,8 @@ def _assigned(items: Sequence[ActionItem]) -> tuple[datetime | None, str]:
     assigned = [item for item in items if item.owner and item.due_at is not None]
     if len(assigned) < len(items):
         return None, f"{len(assigned)} of {len(items)} assigned"
-    # Rows keep no assignment time: an item is taken as assigned when it was created.
-    return max(item.created_at for item in items), ""
+    # An item without an assignment time (made before it was kept) counts from its creation.
+    return max(item.assigned_at or item.created_at for item in items), ""
 
 
 def _completed(postmortem: Postmortem, items: Sequence[ActionItem]) -> tuple[datetime | None, str]:

@@ -17,6 +17,8 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
+from receiver.models import IncidentRecord
+from receiver.paging import queue_escalation
 from receiver.store import Store
 from tests.conftest import Clock
 from tests.fake_pagerduty import FakePagerDuty
@@ -224,6 +226,42 @@ def test_webhook_for_an_escalations_own_incident_acts_on_the_onwatch_incident(
     response = deliver(paging, event, WEBHOOK_SECRET)
     assert response.get_json() == {"incident_id": paged, "event_type": "incident.acknowledged"}
     assert paging.incident(paged)["acknowledged_by"] == "Dana Oncall"
+
+
+def test_webhook_resolving_an_escalation_page_keeps_the_incident_open(
+    paging: Paging, paged: int
+) -> None:
+    event = v3_event("incident.resolved", key=f"onwatch-{paged}-escalation-1")
+    assert deliver(paging, event, WEBHOOK_SECRET).status_code == 200
+    view = paging.incident(paged)
+    assert view["status"] == "open"
+    [entry] = [e for e in view["timeline"] if e["kind"] == "pagerduty_escalation_resolved"]
+    assert entry["message"].endswith("by Dana Oncall; the incident stays open")
+
+
+def test_webhook_resolution_resolves_the_escalations_own_pagerduty_incidents(
+    paging: Paging, paged: int
+) -> None:
+    def escalate(session):  # type: ignore[no-untyped-def]
+        incident = session.get(IncidentRecord, paged)
+        svc = paging.app.extensions["onwatch"]
+        queue_escalation(
+            session,
+            incident,
+            level=1,
+            context=svc.paging,
+            now=paging.clock.now,
+            reason="no progress",
+        )
+
+    paging.store.write(escalate)
+    paging.run()
+    assert deliver(paging, v3_event("incident.resolved"), WEBHOOK_SECRET).status_code == 200
+    paging.run()
+    resolves = [
+        r.body["dedup_key"] for r in events(paging.fake) if r.body["event_action"] == "resolve"
+    ]
+    assert resolves == [f"onwatch-{paged}-escalation-1"]  # PagerDuty resolved onwatch-1 itself
 
 
 @pytest.mark.parametrize(

@@ -308,6 +308,13 @@ def test_only_the_commander_changes_the_severity_and_paging_follows(life: Paging
         ),
         ("checklist/coffee", {"by": "d"}, 400, None),
         (
+            "checklist/acknowledged",
+            {"by": "d"},
+            400,
+            "item: acknowledged is not ticked by hand: acknowledge the incident "
+            "(POST .../ack, onwatch incident ack)",
+        ),
+        (
             "severity",
             {"severity": "SEV9", "reason": "x", "by": "d"},
             400,
@@ -384,3 +391,38 @@ def test_alertmanager_resolution_is_verified_by_monitoring(life: Paging) -> None
     [times] = life.timeline(incident, "resolution_times")
     assert times.message.endswith("SEV1's MTTR target of 4h 00m BREACHED")
     assert START.isoformat() == view["phases"][0]["items"][2]["at"]  # channel named at opening
+
+
+def test_mitigation_ticked_by_hand_stops_the_no_progress_escalation(life: Paging) -> None:
+    incident = life.post(group("CheckoutDown", impact_revenue="true"))
+    life.run()
+    life.clock.advance(minutes=2)
+    api(life, "POST", f"incidents/{incident}/ack", by="d")
+    life.clock.advance(minutes=8)
+    api(
+        life,
+        "POST",
+        f"incidents/{incident}/checklist/mitigation_attempted",
+        by="d",
+        note="rolled back the deploy",
+    )
+    life.clock.advance(minutes=25)  # 35 minutes after opening
+    remind(life)
+    assert "escalated" not in kinds(life, incident)
+    item = checklist(life, incident)["escalated_if_stuck"]
+    assert item["state"] == "not_applicable"
+
+
+def test_stuck_escalation_climbs_while_the_previous_one_is_undelivered(life: Paging) -> None:
+    incident = life.post(group("SlowCheckout", impact_critical_workflow="true"))  # SEV2
+    life.run()  # primary d paged (level 0)
+    life.clock.advance(minutes=2)
+    api(life, "POST", f"incidents/{incident}/ack", by="d")
+    life.fake.set_down(True)  # PagerDuty is down: escalations stay undelivered
+    life.clock.advance(minutes=28)
+    remind(life)  # 30 minutes: level 1 (secondary)
+    life.run()
+    life.clock.advance(minutes=30)
+    remind(life)  # 60 minutes: level 2 (escalation target), although level 1 is pending
+    escalated = [e.data["level"] for e in life.timeline(incident, "escalated")]
+    assert escalated == [1, 2]

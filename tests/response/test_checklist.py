@@ -229,11 +229,30 @@ def test_hypothesis_formed_by_an_identified_or_later_update(
         assert summary(hypothesis) == PENDING
 
 
-def test_stakeholders_notified_and_investigating_by_the_first_update() -> None:
-    view = checklist(facts(updates=(update(7, by="carol"), update(20, by="bob"))))
-    expected = (ItemState.DONE, at(7), "carol", "first status update", "")
-    assert summary(item(view, "stakeholders_notified")) == expected
-    assert summary(item(view, "investigating")) == expected
+def test_stakeholders_notified_when_an_update_was_queued_for_them() -> None:
+    updates = (update(7, by="carol"), update(20, by="bob"))
+    view = checklist(facts(updates=updates, first_notified_at=at(7)))
+    assert summary(item(view, "stakeholders_notified")) == (
+        ItemState.DONE,
+        at(7),
+        "onwatch",
+        "first status update queued for its audiences",
+        "",
+    )
+    assert summary(item(view, "investigating")) == (
+        ItemState.DONE,
+        at(7),
+        "carol",
+        "first status update",
+        "",
+    )
+
+
+def test_stakeholders_not_notified_when_no_target_reached_anyone() -> None:
+    view = checklist(facts(updates=(update(7),)))
+    notified = item(view, "stakeholders_notified")
+    assert notified.state is ItemState.PENDING
+    assert notified.note == "updates posted, but no notification target reached anyone"
 
 
 def test_war_room_pending_for_sev1_and_not_applicable_for_sev3() -> None:
@@ -577,6 +596,7 @@ def test_phase_triage_completed_with_war_room_ticked() -> None:
         updates=(update(4), update(9, UpdateStatus.IDENTIFIED)),
         roles=all_roles(3),
         ticks=(tick("war_room", 11),),
+        first_notified_at=at(4),
     )
     triage = phase(checklist(incident, now_minutes=20), "triage")
     assert (triage.completed_at, triage.due_at, triage.met) == (at(11), at(15), True)
@@ -588,6 +608,7 @@ def test_phase_triage_sev3_completes_without_a_war_room() -> None:
         severity="SEV3",
         updates=(update(4, UpdateStatus.IDENTIFIED),),
         roles=all_roles(3),
+        first_notified_at=at(4),
     )
     triage = phase(checklist(incident, now_minutes=20), "triage")
     assert (triage.completed_at, triage.met) == (at(4), True)

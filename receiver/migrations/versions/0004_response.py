@@ -105,6 +105,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("created_by", sa.Text(), nullable=False),
+        sa.Column("assigned_at", UTCDateTime(), nullable=True),
         sa.Column("closed_at", UTCDateTime(), nullable=True),
         sa.Column("closed_by", sa.Text(), nullable=True),
     )
