@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from sqlmodel import Session
 
 from receiver.models import IncidentRecord, TimelineEntry
 from receiver.notifications import audience_targets, enqueue
 from receiver.response_context import ResponseContext
-from response.rendering import RenderedMessage, TemplateName
+from response.rendering import RenderedMessage, TemplateError, TemplateName, Templates
 
 
 @dataclass(frozen=True)
@@ -26,12 +27,15 @@ class Announced:
 
     targets: tuple[str, ...]
     skipped: tuple[str, ...]
+    template_errors: tuple[str, ...] = ()  # configured templates that failed (built-in used)
 
     def describe(self) -> str:
         """For the timeline: "sent to team-slack, exec-mail" or why nothing was sent."""
         sent = f"queued for {', '.join(self.targets)}" if self.targets else "no target to send to"
         if self.skipped:
             sent += f" (skipped, no URL or SMTP host configured: {', '.join(self.skipped)})"
+        for error in self.template_errors:
+            sent += f"; the configured template failed, the built-in one was used: {error}"
         return sent
 
 
@@ -40,7 +44,7 @@ def announce(
     incident: IncidentRecord,
     *,
     topic: str,
-    render: Callable[[TemplateName], RenderedMessage],
+    render: Callable[[Templates, TemplateName], RenderedMessage],
     context: ResponseContext,
     now: datetime,
     dedup_key: str,
@@ -48,6 +52,9 @@ def announce(
     recipients: list[dict[str, str]] | None = None,
 ) -> Announced:
     """Queue `render`'s message for each audience of the incident's severity (or `audiences`).
+
+    `render(templates, name)` renders with the given templates (the configured ones, or the
+    built-in ones when a configured template fails).
 
     `recipients` ({"name", "email"}) are the people a message is for (an e-mail target
     mails them; chat and webhook targets show them).
@@ -59,11 +66,19 @@ def announce(
         context.notifications, chosen, context.team_targets(incident.service)
     )
     rendered: dict[str, RenderedMessage] = {}
+    errors: list[str] = []
     queued: list[str] = []
     for addressee in addressees:
         template: TemplateName = "executive" if addressee.template == "executive" else "internal"
         if template not in rendered:
-            rendered[template] = render(template)
+            try:
+                rendered[template] = render(context.templates, template)
+            except TemplateError as exc:
+                # A user's template must never block the change it announces (a resolution
+                # from Alertmanager would be refused and retried for ever): say so, and send
+                # the built-in rendering.
+                errors.append(str(exc))
+                rendered[template] = render(builtin_templates(), template)
         message = rendered[template]
         if enqueue(
             session,
@@ -88,7 +103,13 @@ def announce(
             audience=addressee.audience,
         ):
             queued.append(addressee.target)
-    return Announced(tuple(queued), tuple(skipped))
+    return Announced(tuple(queued), tuple(skipped), tuple(errors))
+
+
+@cache
+def builtin_templates() -> Templates:
+    """onwatch's own templates, the fallback for a configured one that fails."""
+    return Templates()
 
 
 def note(

@@ -22,7 +22,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session, col, or_, select, update
 from sqlmodel.sql.expression import SelectOfScalar
 
 from receiver.config import Settings
@@ -97,13 +97,13 @@ def _open_incidents(session: Session, services: Sequence[str]) -> list[OpenIncid
         )
     }
     latest: dict[int, LastUpdate] = {}
-    for update in session.exec(
+    for posted in session.exec(
         select(StatusUpdateRecord)
         .where(col(StatusUpdateRecord.incident_id).in_(ids))
         .order_by(col(StatusUpdateRecord.at), col(StatusUpdateRecord.id))
     ):
-        latest[update.incident_id] = LastUpdate(
-            update.at, update.by, update.status, update.current_action
+        latest[posted.incident_id] = LastUpdate(
+            posted.at, posted.by, posted.status, posted.current_action
         )
     return [
         OpenIncident(
@@ -299,9 +299,12 @@ def brief_handoff(
             deadline=timedelta(minutes=settings.dispatcher.deadline_minutes),
             payload=payload,
         )
-    for note in session.exec(_notes_statement(rotation, at)):
-        note.briefed_at = at
-        session.add(note)
+    # Exactly the notes this briefing carries: one left meanwhile waits for the next.
+    carried = [note.id for note in briefing.notes]
+    if carried:
+        session.execute(
+            update(HandoffNote).where(col(HandoffNote.id).in_(carried)).values(briefed_at=at)
+        )
     return briefing
 
 

@@ -8,17 +8,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, insert, select
-from sqlmodel import Session
+from sqlalchemy import Table, insert, select, update
+from sqlmodel import Session, col
 
 from receiver.announcements import announce
 from receiver.models import IncidentRecord, TimelineEntry
+from receiver.paging_models import CANCELLED, PENDING
 from receiver.response_context import ResponseContext
-from receiver.response_facts import ALL_CLEAR, incident_facts, load_facts
-from receiver.response_models import PostmortemRecord
+from receiver.response_facts import (
+    ALL_CLEAR,
+    STATUS_UPDATE,
+    UPDATE_REMINDER,
+    incident_facts,
+    load_facts,
+)
+from receiver.response_models import NotificationMessage, PostmortemRecord
 from response.facts import IncidentFacts, Postmortem
 from response.milestones import milestones
-from response.rendering import RenderedMessage, TemplateName
+from response.rendering import RenderedMessage, TemplateName, Templates
 from response.resolution import format_span, resolution_view
 
 TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
@@ -58,12 +65,21 @@ def after_resolution(
     ]
     if incident.severity in targets.postmortem_severities:
         entries += _schedule(session, incident, by="onwatch", now=now, context=context)
+    # Updates still waiting for delivery are stale now: the all-clear replaces them rather
+    # than arriving before them.
+    session.execute(
+        update(NotificationMessage)
+        .where(col(NotificationMessage.incident_id) == incident.id)
+        .where(col(NotificationMessage.status) == PENDING)
+        .where(col(NotificationMessage.topic).in_([STATUS_UPDATE, UPDATE_REMINDER]))
+        .values(status=CANCELLED, last_error="superseded by the all-clear")
+    )
     facts: list[IncidentFacts] = []  # read at the first render (with the postmortem in them)
 
-    def render(template: TemplateName) -> RenderedMessage:
+    def render(templates: Templates, template: TemplateName) -> RenderedMessage:
         if not facts:
             facts.append(load_facts(session, incident))
-        return context.templates.all_clear(template, facts[0], now, view.mttr_target)
+        return templates.all_clear(template, facts[0], now, view.mttr_target)
 
     announced = announce(
         session,

@@ -55,10 +55,12 @@ class NotificationDispatcher:
         clock: Callable[[], datetime],
         on_outcome: Callable[[str, str], None] | None = None,
         batch: int = 100,
+        still_leading: Callable[[], bool] | None = None,
     ) -> None:
         self.store, self.notifiers, self.clock = store, notifiers, clock
         self.on_outcome = on_outcome or (lambda target, outcome: None)
         self.batch = batch
+        self.still_leading = still_leading  # the scheduler's lease, checked before each chunk
 
     def run_once(self) -> int:
         """Deliver every message due now (up to `batch`); the number handled."""
@@ -75,6 +77,8 @@ class NotificationDispatcher:
                 ).all()
             ]
         for start in range(0, len(due), CHUNK):
+            if self.still_leading is not None and not self.still_leading():
+                return start  # another scheduler leads now: it sends the rest
             chunk = due[start : start + CHUNK]
             deliveries = [(item, self._send(item)) for item in chunk]
             outcomes = self.store.write(lambda session, d=deliveries: self._record_all(session, d))

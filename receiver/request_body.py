@@ -24,6 +24,8 @@ def text_field(body: dict[str, Any], key: str, default: str | None = None) -> st
     value = body.get(key, default)
     if not isinstance(value, str) or (default is None and not value.strip()):
         raise InputError(f"{key}: expected a non-empty string")
+    if "\x00" in value:  # PostgreSQL's text cannot hold it
+        raise InputError(f"{key}: must not contain NUL characters")
     return value.strip()
 
 
@@ -34,7 +36,7 @@ def optional_text(body: dict[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise InputError(f"{key}: expected a non-empty string or null")
-    return value.strip()
+    return text_field(body, key)
 
 
 def instant_field(body: dict[str, Any], key: str) -> datetime:

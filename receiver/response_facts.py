@@ -36,6 +36,7 @@ from response.facts import (
 NO_PROGRESS = "no_progress_escalation"  # the reminder kind whose rows are escalations
 ALL_CLEAR = "all_clear"  # the notification topic of the all-clear
 STATUS_UPDATE = "status_update"  # the notification topic of a status update
+UPDATE_REMINDER = "update_reminder"  # ... of a reminder that an update is due
 ROLE_ASSIGNED = "role_assigned"  # the timeline entry of a role's naming
 _BATCH = 500  # incidents per round of queries
 

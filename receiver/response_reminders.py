@@ -21,6 +21,7 @@ from receiver.paging import ESCALATE, TRIGGER, queue_escalation
 from receiver.paging_models import SENT, OutboxMessage
 from receiver.response_context import ResponseContext
 from receiver.response_facts import (
+    UPDATE_REMINDER,
     load_action_items,
     load_action_items_of,
     load_facts,
@@ -193,7 +194,7 @@ def _act(
             f"{whom}: {action.message}. Post an update: "
             f"onwatch incident update {incident.id} --status ... --impact ... --action ..."
         )
-        kind = "update_reminder"
+        kind = UPDATE_REMINDER
     else:
         people = [p for p in (facts.holder(Role.COMMANDER),) if p is not None]
         people = [p.person for p in people]
@@ -206,7 +207,7 @@ def _act(
         session,
         incident,
         topic=kind,
-        render=lambda _template: message,
+        render=lambda _templates, _template: message,
         context=context,
         now=now,
         dedup_key=f"{action.kind.value}-{incident.id}-{action.due_at:%Y%m%dT%H%M%S}",

@@ -266,6 +266,7 @@ class SchedulerRunner:
             },
             clock=clock,
             on_outcome=on_notification,
+            still_leading=lambda: self.lease.held(self.clock()),
         )
         self.scheduler: BackgroundScheduler | None = None
         self._stop = threading.Event()

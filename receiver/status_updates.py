@@ -92,7 +92,7 @@ def post_update(
         session,
         incident,
         topic=STATUS_UPDATE,
-        render=lambda template: context.templates.status_update(
+        render=lambda templates, template: templates.status_update(
             template, facts, update, now, mttr_target=context.targets.mttr_for(incident.severity)
         ),
         context=context,

@@ -480,3 +480,13 @@ def test_dispatcher_leaves_a_message_another_dispatcher_retried(store, clock, di
     row = message(store, queued)
     assert (row.status, row.attempts, row.next_attempt_at) == (PENDING, 1, retry_at)
     assert row.sent_at is None and outcomes == []
+
+
+def test_dispatcher_that_lost_the_lease_sends_nothing(store, clock, dispatch):
+    queued = queue(store, clock)
+    notifier = ScriptedNotifier()
+
+    handled = dispatch({SLACK: notifier}, still_leading=lambda: False).run_once()
+
+    assert (handled, notifier.notices) == (0, [])
+    assert message(store, queued).status == PENDING  # the new leader sends it

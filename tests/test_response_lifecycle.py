@@ -380,6 +380,23 @@ def test_a_resolved_update_resolves_with_the_all_clear(life: Paging) -> None:
     assert {m.topic for m in notifications(life)} == {"all_clear"}
 
 
+def test_the_all_clear_supersedes_updates_not_yet_delivered(life: Paging) -> None:
+    incident = life.post(group("SlowSearch", severity="warning"))
+    update = {"by": "d", "status": "identified", "impact": "Slow", "current_action": "Scale"}
+    api(life, "POST", f"incidents/{incident}/updates", **update)
+    api(life, "POST", f"incidents/{incident}/resolve", by="d")
+    by_topic = {m.topic: m.status for m in notifications(life)}
+    assert by_topic == {"status_update": "cancelled", "all_clear": "pending"}
+
+
+def test_classifying_an_incident_alertmanager_resolved(life: Paging) -> None:
+    incident = life.post(group("SlowSearch", severity="warning"))
+    life.post(group("SlowSearch", severity="warning", status="resolved"))
+    answer = api(life, "POST", f"incidents/{incident}/resolve", by="d", classification="noise")
+    assert answer["changed"] is True
+    assert life.incident(incident)["classification"] == "noise"
+
+
 def test_alertmanager_resolution_is_verified_by_monitoring(life: Paging) -> None:
     incident = life.post(group("CheckoutDown", impact_revenue="true"))
     life.clock.advance(hours=5)  # past SEV1's 4-hour target
@@ -426,3 +443,30 @@ def test_stuck_escalation_climbs_while_the_previous_one_is_undelivered(life: Pag
     remind(life)  # 60 minutes: level 2 (escalation target), although level 1 is pending
     escalated = [e.data["level"] for e in life.timeline(incident, "escalated")]
     assert escalated == [1, 2]
+
+
+def test_a_configured_template_that_fails_does_not_block_the_update(
+    make_app: Any, store: Any, clock: Any, fake: Any, tmp_path: Any
+) -> None:
+    template = tmp_path / "internal.j2"
+    # Fine on the sample incidents checked at start; fails on an ETA of one word.
+    template.write_text("{% if update %}next: {{ update.eta.split()[1] }}{% endif %}\n")
+    config = response_config(fake)
+    config["notifications"]["templates"] = {"internal": str(template)}
+    life = make_paging(make_app, store, clock, fake, config)
+    incident = life.post(group("SlowSearch", severity="warning"))
+    posted = api(
+        life,
+        "POST",
+        f"incidents/{incident}/updates",
+        by="d",
+        status="identified",
+        impact="Search is slow",
+        current_action="Adding a replica",
+        eta="soon",
+    )
+    assert posted["queued_for"] == ["ops-slack"]
+    [message] = notifications(life, "status_update")
+    assert message.text.startswith("[SEV3] - checkout - Identified\n")  # the built-in one
+    [entry] = life.timeline(incident, "status_update")
+    assert "the configured template failed, the built-in one was used" in entry.message
