@@ -49,9 +49,14 @@ def _watched(session: Session, context: ResponseContext, now: datetime) -> list[
         ActionItemRecord.status == "open",
     )
     any_action_item = exists().where(ActionItemRecord.incident_id == PostmortemRecord.incident_id)
-    unfinished = or_(
+    unassigned_action_item = exists().where(
+        ActionItemRecord.incident_id == PostmortemRecord.incident_id,
+        or_(col(ActionItemRecord.owner).is_(None), col(ActionItemRecord.due_at).is_(None)),
+    )
+    unfinished = or_(  # some milestone of response.milestones is not met yet
         col(PostmortemRecord.drafted_at).is_(None),
         col(PostmortemRecord.reviewed_at).is_(None),
+        unassigned_action_item,
         and_(PostmortemRecord.exception == "", or_(open_action_item, ~any_action_item)),
     )
     open_ones = session.exec(

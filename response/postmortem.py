@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from response.facts import ActionItem, AlertFact, IncidentFacts, TimelineItem
+from response.facts import ActionItem, AlertFact, IncidentFacts, Postmortem, TimelineItem
+from response.milestones import MilestoneState, milestones
 from response.rendering import (
     as_utc,
     builtin_environment,
@@ -177,62 +178,36 @@ def _milestones(
     targets: ResponseTargets,
     now: datetime,
 ) -> list[Milestone]:
-    postmortem = facts.postmortem
-    drafted = postmortem.drafted_at if postmortem else None
-    reviewed = postmortem.reviewed_at if postmortem else None
-    rows = (
-        (
+    """The seed's postmortem milestones, as `response.milestones` judges them (one rule for
+    the draft, the API and the reminders)."""
+    spans = (
+        targets.postmortem_draft,
+        targets.postmortem_review,
+        targets.action_items_assigned,
+        targets.action_items_completed,
+    )
+    if facts.resolved_at is None:
+        names = (
             "Draft written",
-            targets.postmortem_draft,
-            f"done {format_utc(drafted)}" if drafted else "",
-        ),
-        (
             "Review meeting held",
-            targets.postmortem_review,
-            f"done {format_utc(reviewed)}" if reviewed else "",
-        ),
-        (
-            "Action items assigned (owner and due date)",
-            targets.action_items_assigned,
-            _assigned(action_items),
-        ),
-        ("Action items completed", targets.action_items_completed, _completed(facts, action_items)),
-    )
-    return [_milestone(name, after, state, facts.resolved_at, now) for name, after, state in rows]
-
-
-def _assigned(action_items: Sequence[ActionItem]) -> str:
-    """The assigned milestone: done once every action item has an owner and a due date."""
-    assigned = sum(1 for a in action_items if a.owner and a.due_at)
-    if not action_items:
-        return ""
-    return (
-        "done" if assigned == len(action_items) else f"{assigned} of {len(action_items)} assigned"
-    )
-
-
-def _completed(facts: IncidentFacts, action_items: Sequence[ActionItem]) -> str:
-    """The completed milestone: done when the last item closed, or the documented exception."""
-    closed = [a for a in action_items if a.status == "closed"]
-    if action_items and len(closed) == len(action_items):
-        last = max((as_utc(a.closed_at) for a in closed if a.closed_at), default=None)
-        return f"done {format_utc(last)}" if last else "done"
-    postmortem = facts.postmortem
-    if postmortem is not None and postmortem.exception.strip():
-        when = f" {format_utc(postmortem.exception_at)}" if postmortem.exception_at else ""
-        return f"exception documented{when}: {one_line(postmortem.exception)}"
-    return f"{len(closed)} of {len(action_items)} closed" if action_items else ""
-
-
-def _milestone(
-    name: str, after: timedelta, state: str, resolved_at: datetime | None, now: datetime
-) -> Milestone:
-    when = f"{format_duration(after)} after resolution"
-    if resolved_at is None:
-        return Milestone(name, when, state or "not started")
-    due = as_utc(resolved_at) + after
-    finished = state.startswith(("done", "exception"))
-    if not finished:
-        overdue = as_utc(now) > due
-        state = ", ".join(s for s in (state, "overdue" if overdue else "pending") if s)
-    return Milestone(name, f"{format_utc(due)} ({when})", state)
+            "Action items assigned",
+            "Action items completed",
+        )
+        return [
+            Milestone(name, f"{format_duration(after)} after resolution", "not started")
+            for name, after in zip(names, spans, strict=True)
+        ]
+    postmortem = facts.postmortem or Postmortem(scheduled_at=now)
+    rows = []
+    for view, after in zip(
+        milestones(postmortem, facts.resolved_at, action_items, targets, now), spans, strict=True
+    ):
+        if view.state is MilestoneState.MET and view.met_at is not None:
+            state = f"done {format_utc(view.met_at)}"
+        else:
+            state = view.state.value
+        if view.note:
+            state += f" ({one_line(view.note)})"
+        when = f"{format_utc(view.due_at)} ({format_duration(after)} after resolution)"
+        rows.append(Milestone(view.label, when, state))
+    return rows

@@ -37,7 +37,7 @@ class DueAction:
 
     kind: DueKind
     due_at: datetime  # deterministic: the same for every `now` until the next one falls due
-    level: int  # how many times over it is due (for NO_PROGRESS: the chain level to page)
+    level: int  # how many intervals have passed (the scheduler picks the chain level itself)
     message: str
 
 
