@@ -240,7 +240,6 @@ class Settings(RulesFile):
             deadline=timedelta(minutes=self.dispatcher.deadline_minutes),
         )
 
-
     def response_context(self, paging: PagingContext) -> ResponseContext:
         """What the response use cases need, around `paging` (built from these settings)."""
         templates = self.notifications.templates
