@@ -108,9 +108,12 @@ def resolve(
     incident = locked_incident(session, incident_id)
     if incident.status != "open":
         # Already resolved (by Alertmanager, say): the classification is still worth having.
-        marked = classification is not None and classify(
-            session, incident_id, classification=classification, by=by, note_text=note, now=now
-        ).changed
+        marked = (
+            classification is not None
+            and classify(
+                session, incident_id, classification=classification, by=by, note_text=note, now=now
+            ).changed
+        )
         return _result(incident, changed=marked)
     incident.status, incident.resolved_at, incident.updated_at = "resolved", now, now
     incident.resolved_by = by

@@ -80,9 +80,7 @@ class IncidentRecord(SQLModel, table=True):
     # Set when a person (the IC) chose the severity: alerts then no longer raise it.
     severity_set_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     classification: str | None = Field(default=None, max_length=16)  # actionable | noise
-    classification_note: str = Field(
-        default="", sa_column=Column(Text, nullable=False, default="")
-    )
+    classification_note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     classified_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
