@@ -428,7 +428,8 @@ def _rests(
             continue
         rest = began - ended
         shortest = rest if shortest is None else min(shortest, rest)
-        strictest = max(before | after, key=lambda name: min_rest.get(name, timedelta(0)))
+        # Sorted first: of two rotations asking for the same rest, always the same one.
+        strictest = max(sorted(before | after), key=lambda name: min_rest.get(name, timedelta(0)))
         required = min_rest.get(strictest, timedelta(0))
         if rest < required:
             flags.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 from collections import Counter, defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -448,6 +449,24 @@ def test_burden_rotation_noise_of_its_incidents(report, scenario: Scenario) -> N
             100 * kinds["noise"] / (kinds["noise"] + kinds["actionable"]), 1
         )
     assert any(r.mostly_noise for r in report.rotations)  # the flappy alerts
+
+
+def test_burden_rest_breach_between_equal_rules_goes_to_the_first_rotation() -> None:
+    # Two rotations asking for the same rest: a breach between them is counted once, always
+    # against the same one (the first by name), whatever the order of sets in this process.
+    ann = Person("ann", "a@example.com", LONDON)
+    weekly = [replace(r, min_rest=timedelta(days=2)) for r in _rotations()]
+    day = datetime(2026, 10, 10, 9, tzinfo=UTC)
+    shifts = [
+        Shift("ops", "primary", 0, day, day + HOUR, "ann"),
+        Shift("db", "primary", 0, day + 2 * HOUR, day + 3 * HOUR, "ann"),
+    ]
+    figures = burden_report(
+        MONTH, pages=[], incidents=[], shifts=shifts, people={"ann": ann}, rotations=weekly
+    )
+    assert {r.name: r.rest_breaches for r in figures.rotations} == {"ops": 0, "db": 1}
+    (flag,) = [f for f in figures.people[0].flags if f.rule == "min_rest"]
+    assert flag.rotation == "db"
 
 
 def test_burden_counts_a_page_once_per_alert_name() -> None:
