@@ -56,6 +56,7 @@ class IncidentRecord(SQLModel, table=True):
         ),
         Index("ix_incident_group_identity", "group_identity"),
         Index("ix_incident_status_severity", "status", "severity"),
+        Index("ix_incident_opened_at", "opened_at"),  # the monthly report reads a month
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,6 +1,7 @@
 """The response process: roles, status updates, checklist ticks, reminders, postmortems,
 action items, the notification outbox, handoff notes and briefings; who resolved and
-classified an incident; and an index on the page ledger's time for the monthly report.
+classified an incident; and indexes on the page ledger's and incidents' times for the
+monthly report.
 
 Revision ID: 0004_response
 Revises: 0003_paging
@@ -33,7 +34,8 @@ def upgrade() -> None:
             sa.Column("classification_note", sa.Text(), nullable=False, server_default="")
         )
         incident.add_column(sa.Column("classified_by", sa.Text(), nullable=True))
-    op.create_index("ix_page_at", "page", ["at"])
+    op.create_index("ix_page_at", "page", ["at", "person", "rotation", "incident_id"])
+    op.create_index("ix_incident_opened_at", "incident", ["opened_at"])
 
     op.create_table(
         "incident_role",
@@ -172,6 +174,7 @@ def downgrade() -> None:
         "incident_role",
     ):
         op.drop_table(table)
+    op.drop_index("ix_incident_opened_at", "incident")
     op.drop_index("ix_page_at", "page")
     with op.batch_alter_table("incident") as incident:
         for column in (
