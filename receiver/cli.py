@@ -34,6 +34,8 @@ from receiver.config import (
     load_settings,
 )
 from receiver.config import resolve_config_path as _resolve
+from receiver.escalation_cli import EscalationUsageError
+from receiver.handoff_cli import HandoffUsageError
 from receiver.incident_cli import IncidentUsageError
 from receiver.report_cli import ReportUsageError
 from receiver.response_cli import ResponseUsageError
@@ -354,8 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     burden.add_argument("--output", metavar="PATH", help="file to write (default: stdout)")
     burden.set_defaults(handler=_with_settings(report_cli.cmd_report_burden))
 
-    handoff_cli.register(commands)
-    escalation_cli.register(commands)
+    handoff_cli.register(commands, common, _with_settings)
+    escalation_cli.register(commands, common, _with_settings)
 
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True)
@@ -394,6 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         IncidentUsageError,
         ReportUsageError,
         ResponseUsageError,
+        HandoffUsageError,
+        EscalationUsageError,
         SchemaOutOfDate,
         StoreUnavailable,
     ) as exc:

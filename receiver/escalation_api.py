@@ -16,6 +16,7 @@ from receiver.auth import require_api_token
 from receiver.config import Settings
 from receiver.errors import InputError, error_response
 from receiver.escalation_paths import paths_now, severities_asked
+from receiver.rota_api import person_view
 from receiver.rota_store import active_overrides
 from receiver.services import services
 from scheduler.briefing import format_duration
@@ -27,16 +28,11 @@ bp.before_request(require_api_token)
 
 
 def contact_view(rota: Rota, name: str | None) -> dict[str, Any] | None:
-    """How to reach a person, without secrets."""
-    if name is None:
-        return None
-    person = rota.people[name]
-    return {
-        "name": person.name,
-        "email": person.email,
-        "time_zone": person.zone.key,
-        "has_pagerduty_user_id": bool(person.pagerduty_user_id),
-    }
+    """How to reach a person: the rota's view, saying only whether PagerDuty knows them."""
+    view = person_view(rota, name)
+    if view is not None:
+        view["has_pagerduty_user_id"] = bool(view.pop("pagerduty_user_id"))
+    return view
 
 
 def path_view(rota: Rota, path: EscalationPath) -> dict[str, Any]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from receiver.config import Settings, load_settings, resolve_config_path
+from receiver.config import Settings
 from receiver.escalation_paths import paths_now, severities_asked
 from receiver.rota_cli import stored_overrides
 from scheduler.briefing import format_duration, format_instant
 from scheduler.escalation_paths import EscalationPath
 from scheduler.rota import Rota
 
-EXIT_OK, EXIT_UNUSABLE = 0, 2
+EXIT_OK = 0
 
 
 class EscalationUsageError(Exception):
@@ -90,25 +91,19 @@ def cmd_escalation_show(
     return EXIT_OK
 
 
-def _run(args: argparse.Namespace) -> int:
-    settings = load_settings(resolve_config_path(args.config))
-    try:
-        return cmd_escalation_show(args, settings)
-    except EscalationUsageError as exc:
-        print(f"onwatch: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-
-
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    common: argparse.ArgumentParser,
+    wrap: Callable[
+        [Callable[[argparse.Namespace, Settings], int]], Callable[[argparse.Namespace], int]
+    ],
+) -> None:
     """Add `onwatch escalation show` to the `onwatch` parser's subcommands."""
     escalation = commands.add_parser("escalation", help="escalation paths")
     escalation_commands = escalation.add_subparsers(dest="escalation_command", required=True)
     show = escalation_commands.add_parser(
-        "show", help="whom onwatch would page now, and after each timeout"
-    )
-    show.add_argument(
-        "--config", metavar="PATH", help="configuration file (default: $ONWATCH_CONFIG)"
+        "show", parents=[common], help="whom onwatch would page now, and after each timeout"
     )
     show.add_argument("rotation", metavar="ROTATION")
     show.add_argument("--severity", metavar="SEV", help="one severity only (SEV1..SEV4)")
-    show.set_defaults(handler=_run)
+    show.set_defaults(handler=wrap(cmd_escalation_show))

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from receiver.config import Settings, load_settings, resolve_config_path
+from receiver.config import Settings
 from receiver.handoff import add_note, note_problem, preview
 from receiver.store import Store
 from scheduler.briefing import (
@@ -18,7 +18,7 @@ from scheduler.briefing import (
     next_handoff,
 )
 
-EXIT_OK, EXIT_UNUSABLE = 0, 2
+EXIT_OK = 0
 Command = Callable[[argparse.Namespace, Settings], int]
 
 
@@ -95,22 +95,15 @@ def cmd_handoff_show(
     return EXIT_OK
 
 
-def run(command: Command, args: argparse.Namespace) -> int:
-    """Load the configuration and run `command`; a usage problem exits 2 with its message."""
-    settings = load_settings(resolve_config_path(args.config))
-    try:
-        return command(args, settings)
-    except HandoffUsageError as exc:
-        print(f"onwatch: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
+Wrap = Callable[[Command], Callable[[argparse.Namespace], int]]
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(
+    commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+    common: argparse.ArgumentParser,
+    wrap: Wrap,
+) -> None:
     """Add `onwatch handoff note|show` to the `onwatch` parser's subcommands."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--config", metavar="PATH", help="configuration file (default: $ONWATCH_CONFIG)"
-    )
     handoff = commands.add_parser("handoff", help="shift handoffs: notes and briefings")
     handoff_commands = handoff.add_subparsers(dest="handoff_command", required=True)
     note = handoff_commands.add_parser(
@@ -119,9 +112,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     note.add_argument("rotation", metavar="ROTATION")
     note.add_argument("text", metavar="TEXT")
     note.add_argument("--by", required=True, metavar="NAME", help="who leaves the note")
-    note.set_defaults(handler=lambda args: run(cmd_handoff_note, args))
+    note.set_defaults(handler=wrap(cmd_handoff_note))
     show = handoff_commands.add_parser(
         "show", parents=[common], help="the briefing the next handoff will send, now"
     )
     show.add_argument("rotation", metavar="ROTATION")
-    show.set_defaults(handler=lambda args: run(cmd_handoff_show, args))
+    show.set_defaults(handler=wrap(cmd_handoff_show))

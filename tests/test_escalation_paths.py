@@ -19,7 +19,8 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from receiver import escalation_api, escalation_cli
+from receiver import escalation_api
+from receiver.cli import main
 from receiver.config import Settings
 from receiver.escalation_cli import EscalationUsageError, cmd_escalation_show
 from receiver.models import OverrideRecord
@@ -320,16 +321,11 @@ def test_cli_subcommand_parses_and_exits_2_on_usage_errors(
 ) -> None:
     path = tmp_path / "onwatch.yaml"
     path.write_text(yaml.safe_dump({**paths_config(), "database": {"url": store.settings.url}}))
-    parser = argparse.ArgumentParser(prog="onwatch")
-    escalation_cli.register(parser.add_subparsers(dest="command", required=True))
+    good = ["escalation", "show", "ops", "--severity", "SEV1", "--config", str(path)]
+    bad = ["escalation", "show", "ops", "--severity", "x", "--config", str(path)]
 
-    good = parser.parse_args(
-        ["escalation", "show", "ops", "--severity", "SEV1", "--config", str(path)]
-    )
-    bad = parser.parse_args(["escalation", "show", "ops", "--severity", "x", "--config", str(path)])
-
-    assert good.handler(good) == 0
-    assert bad.handler(bad) == 2
+    assert main(good) == 0
+    assert main(bad) == 2
     captured = capsys.readouterr()
     assert "SEV1: every layer at once" in captured.out
     assert captured.err.startswith("onwatch: --severity: unknown severity 'x'")

@@ -17,7 +17,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from receiver import handoff_api, handoff_cli
+from receiver import handoff_api
+from receiver.cli import main
 from receiver.handoff_cli import HandoffUsageError, cmd_handoff_note, cmd_handoff_show
 from receiver.response_models import HandoffBriefing, HandoffNote
 from receiver.store import Store
@@ -206,15 +207,8 @@ def test_cli_subcommands_parse_and_exit_2_on_usage_errors(
     config = {**handoff_config(), "database": {"url": store.settings.url}}
     path = tmp_path / "onwatch.yaml"
     path.write_text(yaml.safe_dump(config))
-    parser = argparse.ArgumentParser(prog="onwatch")
-    handoff_cli.register(parser.add_subparsers(dest="command", required=True))
-
-    note = parser.parse_args(
-        ["handoff", "note", "ops", "hello", "--by", "d", "--config", str(path)]
-    )
-    assert note.handler(note) == 0
-    show = parser.parse_args(["handoff", "show", "nope", "--config", str(path)])
-    assert show.handler(show) == 2
+    assert main(["handoff", "note", "ops", "hello", "--by", "d", "--config", str(path)]) == 0
+    assert main(["handoff", "show", "nope", "--config", str(path)]) == 2
 
     captured = capsys.readouterr()
     assert "note 1 stored" in captured.out
