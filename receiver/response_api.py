@@ -267,6 +267,6 @@ def post_status_update(incident_id: int) -> tuple[Response, int]:
         incident_id=result.incident_id,
         update_id=result.update_id,
         queued_for=list(result.targets),
-        skipped_without_url=list(result.skipped),
+        skipped_not_configured=list(result.skipped),
         resolved=result.resolved,
     ), 201

@@ -116,7 +116,7 @@ def test_sev1_outage_through_its_whole_life(life: Paging) -> None:
         eta="next update 07:05 UTC",
     )
     assert posted["queued_for"] == ["exec-hook", "ops-slack"]
-    assert posted["skipped_without_url"] == ["unset-hook"]
+    assert posted["skipped_not_configured"] == ["unset-hook"]
     detection = phases(life, incident)["detection"]
     assert detection["completed_at"] == "2026-11-28T06:49:00+00:00" and detection["met"] is True
     by_target = {m.target: m for m in notifications(life, "status_update")}
