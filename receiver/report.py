@@ -147,11 +147,9 @@ def load_month(store: Store, rota: Rota, month: Month, *, detail: bool = True) -
             ).all()
 
         def alert_rows(where: Any) -> Sequence[Any]:
+            # Not DISTINCT (a temporary B-tree, half the query): duplicates go in a set below.
             return connection.execute(
-                select(_ALERT.c.incident_id, _ALERT.c.alertname, _ALERT.c.rule)
-                .distinct()
-                .select_from(_ALERT.join(_INCIDENT, _INCIDENT.c.id == _ALERT.c.incident_id))
-                .where(where)
+                select(_ALERT.c.incident_id, _ALERT.c.alertname, _ALERT.c.rule).where(where)
             ).all()
 
         page_rows = connection.execute(
@@ -168,11 +166,22 @@ def load_month(store: Store, rota: Rota, month: Month, *, detail: bool = True) -
         alerts_found: list[Any] = []
         if detail:
             # Paged in the month but opened before it: few, fetched by id.
-            earlier = {row[3] for row in page_rows} - {row[0] for row in found}
-            alerts_found += alert_rows(opened_in_month)
+            opened_ids = {row[0] for row in found}
+            earlier = {row[3] for row in page_rows} - opened_ids
+            if opened_ids:
+                # Ids follow opening times, near enough: the range of the month's ids, read
+                # through the index on incident_id, then only the month's incidents kept (no
+                # join with incident, a lookup per alert).
+                alerts_found += (
+                    row
+                    for row in alert_rows(
+                        _ALERT.c.incident_id.between(min(opened_ids), max(opened_ids))
+                    )
+                    if row[0] in opened_ids
+                )
             for ids in _chunks(earlier):
                 found += incident_rows(_INCIDENT.c.id.in_(ids))
-                alerts_found += alert_rows(_INCIDENT.c.id.in_(ids))
+                alerts_found += alert_rows(_ALERT.c.incident_id.in_(ids))
     with store.read() as session:
         overrides = active_overrides(session)
     # Once per page: the parsing inline, and tuple.__new__ rather than Page's Python __new__.
@@ -190,9 +199,13 @@ def load_month(store: Store, rota: Rota, month: Month, *, detail: bool = True) -
     # An incident belongs to the rotation that paged for it first (backwards, so the first page
     # is the one kept), else to the one covering its service.
     rotation_of = {page.incident_id: page.rotation for page in reversed(pages)}
-    alerts: dict[int, list[tuple[str, str]]] = {}
+    alerts: dict[int, set[tuple[str, str]]] = {}
     for incident_id, alertname, rule in alerts_found:
-        alerts.setdefault(incident_id, []).append((alertname, rule))
+        mine = alerts.get(incident_id)
+        if mine is None:
+            alerts[incident_id] = {(alertname, rule)}
+        else:
+            mine.add((alertname, rule))
     covering: dict[str, str | None] = {}
     incidents = []
     for row in found:
