@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import math
 import statistics
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from operator import attrgetter
-from typing import NamedTuple
+from itertools import compress
+from operator import attrgetter, itemgetter
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from scheduler.roster import Person, Rotation
@@ -323,11 +325,11 @@ def night_window(person: Person, day: date) -> tuple[datetime, datetime]:
 def interruptions(times: Sequence[datetime], window: timedelta) -> int:
     """Sorted pages counted as PagerDuty does: those within `window` of a run's first count once."""
     count = 0
-    opened: datetime | None = None
+    until: datetime | None = None  # the end of the current run's window
     for at in times:
-        if opened is None or at - opened > window:
+        if until is None or at > until:  # at - opened > window, without a timedelta a page
             count += 1
-            opened = at
+            until = at + window
     return count
 
 
@@ -399,6 +401,10 @@ class _Seen(NamedTuple):
     hour: int
 
 
+_page, _night, _out_of_hours, _hour = (itemgetter(n) for n in range(4))  # of a _Seen
+_at, _incident_id = itemgetter(0), itemgetter(3)  # of a Page
+
+
 def _rests(
     shifts: Sequence[Shift], month: Month, min_rest: Mapping[str, timedelta]
 ) -> tuple[float | None, list[Flag]]:
@@ -463,10 +469,14 @@ def _person(
     clipped = _merge((max(s.start, month.start), min(s.end, month.end)) for s in in_month)
     hours = sum((end - start for start, end in clipped), timedelta(0))
     nights = nights_on_call(person, clipped, month)
-    by_night = Counter(item.night for item in seen if item.night is not None)
+    # map / itemgetter rather than generator expressions: these run over a month's pages.
+    by_night = Counter(filter(None, map(_night, seen)))  # a date is never false
     night_pages = sum(by_night.values())
     # Backwards, so that each incident keeps its first page.
-    first_page = {item.page.incident_id: item.page.at for item in reversed(seen)}
+    pages = list(map(_page, seen))
+    first_page = dict(
+        zip(map(_incident_id, reversed(pages)), map(_at, reversed(pages)), strict=True)
+    )
     on_time = 0
     for incident_id, paged_at in first_page.items():
         acked = incidents[incident_id].acknowledged_at if incident_id in incidents else None
@@ -489,12 +499,12 @@ def _person(
         shifts=len(in_month),
         on_call_hours=_hours(hours),
         pages=len(seen),
-        interruptions=interruptions([item.page.at for item in seen], policy.interruption_window),
+        interruptions=interruptions(list(map(_at, pages)), policy.interruption_window),
         night_pages=night_pages,
         nights_on_call=len(nights),
         nights_over_limit=sum(1 for n in by_night.values() if n > policy.night_page_limit),
         night_pages_per_night=round(average, 2),
-        out_of_hours_pages=sum(item.out_of_hours for item in seen),
+        out_of_hours_pages=sum(map(_out_of_hours, seen)),
         paged_incidents=len(first_page),
         acked_within_target=on_time,
         ack_within_target_pct=_pct(on_time, len(first_page)),
@@ -539,8 +549,8 @@ def _noisiest(
 ) -> tuple[tuple[AlertNoise, ...], tuple[AlertNoise, ...]]:
     """The top alert names by pages and by night pages, with their incidents' classification."""
     # Pages per incident first: an incident's alerts then count all its pages at once.
-    paged = Counter(item.page.incident_id for item in seen)
-    at_night = Counter(item.page.incident_id for item in seen if item.night is not None)
+    paged = Counter(map(_incident_id, map(_page, seen)))
+    at_night = Counter(compress(map(_incident_id, map(_page, seen)), map(_night, seen)))
     # defaultdict(int) rather than Counter here: Counter's missing keys cost a Python call.
     pages: defaultdict[str, int] = defaultdict(int)
     nights: defaultdict[str, int] = defaultdict(int)
@@ -636,6 +646,97 @@ def _change(
     return change
 
 
+def _local_figures(
+    local: datetime,
+    night_start: time | None,
+    night_end: time | None,
+    business: BusinessHours,
+) -> tuple[date | None, bool, int]:
+    """A local instant's night (night_of), whether out of business hours, and its hour."""
+    clock = local.time()
+    night: date | None
+    if night_start is None or night_end is None:
+        night = None
+    elif night_start > night_end:
+        if clock >= night_start:
+            night = local.date()
+        elif clock < night_end:
+            night = local.date() - timedelta(days=1)
+        else:
+            night = None
+    else:
+        night = local.date() if night_start <= clock < night_end else None
+    out_of_hours = not (local.weekday() in business.days and business.start <= clock < business.end)
+    return night, out_of_hours, local.hour
+
+
+_UNSET = object()
+
+
+class _Clock:
+    """One zone's (and night window's) month cut into stretches of UTC time in which every
+    page has the same night, business-hours verdict and local hour.
+
+    The stretches are cut at every instant one of the zone's offsets in the month (sampled
+    hourly) puts one of the marks on the local clock: each hour, the night's start and end,
+    business hours' start and end. So within a stretch whose offset is the same at both
+    ends, the local clock crosses none of them and every page has the figures of its start.
+    A stretch whose offset differs at its two ends (a transition inside it) has no value:
+    its pages are worked out one by one. Stretches are worked out when first paged in.
+    """
+
+    def __init__(
+        self,
+        zone: ZoneInfo,
+        night_start: time | None,
+        night_end: time | None,
+        business: BusinessHours,
+        start: datetime,
+        end: datetime,
+    ) -> None:
+        self.zone, self.night_start, self.night_end = zone, night_start, night_end
+        self.business = business
+        margin, hour = timedelta(days=2), timedelta(hours=1)
+        offsets = set()
+        at = start - margin
+        while at <= end + margin:
+            offsets.add(at.astimezone(zone).utcoffset())
+            at += hour
+        marks = {time(hour) for hour in range(24)} | {business.start, business.end}
+        marks |= {t for t in (night_start, night_end) if t is not None}
+        one = timedelta(days=1)
+        day, last = (start - margin).date(), (end + margin).date()
+        cuts = {start, end}
+        while day <= last:
+            for mark in marks:
+                local = datetime.combine(day, mark, UTC)
+                cuts.update(local - offset for offset in offsets if offset is not None)
+            day += one
+        bounds = sorted(cut for cut in cuts if start <= cut <= end)
+        # After the last stretch: pages at or past `end` (none are) are worked out alone.
+        bounds.append(datetime.max.replace(tzinfo=UTC))
+        self.bounds: list[datetime] = bounds
+        self.values: list[object] = [_UNSET] * (len(bounds) - 1) + [None]
+
+    def stretch(self, index: int) -> tuple[date | None, bool, int] | None:
+        """The figures of every instant of stretch `index`, or None if they may differ."""
+        zone, tick = self.zone, timedelta(microseconds=1)
+        head = self.bounds[index].astimezone(zone)
+        tail = (self.bounds[index + 1] - tick).astimezone(zone)
+        value = self._figures(head)
+        if head.utcoffset() != tail.utcoffset() or self._figures(tail) != value:
+            value = None
+        self.values[index] = value
+        return value
+
+    def _figures(self, local: datetime) -> tuple[date | None, bool, int]:
+        return _local_figures(local, self.night_start, self.night_end, self.business)
+
+    def exact(self, at: datetime) -> tuple[date | None, bool, int]:
+        """The figures of one instant, on the zone's clock."""
+        return self._figures(at.astimezone(self.zone))
+
+
 @dataclass
 class _Sorted:
     """A month's pages sorted out once: by person, by rotation, by hour; and who was on call."""
@@ -670,36 +771,34 @@ def _sort_out(
     by_pair: dict[str, dict[str, list[_Seen]]] = defaultdict(dict)
     hours = [0] * 24
     business = policy.business_hours
-    days, opens, closes = business.days, business.start, business.end
-    day = timedelta(days=1)
-    # The hot loop of the report (a month's pages): night_of and BusinessHours.contains, inline,
-    # and tuple.__new__ rather than _Seen's Python-level __new__ (half the time).
+    # The hot loop of the report (a month's pages): each page's night, business hours and
+    # hour come from the stretch of time it falls in (see _Clock), and tuple.__new__ rather
+    # than _Seen's Python-level __new__ (half the time).
     new = tuple.__new__
+    clocks: dict[tuple[ZoneInfo, time | None, time | None], _Clock] = {}
     for name, paged in mine.items():
         person = people.get(name)
         # Someone no longer in the configuration: counted on UTC, with no night.
-        zone = person.zone if person is not None else ZoneInfo("UTC")
-        night_start = person.night_start if person is not None else None
-        night_end = person.night_end if person is not None else None
-        crosses = person is not None and person.night_start > person.night_end
+        if person is None:
+            key = (ZoneInfo("UTC"), None, None)
+        else:
+            key = (person.zone, person.night_start, person.night_end)
+        clock = clocks.get(key)
+        if clock is None:
+            clock = clocks[key] = _Clock(*key, business, start, end)
+        bounds, values, exact, stretch = clock.bounds, clock.values, clock.exact, clock.stretch
         seen = by_person[name] = []
         buckets: dict[str, list[_Seen]] = {}  # by rotation
+        until = bounds[0]  # pages are in time order: the stretch moves forwards only
+        value: Any = None
         for page in paged:
-            local = page.at.astimezone(zone)
-            clock = local.time()
-            if night_start is None:
-                night = None
-            elif crosses:
-                if clock >= night_start:
-                    night = local.date()
-                elif clock < night_end:
-                    night = local.date() - day
-                else:
-                    night = None
-            else:
-                night = local.date() if night_start <= clock < night_end else None
-            hour = local.hour
-            out_of_hours = not (local.weekday() in days and opens <= clock < closes)
+            at = page.at
+            if at >= until:
+                index = bisect_right(bounds, at) - 1
+                until, value = bounds[index + 1], values[index]
+                if value is _UNSET:
+                    value = stretch(index)
+            night, out_of_hours, hour = value or exact(at)
             item = new(_Seen, (page, night, out_of_hours, hour))
             seen.append(item)
             bucket = buckets.get(page.rotation)
@@ -761,7 +860,7 @@ def _headline(
 ) -> _Headline:
     """Rotation `name`'s headline figures, from the sorted-out pages and its opened incidents."""
     seen = found.by_rotation.get(name, [])
-    night_total = sum(1 for item in seen if item.night is not None)
+    night_total = len(seen) - list(map(_night, seen)).count(None)
     nights = 0
     for person_name in found.rotation_people.get(name, ()):
         person = people.get(person_name)
@@ -776,7 +875,7 @@ def _headline(
         nights += len(nights_on_call(person, clipped, month))
     window = policy.interruption_window
     runs = sum(
-        interruptions([item.page.at for item in mine], window)
+        interruptions(list(map(_at, map(_page, mine))), window)
         for mine in found.by_pair.get(name, {}).values()
     )
     average = night_total / nights if nights else float(night_total)
@@ -793,7 +892,7 @@ def _headline(
         night_pages=night_total,
         nights_on_call=nights,
         night_pages_per_night=round(average, 2),
-        out_of_hours_pages=sum(item.out_of_hours for item in seen),
+        out_of_hours_pages=sum(map(_out_of_hours, seen)),
     )
 
 
@@ -901,8 +1000,8 @@ def burden_report(
         by_severity = {sev: [i for i in opened if i.severity == sev] for sev in SEVERITIES}
         headline = _headline(name, month, found, opened, people, policy)
         hours = [0] * 24
-        for item in seen:
-            hours[item.hour] += 1
+        for hour in map(_hour, seen):
+            hours[hour] += 1
         by_pages, by_nights = _noisiest(seen, incident_by_id)
         mostly_noise = _mostly_noise(by_pages, by_nights, policy)
         heavy = tuple(sorted(found.rotation_people.get(name, set()) & over_limit))
