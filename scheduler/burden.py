@@ -30,8 +30,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import compress
-from operator import attrgetter, itemgetter
+from itertools import compress, repeat
+from operator import attrgetter, ge, itemgetter
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -403,6 +403,7 @@ class _Seen(NamedTuple):
 
 _page, _night, _out_of_hours, _hour = (itemgetter(n) for n in range(4))  # of a _Seen
 _at, _incident_id = itemgetter(0), itemgetter(3)  # of a Page
+_NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 def _rests(
@@ -460,7 +461,7 @@ def _person(
     seen: Sequence[_Seen],
     shifts: Sequence[Shift],
     all_shifts: Sequence[Shift],
-    incidents: Mapping[int, Incident],
+    ack_by: Mapping[int, datetime],
     month: Month,
     min_rest: Mapping[str, timedelta],
     policy: Policy,
@@ -477,11 +478,9 @@ def _person(
     first_page = dict(
         zip(map(_incident_id, reversed(pages)), map(_at, reversed(pages)), strict=True)
     )
-    on_time = 0
-    for incident_id, paged_at in first_page.items():
-        acked = incidents[incident_id].acknowledged_at if incident_id in incidents else None
-        if acked is not None and acked - paged_at <= policy.ack_target:
-            on_time += 1
+    # On time: paged at or after the incident's acknowledgement less the target (`ack_by`;
+    # an incident never acknowledged, or unknown, never is).
+    on_time = sum(map(ge, first_page.values(), map(ack_by.get, first_page, repeat(_NEVER))))
     average = night_pages / len(nights) if nights else float(night_pages)
     shortest, flags = _rests(all_shifts, month, min_rest)
     if average > policy.night_page_limit:
@@ -561,9 +560,20 @@ def _noisiest(
         if incident is None:
             continue
         night = at_night.get(incident_id, 0)
-        mark = _classification(incident)
+        mark = incident.classification
+        if mark is not None and mark != NOISE and mark != ACTIONABLE:
+            mark = None  # as _classification
+        alerts = incident.alerts
+        if len(alerts) == 1:  # most incidents: one alert name, no set needed
+            alert = alerts[0]
+            alertname = alert[0]
+            rules[alert] += count
+            pages[alertname] += count
+            nights[alertname] += night
+            marks[alertname, mark] += 1
+            continue
         names = set()
-        for alertname, rule in incident.alerts:
+        for alertname, rule in alerts:
             rules[alertname, rule] += count
             names.add(alertname)
         for alertname in names:
@@ -723,9 +733,7 @@ class _Clock:
         zone, tick = self.zone, timedelta(microseconds=1)
         head = self.bounds[index].astimezone(zone)
         tail = (self.bounds[index + 1] - tick).astimezone(zone)
-        value = self._figures(head)
-        if head.utcoffset() != tail.utcoffset() or self._figures(tail) != value:
-            value = None
+        value = self._figures(head) if head.utcoffset() == tail.utcoffset() else None
         self.values[index] = value
         return value
 
@@ -966,6 +974,13 @@ def burden_report(
     wanted = set(names)
     incident_by_id = {i.id: i for i in incidents}
     found = _sort_out(month, pages, shifts, people, wanted, policy)
+    # acknowledged_at - paged_at <= target, as paged_at >= acknowledged_at - target: one
+    # subtraction per incident rather than one per person paged for it.
+    ack_by = {
+        i.id: i.acknowledged_at - policy.ack_target
+        for i in incident_by_id.values()
+        if i.acknowledged_at is not None
+    }
 
     people_figures = []
     involved = set().union(*found.rotation_people.values())
@@ -979,7 +994,7 @@ def burden_report(
                 found.by_person.get(name, []),
                 counted,
                 everything,
-                incident_by_id,
+                ack_by,
                 month,
                 min_rest,
                 policy,
