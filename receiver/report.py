@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime, timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Literal
 
@@ -108,14 +109,6 @@ def _instant(column: Any, sqlite: bool) -> Any:
     return type_coerce(column, Text) if sqlite else column
 
 
-def _parse_utc(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text + "+00:00")
-
-
-def _as_is(value: datetime | None) -> datetime | None:
-    return value
-
-
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
     ordered = sorted(ids)
     for first in range(0, len(ordered), IDS_PER_QUERY):
@@ -195,10 +188,11 @@ def load_month(store: Store, rota: Rota, month: Month, *, detail: bool = True) -
     else:
         pages = [new(Page, row) for row in page_rows]
     del page_rows
-    instant = _parse_utc if sqlite else _as_is
     # An incident belongs to the rotation that paged for it first (backwards, so the first page
     # is the one kept), else to the one covering its service.
-    rotation_of = {page.incident_id: page.rotation for page in reversed(pages)}
+    rotation_of = dict(
+        zip(map(itemgetter(3), reversed(pages)), map(itemgetter(2), reversed(pages)), strict=True)
+    )
     alerts: dict[int, set[tuple[str, str]]] = {}
     for incident_id, alertname, rule in alerts_found:
         mine = alerts.get(incident_id)
@@ -216,15 +210,27 @@ def load_month(store: Store, rota: Rota, month: Month, *, detail: bool = True) -
                 covers = rota.rotation_for_service(service)
                 covering[service] = covers.name if covers else None
             rotation = covering[service]
+        if sqlite:  # UTC text (see _instant), parsed inline
+            opened_at = datetime.fromisoformat(opened_at + "+00:00")
+            if acked_at is not None:
+                acked_at = datetime.fromisoformat(acked_at + "+00:00")
+            if resolved_at is not None:
+                resolved_at = datetime.fromisoformat(resolved_at + "+00:00")
         mine = alerts.get(incident_id)
+        if not mine:
+            alerts_of: tuple[tuple[str, str], ...] = ()
+        elif len(mine) == 1:
+            alerts_of = tuple(mine)
+        else:
+            alerts_of = tuple(sorted(mine))
         values = (
             incident_id,
             rotation,
             severity,
-            instant(opened_at),
-            instant(acked_at),
-            instant(resolved_at),
-            tuple(sorted(mine)) if mine else (),
+            opened_at,
+            acked_at,
+            resolved_at,
+            alerts_of,
             classification,
         )
         incidents.append(new(Incident, values))
@@ -682,6 +688,21 @@ def _row_labels(axes: Any, labels: Sequence[str]) -> None:
         axes.text(-0.008, row, label, transform=place, ha="right", va="center")
 
 
+def _bars(
+    axes: Any,
+    cells: Sequence[tuple[float, float, float, float]],
+    colour: str,
+    label: str | None = None,
+) -> None:
+    # Bars (x, width, y, height) as one collection, as bar / barh draw them but without a
+    # patch, a transform and an update of the axes' limits per bar: the caller sets limits.
+    from matplotlib.collections import PolyCollection
+
+    verts = [((x, y), (x + w, y), (x + w, y + h), (x, y + h)) for x, w, y, h in cells]
+    collection = PolyCollection(verts, facecolors=colour, edgecolors="none", label=label)
+    axes.add_collection(collection, autolim=False)
+
+
 def charts(report: BurdenReport) -> dict[str, str]:
     """The three charts as inline SVG: pages per night per person, by hour, severity mix."""
     import matplotlib
@@ -721,7 +742,9 @@ def charts(report: BurdenReport) -> dict[str, str]:
         figure = Figure(figsize=(10, 3))
         axes = figure.add_subplot()
         _margins(figure, [str(max(report.pages_by_hour, default=0))])
-        axes.bar(range(24), report.pages_by_hour, color="#4c72b0")
+        hourly = [(hour - 0.4, 0.8, 0, n) for hour, n in enumerate(report.pages_by_hour)]
+        _bars(axes, hourly, "#4c72b0")
+        axes.set_ylim(0, 1.05 * max(report.pages_by_hour, default=0) or 1)
         axes.set_xticks(range(0, 24, 2))
         axes.set_xlim(-0.6, 23.6)
         axes.set_xlabel("hour of day, on the paged person's own clock")
@@ -738,8 +761,11 @@ def charts(report: BurdenReport) -> dict[str, str]:
         left = [0] * len(names)
         for severity in SEVERITIES:
             counts = [r.incidents_by_severity[severity] for r in report.rotations]
-            axes.barh(range(len(names)), counts, left=left, color=colours[severity], label=severity)
+            pairs = enumerate(zip(left, counts, strict=True))
+            cells = [(x, n, row - 0.4, 0.8) for row, (x, n) in pairs]
+            _bars(axes, cells, colours[severity], label=severity)
             left = [a + b for a, b in zip(left, counts, strict=True)]
+        axes.set_xlim(0, 1.05 * max(left, default=0) or 1)
         _row_labels(axes, names)
         if names:
             axes.set_ylim(len(names) - 0.5, -0.5)  # the first rotation on top
