@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-import requests
-
+from receiver.json_post import JsonPoster
 from receiver.notifiers.base import Notice, redacted
-from receiver.pagers.base import Delivery, failure, retry_after_seconds, unreachable
+from receiver.pagers.base import Delivery
 
 SERVICE = "Slack"
 HEADER_LIMIT = 150  # characters of a header block's plain_text
@@ -34,37 +32,24 @@ class SlackNotifier:
     kind = "slack"
 
     def __init__(self, url: str, headers: Mapping[str, str] | None = None, timeout: float = 10):
-        self._url = url
-        self._timeout = timeout
-        self._session = requests.Session()
-        self._session.headers.update(headers or {})
+        self._poster = JsonPoster(
+            url,
+            service=SERVICE,
+            headers=headers,
+            timeout=timeout,
+            error_of=lambda response: slack_error(response.text),
+        )
 
     def __repr__(self) -> str:
         return "SlackNotifier()"  # the URL is the secret
 
     def close(self) -> None:
         """Release pooled connections."""
-        self._session.close()
+        self._poster.close()
 
     def send(self, notice: Notice) -> Delivery:
         """One POST; Slack's error string in the detail, 429 and 5xx retryable."""
-        try:
-            response = self._session.post(
-                self._url, json=slack_message(notice), timeout=self._timeout
-            )
-        except requests.RequestException as error:
-            return unreachable(SERVICE, error)
-        if response.ok:
-            return Delivery(ok=True, detail=f"{SERVICE} answered {response.status_code}")
-        delivery = failure(
-            response.status_code,
-            slack_error(response.text),
-            retry_after=retry_after_seconds(
-                response.headers.get("Retry-After"), now=datetime.now(UTC)
-            ),
-            service=SERVICE,
-        )
-        return redacted(delivery, self._url)
+        return redacted(self._poster.post(slack_message(notice)), self._poster.url)
 
 
 def slack_message(notice: Notice) -> dict[str, Any]:

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-import requests
-
+from receiver.json_post import JsonPoster
 from receiver.notifiers.base import Notice, redacted
 from receiver.pagers.base import (
     Delivery,
-    error_message,
-    failure,
     jsonable,
-    retry_after_seconds,
-    unreachable,
 )
 
 SERVICE = "the notification webhook"
@@ -27,41 +21,18 @@ class WebhookNotifier:
     kind = "webhook"
 
     def __init__(self, url: str, headers: Mapping[str, str] | None = None, timeout: float = 10):
-        self._url = url
-        self._timeout = timeout
-        self._session = requests.Session()
-        self._session.headers.update(headers or {})
+        self._poster = JsonPoster(url, service=SERVICE, headers=headers, timeout=timeout)
 
     def __repr__(self) -> str:
         return "WebhookNotifier()"  # the URL may hold a token
 
     def close(self) -> None:
         """Release pooled connections."""
-        self._session.close()
+        self._poster.close()
 
     def send(self, notice: Notice) -> Delivery:
         """One POST; 4xx (but 408/429) is permanent, 5xx and no answer are retryable."""
-        try:
-            response = self._session.post(
-                self._url, json=notice_document(notice), timeout=self._timeout
-            )
-        except requests.RequestException as error:
-            return unreachable(SERVICE, error)
-        if response.ok:
-            return Delivery(ok=True, detail=f"{SERVICE} answered {response.status_code}")
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = response.text[:200]
-        delivery = failure(
-            response.status_code,
-            error_message(body),
-            retry_after=retry_after_seconds(
-                response.headers.get("Retry-After"), now=datetime.now(UTC)
-            ),
-            service=SERVICE,
-        )
-        return redacted(delivery, self._url)
+        return redacted(self._poster.post(notice_document(notice)), self._poster.url)
 
 
 def notice_document(notice: Notice) -> dict[str, Any]:

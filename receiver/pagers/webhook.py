@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
-import requests
-
+from receiver.json_post import JsonPoster
 from receiver.pagers.base import (
     Delivery,
     PageRequest,
-    error_message,
-    failure,
     jsonable,
-    retry_after_seconds,
-    unreachable,
 )
 
 
@@ -25,37 +19,15 @@ class WebhookPager:
     kind = "webhook"
 
     def __init__(self, url: str, headers: Mapping[str, str] | None = None, timeout: float = 10):
-        self._url = url
-        self._timeout = timeout
-        self._session = requests.Session()
-        self._session.headers.update(headers or {})
+        self._poster = JsonPoster(url, service="the webhook", headers=headers, timeout=timeout)
 
     def close(self) -> None:
         """Release pooled connections."""
-        self._session.close()
+        self._poster.close()
 
     def send(self, request: PageRequest) -> Delivery:
         """One POST; 4xx (but 408/429) is permanent, 5xx and no answer are retryable."""
-        try:
-            response = self._session.post(
-                self._url, json=webhook_document(request), timeout=self._timeout
-            )
-        except requests.RequestException as error:
-            return unreachable("the webhook", error)
-        if response.ok:
-            return Delivery(ok=True, detail=f"the webhook answered {response.status_code}")
-        try:
-            body: Any = response.json()
-        except ValueError:
-            body = response.text[:200]
-        return failure(
-            response.status_code,
-            error_message(body),
-            retry_after=retry_after_seconds(
-                response.headers.get("Retry-After"), now=datetime.now(UTC)
-            ),
-            service="the webhook",
-        )
+        return self._poster.post(webhook_document(request))
 
 
 def webhook_document(request: PageRequest) -> dict[str, Any]:

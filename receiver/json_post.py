@@ -1,0 +1,66 @@
+"""One JSON POST to a URL, its answer classified as a `Delivery`: what the webhook pager and
+the webhook and Slack notifiers share. Each says only what it sends and how to read an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+
+from receiver.pagers.base import (
+    Delivery,
+    error_message,
+    failure,
+    retry_after_seconds,
+    unreachable,
+)
+
+
+def error_body(response: requests.Response) -> str:
+    """The receiver's own words from an error answer: its JSON message, else the text."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text[:200]
+    return error_message(body)
+
+
+class JsonPoster:
+    """A session that POSTs JSON documents to one URL (often a secret: keep it out of reprs)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        service: str,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 10,
+        error_of: Callable[[requests.Response], str] = error_body,
+    ) -> None:
+        self.url, self.service, self._timeout, self._error_of = url, service, timeout, error_of
+        self._session = requests.Session()
+        self._session.headers.update(headers or {})
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self._session.close()
+
+    def post(self, document: Any) -> Delivery:
+        """One POST; 4xx (but 408/429) is permanent, 5xx and no answer are retryable."""
+        try:
+            response = self._session.post(self.url, json=document, timeout=self._timeout)
+        except requests.RequestException as error:
+            return unreachable(self.service, error)
+        if response.ok:
+            return Delivery(ok=True, detail=f"{self.service} answered {response.status_code}")
+        return failure(
+            response.status_code,
+            self._error_of(response),
+            retry_after=retry_after_seconds(
+                response.headers.get("Retry-After"), now=datetime.now(UTC)
+            ),
+            service=self.service,
+        )
