@@ -10,7 +10,6 @@ are shared with tests/test_handoff_api.py.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from receiver.response_models import (
 )
 from receiver.store import Store
 from scheduler.rota import Rota
+from tests.golden_files import assert_golden
 from tests.rota_config import rota_config
 
 LONDON = ZoneInfo("Europe/London")
@@ -298,16 +298,6 @@ def note(session: Session, at: datetime, by: str, text: str) -> None:
     session.add(HandoffNote(rotation="ops", at=at, by=by, text=text))
 
 
-def assert_golden(name: str, actual: str) -> None:
-    """Compare with tests/golden/handoff/NAME; ONWATCH_UPDATE_GOLDEN=1 rewrites it."""
-    path = GOLDEN / name
-    if os.environ.get("ONWATCH_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, encoding="utf-8")
-    assert path.exists(), f"{path} missing: run with ONWATCH_UPDATE_GOLDEN=1 to create it"
-    assert actual == path.read_text(encoding="utf-8")
-
-
 def as_json(value: Any) -> str:
     """JSON as the golden files keep it."""
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
@@ -420,8 +410,8 @@ def test_briefing_matches_golden_files(store: Store, seeded: Settings) -> None:
     brief(seeded, store, HANDOFF + timedelta(seconds=30))
 
     primary = messages(store)[0]
-    assert_golden("briefing.txt", primary.text)
-    assert_golden("briefing.json", as_json(primary.payload))
+    assert_golden(GOLDEN / "briefing.txt", primary.text)
+    assert_golden(GOLDEN / "briefing.json", as_json(primary.payload))
 
 
 def test_notes_are_carried_once_by_the_handoff_after_them(store: Store, seeded: Settings) -> None:
@@ -514,7 +504,7 @@ def test_a_handoff_missed_while_down_is_briefed_late_and_older_ones_never(
         "LATE: handoff at Mon 2026-11-16 09:00 GMT briefed late: onwatch was down"
     )
     assert primary.payload["late"] is True
-    assert_golden("late.txt", primary.text)
+    assert_golden(GOLDEN / "late.txt", primary.text)
 
 
 def test_five_minutes_after_the_handoff_is_on_time_and_later_is_late(

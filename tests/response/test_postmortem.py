@@ -8,7 +8,6 @@ intended change to the template, regenerate them and review the diff:
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from response.facts import (
 )
 from response.postmortem import render_postmortem
 from response.targets import ResponseTargets
+from tests.golden_files import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 TARGETS = ResponseTargets()
@@ -41,16 +41,6 @@ SECTIONS = [
     "## 6. What could be improved",
     "## 7. Action items",
 ]
-
-
-def assert_golden(name: str, actual: str) -> None:
-    """`actual` equals golden/<name> byte for byte; ONWATCH_UPDATE_GOLDEN=1 rewrites the file."""
-    path = GOLDEN / name
-    if os.environ.get("ONWATCH_UPDATE_GOLDEN") == "1":
-        path.write_bytes(actual.encode("utf-8"))
-        return
-    assert path.is_file(), f"{path} missing: run with ONWATCH_UPDATE_GOLDEN=1 and review it"
-    assert actual.encode("utf-8") == path.read_bytes(), f"{name} differs from its golden file"
 
 
 def at(day: int, hour: int, minute: int, month: int = 11) -> datetime:
@@ -223,7 +213,7 @@ def sections(text: str) -> dict[str, str]:
 
 def test_postmortem_sev1_golden(outage: IncidentFacts) -> None:
     text = render_postmortem(outage, ALERTS, TIMELINE, ACTION_ITEMS, TARGETS, NOW)
-    assert_golden("postmortem_sev1.md", text)
+    assert_golden(GOLDEN / "postmortem_sev1.md", text)
 
 
 def test_postmortem_sev3_golden(slow_search: IncidentFacts) -> None:
@@ -237,7 +227,7 @@ def test_postmortem_sev3_golden(slow_search: IncidentFacts) -> None:
         ends_at=at(20, 16, 43),
     )
     text = render_postmortem(slow_search, (alert,), SEARCH_TIMELINE, (), TARGETS, at(21, 10, 0))
-    assert_golden("postmortem_sev3.md", text)
+    assert_golden(GOLDEN / "postmortem_sev3.md", text)
 
 
 def test_postmortem_has_the_seven_sections_in_order(outage: IncidentFacts) -> None:

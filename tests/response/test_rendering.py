@@ -8,7 +8,6 @@ intended change to a template, regenerate them and review the diff:
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -34,19 +33,10 @@ from response.rendering import (
     check_template,
     format_duration,
 )
+from tests.golden_files import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 FOUR_HOURS = timedelta(hours=4)
-
-
-def assert_golden(name: str, actual: str) -> None:
-    """`actual` equals golden/<name> byte for byte; ONWATCH_UPDATE_GOLDEN=1 rewrites the file."""
-    path = GOLDEN / name
-    if os.environ.get("ONWATCH_UPDATE_GOLDEN") == "1":
-        path.write_bytes(actual.encode("utf-8"))
-        return
-    assert path.is_file(), f"{path} missing: run with ONWATCH_UPDATE_GOLDEN=1 and review it"
-    assert actual.encode("utf-8") == path.read_bytes(), f"{name} differs from its golden file"
 
 
 def at(day: int, hour: int, minute: int) -> datetime:
@@ -132,7 +122,7 @@ def test_internal_update_golden(outage: IncidentFacts) -> None:
         f"Current action: {IDENTIFIED.current_action}",
         "ETA: 00:40 UTC",
     ]
-    assert_golden("internal_update.txt", message.text)
+    assert_golden(GOLDEN / "internal_update.txt", message.text)
 
 
 def test_executive_update_golden(outage: IncidentFacts) -> None:
@@ -140,7 +130,7 @@ def test_executive_update_golden(outage: IncidentFacts) -> None:
         "executive", outage, IDENTIFIED, at(28, 0, 9), mttr_target=FOUR_HOURS
     )
     assert message.subject == "[SEV1] Executive update: Checkout: card payments failing"
-    assert_golden("executive_update.txt", message.text)
+    assert_golden(GOLDEN / "executive_update.txt", message.text)
 
 
 def test_all_clear_internal_golden(resolved: IncidentFacts) -> None:
@@ -151,13 +141,13 @@ def test_all_clear_internal_golden(resolved: IncidentFacts) -> None:
     assert lines[1].startswith(f"Impact: {MONITORING.impact} (for 1h 25m")
     assert lines[2].startswith("Current action: All clear: service restored")
     assert lines[3] == "ETA: n/a"
-    assert_golden("all_clear_internal.txt", message.text)
+    assert_golden(GOLDEN / "all_clear_internal.txt", message.text)
 
 
 def test_all_clear_executive_golden(resolved: IncidentFacts) -> None:
     message = Templates().all_clear("executive", resolved, at(28, 1, 7), FOUR_HOURS)
     assert message.subject == "[SEV1] Executive update: Checkout: card payments failing (resolved)"
-    assert_golden("all_clear_executive.txt", message.text)
+    assert_golden(GOLDEN / "all_clear_executive.txt", message.text)
 
 
 def test_executive_update_sections_in_order(outage: IncidentFacts) -> None:
