@@ -16,9 +16,10 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import LoopbackServer
 
 ROUTING_KEY_LENGTH = 32  # PagerDuty integration keys are 32 characters
 DUPLICATE_KEY_ERROR = "Open incident with matching dedup key already exists on this service"
@@ -63,7 +64,7 @@ class _Failure:
     retry_after: str | None
 
 
-class FakePagerDuty:
+class FakePagerDuty(LoopbackServer):
     """A local PagerDuty that real pdpyras sessions can page; a context manager."""
 
     def __init__(
@@ -83,50 +84,19 @@ class FakePagerDuty:
         self._log: list[LoggedRequest] = []
         self._failure: _Failure | None = None
         self._ids = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-        self._port = 0
+        super().__init__()
 
     # ---------------------------------------------------------------- life cycle
 
-    def start(self) -> FakePagerDuty:
-        """Listen on a free port of 127.0.0.1 (the same port again after `set_down(False)`)."""
+    def _build(self, port: int) -> ThreadingHTTPServer:
         fake = self
 
         class Handler(_Handler):
             owner = fake
 
-        server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
-        # Join request threads on close, so that stopping leaves no thread behind.
-        server.daemon_threads = False
-        self._port = server.server_address[1]
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close the socket and join every thread."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> FakePagerDuty:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server.daemon_threads = False  # join request threads on close: nothing left behind
+        return server
 
     # ---------------------------------------------------------------- controls and views
 
@@ -134,18 +104,6 @@ class FakePagerDuty:
     def url(self) -> str:
         """Base URL for both APIs: `url + "/v2/enqueue"`, `url + "/incidents"`."""
         return f"http://127.0.0.1:{self._port}"
-
-    @property
-    def is_down(self) -> bool:
-        """True while connections are refused."""
-        return self._server is None
-
-    def set_down(self, down: bool) -> None:
-        """Refuse connections (listening socket closed), or listen again on the same port."""
-        if down and not self.is_down:
-            self.stop()
-        elif not down and self.is_down:
-            self.start()
 
     def fail_next(self, n: int, status: int, retry_after: str | float | None = None) -> None:
         """Answer `status` (with Retry-After if given) to the next `n` requests."""

@@ -14,8 +14,9 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
+
+from tests.loopback import LoopbackServer
 
 SLACK_PATH = "/services/T0000000/B0000000/s3cretWebhookToken0000000"
 # Slack's incoming-webhook errors: the plain-text body and the status it comes with.
@@ -58,54 +59,24 @@ class Answer:
 OK = Answer(200, b"ok", (("Content-Type", "text/plain"),))
 
 
-class NotifyServer:
+class NotifyServer(LoopbackServer):
     """A scripted HTTP endpoint on loopback; a context manager."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._answers: deque[Answer] = deque()
         self._received: list[Received] = []
-        self._port = 0
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    def start(self) -> NotifyServer:
-        """Listen on a free port of 127.0.0.1 (the same port again after `set_down(False)`)."""
+    def _build(self, port: int) -> ThreadingHTTPServer:
         owner = self
 
         class Handler(_Handler):
             server_owner = owner
 
-        server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
+        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         server.daemon_threads = False  # join request threads on close: nothing left behind
-        self._port = server.server_address[1]
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close the socket and join every thread."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> NotifyServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return server
 
     @property
     def base_url(self) -> str:
@@ -125,17 +96,6 @@ class NotifyServer:
         """Every request so far, oldest first."""
         with self._lock:
             return list(self._received)
-
-    @property
-    def is_down(self) -> bool:
-        return self._server is None
-
-    def set_down(self, down: bool) -> None:
-        """Refuse connections (listening socket closed), or listen again on the same port."""
-        if down and not self.is_down:
-            self.stop()
-        elif not down and self.is_down:
-            self.start()
 
     def answer(
         self,

@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from types import TracebackType
 from typing import Literal, cast
+
+from tests.loopback import LoopbackServer
 
 Stage = Literal["connect", "helo", "auth", "mail", "rcpt", "data", "message"]
 STAGES: dict[str, Stage] = {
@@ -67,7 +68,7 @@ class Reply:
         return self.code == 421  # "service not available, closing transmission channel"
 
 
-class SmtpServer:
+class SmtpServer(LoopbackServer):
     """A scripted SMTP server on loopback; a context manager."""
 
     def __init__(self, *, credentials: tuple[str, str] | None = None) -> None:
@@ -80,12 +81,9 @@ class SmtpServer:
         self._logins: list[tuple[str, str]] = []
         self._stalled = False
         self._stopping = threading.Event()
-        self._port = 0
-        self._server: socketserver.ThreadingTCPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
-    def start(self) -> SmtpServer:
-        """Listen on a free port of 127.0.0.1 (the same port again after `set_down(False)`)."""
+    def _build(self, port: int) -> socketserver.ThreadingTCPServer:
         owner = self
 
         class Handler(_Handler):
@@ -96,37 +94,13 @@ class SmtpServer:
             daemon_threads = False  # server_close joins the connection threads
             block_on_close = True
 
-        server = Server(("127.0.0.1", self._port), Handler)
-        self._port = server.server_address[1]
         self._stopping.clear()
-        thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        thread.start()
-        self._server, self._thread = server, thread
-        return self
+        return Server(("127.0.0.1", port), Handler)
 
     def stop(self) -> None:
         """Stop serving, end stalled connections, close the socket and join every thread."""
-        server, thread = self._server, self._thread
-        self._server = self._thread = None
         self._stopping.set()
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> SmtpServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        super().stop()
 
     @property
     def host(self) -> str:
@@ -153,13 +127,6 @@ class SmtpServer:
         """Every AUTH PLAIN (username, password) offered."""
         with self._lock:
             return list(self._logins)
-
-    def set_down(self, down: bool) -> None:
-        """Refuse connections (listening socket closed), or listen again on the same port."""
-        if down and self._server is not None:
-            self.stop()
-        elif not down and self._server is None:
-            self.start()
 
     def answer(self, stage: Stage, code: int, text: str = "", *, times: int = 1) -> None:
         """Answer the next `times` commands of `stage` with `code` (then as usual again).
