@@ -15,7 +15,7 @@ from functools import cache
 
 from sqlmodel import Session
 
-from receiver.models import IncidentRecord, TimelineEntry
+from receiver.models import IncidentRecord
 from receiver.notifications import audience_targets, enqueue
 from receiver.response_context import ResponseContext
 from response.rendering import RenderedMessage, TemplateError, TemplateName, Templates
@@ -110,17 +110,3 @@ def announce(
 def builtin_templates() -> Templates:
     """onwatch's own templates, the fallback for a configured one that fails."""
     return Templates()
-
-
-def note(
-    session: Session,
-    incident: IncidentRecord,
-    now: datetime,
-    kind: str,
-    message: str,
-    **data: object,
-) -> None:
-    """Append one entry to the incident's timeline."""
-    session.add(
-        TimelineEntry(incident_id=incident.id, at=now, kind=kind, message=message, data=data)
-    )

@@ -16,7 +16,7 @@ from sqlmodel import Session, col, update
 from receiver.incident_lookup import UnknownIncident, locked_incident
 from receiver.incident_resolution import after_resolution
 from receiver.incident_response import classify, commander_by_default
-from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.models import AlertRecord, IncidentRecord, add_to_timeline
 from receiver.paging import (
     ACKNOWLEDGE,
     RESOLVE,
@@ -72,15 +72,16 @@ def acknowledge(
     cancelled = cancel_escalation(session, incident, now=now, why=f"acknowledged by {by}")
     tta = now - incident.opened_at
     via = " in PagerDuty" if source == PAGERDUTY else ""
-    session.add(
-        TimelineEntry(
-            incident_id=incident.id,
-            at=now,
-            kind="acknowledged",
-            message=f"acknowledged by {by}{via} after {_minutes(tta)} (time to acknowledge); "
-            f"{cancelled} pending pages cancelled",
-            data={"by": by, "source": source, "time_to_acknowledge_s": tta.total_seconds()},
-        )
+    add_to_timeline(
+        session,
+        incident,
+        now,
+        "acknowledged",
+        f"acknowledged by {by}{via} after {_minutes(tta)} (time to acknowledge); "
+        f"{cancelled} pending pages cancelled",
+        by=by,
+        source=source,
+        time_to_acknowledge_s=tta.total_seconds(),
     )
     commander_by_default(session, incident, person=by, now=now)
     if source == ONWATCH:
@@ -126,14 +127,15 @@ def resolve(
     )
     cancel_escalation(session, incident, now=now, why=f"resolved by {by}")
     via = " in PagerDuty" if source == PAGERDUTY else ""
-    session.add(
-        TimelineEntry(
-            incident_id=incident.id,
-            at=now,
-            kind="incident_resolved",
-            message=f"resolved by {by}{via}" + (f": {note}" if note else ""),
-            data={"by": by, "source": source, "note": note},
-        )
+    add_to_timeline(
+        session,
+        incident,
+        now,
+        "incident_resolved",
+        f"resolved by {by}{via}" + (f": {note}" if note else ""),
+        by=by,
+        source=source,
+        note=note,
     )
     # PagerDuty resolved the incident it paged for; escalations' own incidents still need it.
     follow_up(

@@ -12,10 +12,9 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from receiver.announcements import note
 from receiver.errors import Conflict, InputError
 from receiver.incident_lookup import locked_incident
-from receiver.models import IncidentRecord
+from receiver.models import IncidentRecord, add_to_timeline
 from receiver.paging import plan_pages
 from receiver.response_context import ResponseContext
 from receiver.response_facts import ROLE_ASSIGNED
@@ -88,7 +87,7 @@ def _assign(
     session.add(holder)
     message = f"{person} is now {role.title}" + (f" (was {previous})" if previous else "")
     message += f", named by {by}" + (f" ({why})" if why else "")
-    note(
+    add_to_timeline(
         session,
         incident,
         now,
@@ -157,7 +156,9 @@ def tick_item(
         return Changed(incident.id, False, f"{spec.label}: already ticked by {done.by}")
     session.add(ChecklistTick(incident_id=incident.id, item=item, at=now, by=by, note=note_text))
     message = f"checklist: {spec.label} (ticked by {by})" + (f": {note_text}" if note_text else "")
-    note(session, incident, now, "checklist_ticked", message, item=item, by=by, note=note_text)
+    add_to_timeline(
+        session, incident, now, "checklist_ticked", message, item=item, by=by, note=note_text
+    )
     return Changed(incident.id, True, message)
 
 
@@ -197,7 +198,7 @@ def change_severity(
     session.add(incident)
     role = "Incident Commander" if commander is not None else "no Incident Commander named yet"
     message = f"severity changed from {previous} to {severity} by {by} ({role}): {reason}"
-    note(
+    add_to_timeline(
         session,
         incident,
         now,
@@ -238,7 +239,7 @@ def classify(
     incident.classified_by = by
     session.add(incident)
     message = f"marked {value.value} by {by}" + (f": {note_text}" if note_text else "")
-    note(
+    add_to_timeline(
         session,
         incident,
         now,

@@ -122,6 +122,20 @@ class TimelineEntry(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
+def add_to_timeline(
+    session: Session,
+    incident: IncidentRecord,
+    now: datetime,
+    kind: str,
+    message: str,
+    **data: object,
+) -> None:
+    """Append one entry to the incident's timeline (in the caller's transaction)."""
+    session.add(
+        TimelineEntry(incident_id=incident.id, at=now, kind=kind, message=message, data=data)
+    )
+
+
 class AppendOnlyViolation(RuntimeError):
     """Code tried to change or delete a timeline entry."""
 

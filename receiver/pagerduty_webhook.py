@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from receiver.errors import InputError, error_response
 from receiver.incident_actions import PAGERDUTY, UnknownIncident, acknowledge, resolve
-from receiver.models import IncidentRecord, TimelineEntry
+from receiver.models import IncidentRecord, add_to_timeline
 from receiver.paging import NOTICE
 from receiver.paging_models import OutboxMessage
 from receiver.services import services
@@ -102,15 +102,15 @@ def pagerduty() -> tuple[Response, int]:
         key = _ONWATCH_KEY.fullmatch(str(data.get("incident_key") or ""))
         if event_type == "incident.resolved" and key is not None and key.group(2):
             # Closing one escalation's page says nothing about the outage itself.
-            session.add(
-                TimelineEntry(
-                    incident_id=incident.id,
-                    at=now,
-                    kind="pagerduty_escalation_resolved",
-                    message=f"the escalation page {key.group(0)} was resolved in PagerDuty by "
-                    f"{by}; the incident stays open",
-                    data={"pagerduty_incident": data.get("id"), "dedup_key": key.group(0)},
-                )
+            add_to_timeline(
+                session,
+                incident,
+                now,
+                "pagerduty_escalation_resolved",
+                f"the escalation page {key.group(0)} was resolved in PagerDuty by "
+                f"{by}; the incident stays open",
+                pagerduty_incident=data.get("id"),
+                dedup_key=key.group(0),
             )
         elif event_type == "incident.acknowledged":
             acknowledge(session, incident.id, by=by, now=now, context=svc.paging, source=PAGERDUTY)
@@ -126,14 +126,13 @@ def pagerduty() -> tuple[Response, int]:
             )
         else:
             verb = "reassigned" if event_type == "incident.reassigned" else "escalated"
-            session.add(
-                TimelineEntry(
-                    incident_id=incident.id,
-                    at=now,
-                    kind=f"pagerduty_{verb}",
-                    message=f"{verb} in PagerDuty to {_names(data.get('assignees'))} by {by}",
-                    data={"pagerduty_incident": data.get("id")},
-                )
+            add_to_timeline(
+                session,
+                incident,
+                now,
+                f"pagerduty_{verb}",
+                f"{verb} in PagerDuty to {_names(data.get('assignees'))} by {by}",
+                pagerduty_incident=data.get("id"),
             )
         return incident.id
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select, update
 
-from receiver.models import IncidentRecord, TimelineEntry
+from receiver.models import IncidentRecord, TimelineEntry, add_to_timeline
 from receiver.paging_models import CANCELLED, PENDING, SENT, OutboxMessage
 from receiver.paging_settings import PagingSettings
 from receiver.rota_store import active_overrides
@@ -57,14 +57,6 @@ def escalation_key(incident_id: int, level: int) -> str:
     return f"onwatch-{incident_id}-escalation-{level}"
 
 
-def _note(
-    session: Session, incident: IncidentRecord, now: datetime, kind: str, message: str, **data: Any
-) -> None:
-    session.add(
-        TimelineEntry(incident_id=incident.id, at=now, kind=kind, message=message, data=data)
-    )
-
-
 def _message(
     incident: IncidentRecord,
     rotation: str,
@@ -104,7 +96,7 @@ def plan_pages(
     """Queue the escalation chain for an incident that opened or got worse."""
     rotation = context.rota.rotation_for_service(incident.service)
     if rotation is None:
-        _note(
+        add_to_timeline(
             session,
             incident,
             now,
@@ -133,7 +125,7 @@ def plan_pages(
                 deadline=context.deadline,
             )
         )
-        _note(
+        add_to_timeline(
             session,
             incident,
             now,
@@ -164,7 +156,7 @@ def plan_pages(
             )
         )
     chain = ", ".join(f"{s.target} at +{int(s.after.total_seconds() // 60)}m" for s in steps)
-    _note(
+    add_to_timeline(
         session,
         incident,
         now,
@@ -233,7 +225,7 @@ def queue_escalation(
             )
         )
     whom = _whom(rotation.name, [step.target for step in steps])
-    _note(
+    add_to_timeline(
         session,
         incident,
         now,
@@ -272,7 +264,7 @@ def _exhausted(
         if rotation
         else f"no rotation covers service {incident.service}"
     )
-    _note(
+    add_to_timeline(
         session,
         incident,
         now,
@@ -356,7 +348,7 @@ def follow_up(
         if key in told or (key != main and opened and pager not in KEYED_PAGERS):
             continue
         if not confirmed and pager not in KEYED_PAGERS:
-            _note(
+            add_to_timeline(
                 session,
                 incident,
                 now,

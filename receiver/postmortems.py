@@ -11,11 +11,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from receiver.announcements import note
 from receiver.errors import Conflict, InputError
 from receiver.incident_lookup import locked_incident
 from receiver.incident_resolution import schedule
-from receiver.models import IncidentRecord
+from receiver.models import IncidentRecord, add_to_timeline
 from receiver.response_context import ResponseContext
 from receiver.response_models import ActionItemRecord, PostmortemRecord
 
@@ -69,7 +68,7 @@ def record_milestone(
         record.exception, record.exception_at = text.strip(), now
         message = f"postmortem action items exception documented by {by}: {text.strip()}"
     session.add(record)
-    note(session, incident, now, f"postmortem_{milestone}", message, by=by, note=text)
+    add_to_timeline(session, incident, now, f"postmortem_{milestone}", message, by=by, note=text)
     return True
 
 
@@ -99,7 +98,7 @@ def add_action_item(
     )
     session.add(item)
     session.flush()
-    note(
+    add_to_timeline(
         session,
         incident,
         now,
@@ -146,7 +145,7 @@ def assign_action_item(
     if item.assigned_at is None and item.owner and item.due_at:
         item.assigned_at = now
     session.add(item)
-    note(
+    add_to_timeline(
         session,
         incident,
         now,
@@ -166,7 +165,7 @@ def close_action_item(
         return False
     item.status, item.closed_at, item.closed_by = CLOSED, now, by
     session.add(item)
-    note(
+    add_to_timeline(
         session,
         incident,
         now,

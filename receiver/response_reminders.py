@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlmodel import Session, and_, col, exists, func, or_, select
 
-from receiver.announcements import announce, note
+from receiver.announcements import announce
 from receiver.incident_lookup import locked_incident
-from receiver.models import IncidentRecord
+from receiver.models import IncidentRecord, add_to_timeline
 from receiver.paging import ESCALATE, TRIGGER, queue_escalation
 from receiver.paging_models import SENT, OutboxMessage
 from receiver.response_context import ResponseContext
@@ -219,7 +219,7 @@ def _act(
         audiences=["team"],
         recipients=_contacts(context, people),
     )
-    note(
+    add_to_timeline(
         session,
         incident,
         now,

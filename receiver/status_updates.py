@@ -13,10 +13,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from receiver.announcements import announce, note
+from receiver.announcements import announce
 from receiver.errors import Conflict, InputError
 from receiver.incident_actions import resolve
 from receiver.incident_lookup import locked_incident
+from receiver.models import add_to_timeline
 from receiver.response_context import ResponseContext
 from receiver.response_facts import STATUS_UPDATE, load_facts
 from receiver.response_models import StatusUpdateRecord
@@ -83,7 +84,9 @@ def post_update(
         f"ETA: {record.eta or '-'}"
     )
     if status == UpdateStatus.RESOLVED:
-        note(session, incident, now, "status_update", f"{summary} (by {by})", update_id=record.id)
+        add_to_timeline(
+            session, incident, now, "status_update", f"{summary} (by {by})", update_id=record.id
+        )
         resolve(session, incident.id, by=by, now=now, context=context.paging, response=context)
         return PostedUpdate(incident.id, record.id, (), (), resolved=True)
     facts = load_facts(session, incident)
@@ -99,7 +102,7 @@ def post_update(
         now=now,
         dedup_key=f"update-{record.id}",
     )
-    note(
+    add_to_timeline(
         session,
         incident,
         now,
