@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, func, select
@@ -104,7 +104,7 @@ def _load_batch(session: Session, incidents: Sequence[IncidentRecord]) -> dict[i
         ).all()
     )
     first_sent = {
-        (incident_id, topic): _aware(first)
+        (incident_id, topic): first  # min() keeps the column type: aware UTC
         for incident_id, topic, first in session.exec(
             select(
                 NotificationMessage.incident_id,
@@ -145,15 +145,6 @@ def _load_batch(session: Session, incidents: Sequence[IncidentRecord]) -> dict[i
         for incident in incidents
         if incident.id is not None
     }
-
-
-def _aware(instant: datetime | None) -> datetime | None:
-    # An aggregate (min) comes back without the column's type: SQLite gives naive UTC text.
-    if instant is None:
-        return None
-    if isinstance(instant, str):
-        instant = datetime.fromisoformat(instant)
-    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
 
 
 def _first_named(namings: Sequence[TimelineEntry]) -> tuple[RoleAssignment, ...]:
