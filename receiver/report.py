@@ -266,7 +266,7 @@ def build_report(
         known = ", ".join(rota.rotations) or "none configured"
         raise UnknownRotation(f"no rotation {rotation!r} (rotations: {known})")
     report_rota = _report_rota(rota)
-    policy = settings.report.policy()
+    policy = settings.report.policy(settings.response.mttr)
     rotations = list(rota.rotations.values())
     with _cyclic_gc_paused():
         # Of the month before, only the figures the change is computed from.

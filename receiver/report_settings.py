@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import time, timedelta
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -35,15 +36,6 @@ class BusinessHoursSettings(_Model):
         return self
 
 
-class ResolveTargets(_Model):
-    """MTTR targets per severity, in hours (the seed's 4 h, 24 h, 72 h, 1 week)."""
-
-    SEV1: float = Field(default=4, gt=0)
-    SEV2: float = Field(default=24, gt=0)
-    SEV3: float = Field(default=72, gt=0)
-    SEV4: float = Field(default=168, gt=0)
-
-
 class ReportSettings(_Model):
     """Where the monthly files go, whose calendar draws the month, and the seed's numbers."""
 
@@ -53,26 +45,34 @@ class ReportSettings(_Model):
     business_hours: BusinessHoursSettings = BusinessHoursSettings()
     interruption_window_seconds: float = Field(default=60, ge=0)
     ack_target_minutes: float = Field(default=5, gt=0)
-    resolve_target_hours: ResolveTargets = ResolveTargets()
     night_page_limit: float = Field(default=2, ge=0)
     # An alert whose classified incidents are at least this % noise is named in the report.
     noisy_alert_pct: float = Field(default=50, gt=0, le=100)
 
     zone_is_known = field_validator("time_zone")(_zone)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _moved_keys(cls, data: Any) -> Any:
+        # The report and each incident's resolution verdict once read MTTR targets from two
+        # keys, which could disagree; a configuration still naming the old one is told where.
+        if isinstance(data, dict) and "resolve_target_hours" in data:
+            raise ValueError(
+                "resolve_target_hours has moved to response.mttr (durations like 4h, 1w), "
+                "which the report and each incident's resolution both read"
+            )
+        return data
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
-    def policy(self) -> Policy:
-        """The pure report's policy for these settings."""
+    def policy(self, mttr: Mapping[str, timedelta]) -> Policy:
+        """The pure report's policy for these settings, with the MTTR targets of `response:`."""
         hours = self.business_hours
         return Policy(
             ack_target=timedelta(minutes=self.ack_target_minutes),
-            resolve_targets={
-                name: timedelta(hours=value)
-                for name, value in self.resolve_target_hours.model_dump().items()
-            },
+            resolve_targets=dict(mttr),
             night_page_limit=self.night_page_limit,
             noisy_alert_pct=self.noisy_alert_pct,
             interruption_window=timedelta(seconds=self.interruption_window_seconds),

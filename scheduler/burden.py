@@ -35,6 +35,7 @@ from operator import attrgetter, ge, itemgetter
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from response.targets import ResponseTargets
 from scheduler.roster import Person, Rotation
 from scheduler.shifts import Shift, ShiftSource
 
@@ -92,21 +93,13 @@ class BusinessHours:
         return local.weekday() in self.days and self.start <= clock < self.end
 
 
-def _default_resolve_targets() -> dict[str, timedelta]:
-    return {
-        "SEV1": timedelta(hours=4),
-        "SEV2": timedelta(hours=24),
-        "SEV3": timedelta(hours=72),
-        "SEV4": timedelta(weeks=1),
-    }
-
-
 @dataclass(frozen=True)
 class Policy:
     """The seed's numbers the report measures against (every one configurable)."""
 
     ack_target: timedelta = timedelta(minutes=5)
-    resolve_targets: Mapping[str, timedelta] = field(default_factory=_default_resolve_targets)
+    # Time to resolve per severity: the response process's MTTR targets (one definition).
+    resolve_targets: Mapping[str, timedelta] = field(default_factory=lambda: ResponseTargets().mttr)
     night_page_limit: float = 2.0
     interruption_window: timedelta = timedelta(seconds=60)
     business_hours: BusinessHours = BusinessHours()

@@ -522,4 +522,30 @@ def test_report_settings_reject_unknown_keys_and_zones() -> None:
     with pytest.raises((ConfigError, ValueError), match="time zone"):
         Settings.model_validate({"report": {"time_zone": "Mars/Base"}})
     hours = Settings.model_validate({"report": {"business_hours": {"days": ["monday"]}}})
-    assert hours.report.policy().business_hours.days == frozenset({0})
+    assert hours.report.policy(hours.response.mttr).business_hours.days == frozenset({0})
+
+
+def test_report_measures_time_to_resolve_against_response_mttr(seeded: Store) -> None:
+    # One definition of the MTTR targets: the one each incident's resolution is judged by.
+    settings = settings_for(seeded).model_copy(
+        update={
+            "response": Settings.model_validate({"response": {"mttr": {"SEV2": "1s"}}}).response
+        }
+    )
+    data = report_data(build_report(settings, seeded, Month.parse("2026-11", LONDON)))
+    assert data["definitions"]["resolve_target_s"] == {
+        "SEV1": 4 * 3600.0,
+        "SEV2": 1.0,
+        "SEV3": 72 * 3600.0,
+        "SEV4": 7 * 24 * 3600.0,
+    }
+    sev2 = next(r for r in data["rotations"][0]["response"] if r["severity"] == "SEV2")
+    assert sev2["resolved"] > 0
+    assert (sev2["resolve_target_s"], sev2["resolve_within_target_pct"]) == (1.0, 0.0)
+
+
+def test_report_settings_name_the_new_home_of_resolve_targets() -> None:
+    from receiver.config import ConfigError
+
+    with pytest.raises((ConfigError, ValueError), match=r"moved to response\.mttr"):
+        Settings.model_validate({"report": {"resolve_target_hours": {"SEV1": 4}}})
