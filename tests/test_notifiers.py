@@ -20,9 +20,9 @@ from receiver.notifiers import (
     redact,
 )
 from receiver.notifiers.slack import (
-    BLOCK_LIMIT,
     HEADER_LIMIT,
     SECTION_LIMIT,
+    TEXT_LIMIT,
     TRUNCATED,
     escape,
     mrkdwn_sections,
@@ -210,7 +210,7 @@ def test_slack_empty_subject_or_text_has_no_empty_block():
 
 
 def test_slack_long_text_is_split_over_sections_between_lines(server):
-    lines = [f"{i:04d} " + "x" * 95 for i in range(100)]  # 100 lines of 100 characters
+    lines = [f"{i:04d} " + "x" * 95 for i in range(90)]  # 90 lines of 100 characters
     text = "\n".join(lines)
 
     SlackNotifier(server.slack_url).send(notice(text=text))
@@ -219,7 +219,7 @@ def test_slack_long_text_is_split_over_sections_between_lines(server):
     sections = [b["text"]["text"] for b in blocks[1:]]
     assert [b["type"] for b in blocks] == ["header"] + ["section"] * 4
     assert all(len(s) <= SECTION_LIMIT for s in sections)
-    assert [len(s.split("\n")) for s in sections] == [29, 29, 29, 13]  # whole lines only
+    assert [len(s.split("\n")) for s in sections] == [29, 29, 29, 3]  # whole lines only
     assert "\n".join(sections) == text
 
 
@@ -237,14 +237,19 @@ def test_slack_overlong_line_is_cut_at_spaces_and_never_inside_an_entity():
     assert all(s.startswith("&amp;") for s in entities[1:])
 
 
-def test_slack_text_beyond_fifty_blocks_is_truncated_and_says_so():
-    text = "\n".join("y" * 2999 for _ in range(60))
+def test_slack_text_beyond_slacks_total_is_cut_and_says_so(server):
+    # 60 lines of 2,999: Slack would refuse the whole as msg_blocks_too_long (a permanent 400).
+    text = "\n".join(f"{i:02d} " + "y " * 1498 for i in range(60))
 
-    blocks = slack_message(notice(text=text))["blocks"]
+    SlackNotifier(server.slack_url).send(notice(text=text))
 
-    assert len(blocks) == BLOCK_LIMIT
-    assert all(len(b["text"]["text"]) <= SECTION_LIMIT for b in blocks[1:])
-    assert blocks[-1]["text"]["text"].endswith(TRUNCATED)
+    body = server.received[0].json
+    sections = [b["text"]["text"] for b in body["blocks"][1:]]
+    assert sum(map(len, sections)) <= TEXT_LIMIT
+    assert all(len(s) <= SECTION_LIMIT for s in sections)
+    assert sections[-1].endswith(TRUNCATED)
+    assert text.startswith("\n".join(sections).removesuffix(TRUNCATED))
+    assert len(body["text"]) <= len(body["blocks"][0]["text"]["text"]) + 1 + TEXT_LIMIT
 
 
 # ------------------------------------------------------------------------------------------

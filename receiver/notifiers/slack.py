@@ -19,7 +19,11 @@ from receiver.pagers.base import Delivery
 SERVICE = "Slack"
 HEADER_LIMIT = 150  # characters of a header block's plain_text
 SECTION_LIMIT = 3000  # characters of a section block's text object
-BLOCK_LIMIT = 50  # blocks in one message
+# Characters of all the sections together. Slack refuses a message whose blocks hold more than
+# about 12,000 in all with `msg_blocks_too_long`, a permanent 400 (undocumented; measured at
+# 13,297 in slackapi/bolt-js#2509): a longer text is cut, and says so. Sections of at most
+# 3,000 cut between lines then number at most 7, well inside Slack's 50 blocks.
+TEXT_LIMIT = 10_000
 TRUNCATED = "\n…(truncated)"
 ERROR_LIMIT = 200
 _CUT_AT_SPACE = 200  # a line cut in two is cut at a space within this many characters
@@ -55,13 +59,13 @@ class SlackNotifier:
 def slack_message(notice: Notice) -> dict[str, Any]:
     """The incoming-webhook body: fallback text, a header block, mrkdwn section blocks."""
     subject = " ".join(notice.subject.split())  # a header is one line
-    text = escape(notice.text)
+    text = _shortened(escape(notice.text), TEXT_LIMIT)
     blocks: list[dict[str, Any]] = []
     if subject:
         blocks.append(
             {"type": "header", "text": {"type": "plain_text", "text": _cut(subject, HEADER_LIMIT)}}
         )
-    for part in mrkdwn_sections(text, most=BLOCK_LIMIT - len(blocks)):
+    for part in mrkdwn_sections(text):
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": part}})
     # The top-level text is what notifications and screen readers show.
     fallback = "\n".join(part for part in (escape(subject), text) if part)
@@ -73,14 +77,12 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def mrkdwn_sections(text: str, *, limit: int = SECTION_LIMIT, most: int = BLOCK_LIMIT) -> list[str]:
-    """`text` in at most `most` pieces of at most `limit` characters, cut between lines.
+def mrkdwn_sections(text: str, *, limit: int = SECTION_LIMIT) -> list[str]:
+    """`text` in pieces of at most `limit` characters, cut between lines.
 
     A line longer than `limit` is cut at a space (or anywhere, but never inside an entity
-    such as `&amp;`); text beyond `most` pieces is dropped and the last piece says so.
+    such as `&amp;`).
     """
-    if limit <= len(TRUNCATED) or most < 1:
-        raise ValueError(f"no room for text in {most} pieces of {limit} characters")
     parts: list[str] = []
     current: list[str] = []
     size = 0  # len("\n".join(current))
@@ -101,11 +103,7 @@ def mrkdwn_sections(text: str, *, limit: int = SECTION_LIMIT, most: int = BLOCK_
         size += len(line) + (1 if current else 0)
         current.append(line)
     flush()
-    parts = [part for part in parts if part.strip()]
-    if len(parts) > most:
-        parts = parts[:most]
-        parts[-1] = _pieces(parts[-1], limit - len(TRUNCATED))[0] + TRUNCATED
-    return parts
+    return [part for part in parts if part.strip()]
 
 
 def slack_error(body: str) -> str:
@@ -124,6 +122,13 @@ def slack_error(body: str) -> str:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _shortened(text: str, limit: int) -> str:
+    """`text`, or its first characters (cut at a space, never inside an entity) and a mark."""
+    if len(text) <= limit:
+        return text
+    return _pieces(text[:limit], limit - len(TRUNCATED))[0] + TRUNCATED
 
 
 def _pieces(line: str, limit: int) -> list[str]:
