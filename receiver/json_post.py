@@ -10,13 +10,7 @@ from typing import Any
 
 import requests
 
-from receiver.pagers.base import (
-    Delivery,
-    error_message,
-    failure,
-    retry_after_seconds,
-    unreachable,
-)
+from receiver.delivery import Delivery, error_message, failure, retry_after_seconds, unreachable
 
 
 def error_body(response: requests.Response) -> str:

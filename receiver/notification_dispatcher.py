@@ -17,9 +17,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from receiver.delivery import Delivery, shorten
 from receiver.models import TimelineEntry
 from receiver.notifiers import Notice, Notifier
-from receiver.pagers.base import Delivery, shorten
 from receiver.paging_models import FAILED, PENDING, SENT
 from receiver.response_models import NotificationMessage
 from receiver.retries import next_attempt

@@ -16,12 +16,12 @@ import yaml
 from sqlmodel import select
 
 from receiver.config import ConfigError, Settings, load_settings
+from receiver.delivery import Delivery
 from receiver.handoff import brief_due_handoffs
 from receiver.notification_dispatcher import NotificationDispatcher
 from receiver.notifications import enqueue
 from receiver.notifiers import EmailNotifier, Notice, SmtpServer, build_notifier
 from receiver.notifiers.email import message_id
-from receiver.pagers.base import Delivery
 from receiver.paging_models import FAILED, PENDING, SENT
 from receiver.response_models import NotificationMessage
 from receiver.response_settings import NotificationTargetSettings

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from receiver.delivery import Delivery
 from receiver.models import IncidentRecord, TimelineEntry
 from receiver.notification_dispatcher import FAILED_KIND, RETRY, NotificationDispatcher
 from receiver.notifications import enqueue
 from receiver.notifiers import Notice, Notifier, SlackNotifier, WebhookNotifier
-from receiver.pagers.base import Delivery
 from receiver.paging_models import FAILED, PENDING, SENT
 from receiver.response_models import NotificationMessage
 from receiver.store import Store

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from receiver.delivery import Delivery
 from receiver.notifiers import (
     Notice,
     SlackNotifier,
@@ -28,7 +29,6 @@ from receiver.notifiers.slack import (
     mrkdwn_sections,
     slack_message,
 )
-from receiver.pagers.base import Delivery
 from receiver.response_settings import NotificationTargetSettings
 from tests.notify_server import SLACK_PATH, NotifyServer
 

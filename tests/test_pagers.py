@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from receiver.delivery import retry_after_seconds
 from receiver.pagers import (
     Delivery,
     DryRunPager,
@@ -31,7 +32,6 @@ from receiver.pagers import (
     Recipient,
     WebhookPager,
     build_pager,
-    retry_after_seconds,
 )
 from receiver.pagers._pdpyras import DEPRECATION_MESSAGE
 from receiver.pagers.pagerduty_events import PagerDutyEventsPager

@@ -6,11 +6,11 @@ problems. `build_notifier` is the one place a notifier is chosen from the config
 
 from __future__ import annotations
 
+from receiver.delivery import Delivery
 from receiver.notifiers.base import Notice, Notifier, redact
 from receiver.notifiers.email import EmailNotifier, SmtpServer
 from receiver.notifiers.slack import SlackNotifier
 from receiver.notifiers.webhook import WebhookNotifier
-from receiver.pagers.base import Delivery
 from receiver.response_settings import NotificationTargetSettings
 
 __all__ = [

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from receiver.pagers.base import Delivery
+from receiver.delivery import Delivery
 
 REDACTED = "<redacted URL>"
 

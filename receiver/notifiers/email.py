@@ -27,8 +27,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
+from receiver.delivery import Delivery, shorten, unreachable
 from receiver.notifiers.base import Notice
-from receiver.pagers.base import Delivery, shorten, unreachable
 from receiver.response_settings import mailbox
 
 log = logging.getLogger(__name__)

@@ -8,15 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from receiver.pagers.base import (
-    Delivery,
-    PageAction,
-    Pager,
-    PageRequest,
-    Recipient,
-    is_retryable_status,
-    retry_after_seconds,
-)
+from receiver.delivery import Delivery
+from receiver.pagers.base import PageAction, Pager, PageRequest, Recipient
 from receiver.pagers.dry_run import DryRunPager
 from receiver.pagers.webhook import WebhookPager
 
@@ -36,8 +29,6 @@ __all__ = [
     "Recipient",
     "WebhookPager",
     "build_pager",
-    "is_retryable_status",
-    "retry_after_seconds",
 ]
 
 

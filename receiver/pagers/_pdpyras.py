@@ -17,13 +17,7 @@ import re
 import warnings
 from datetime import UTC, datetime
 
-from receiver.pagers.base import (
-    Delivery,
-    error_message,
-    failure,
-    retry_after_seconds,
-    unreachable,
-)
+from receiver.delivery import Delivery, error_message, failure, retry_after_seconds, unreachable
 
 DEPRECATION_MESSAGE = (
     'The package "pdpyras" is deprecated and as of 2025-06-20 will no longer receive updates. '

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from receiver.pagers.base import Delivery, PageRequest
+from receiver.delivery import Delivery
+from receiver.pagers.base import PageRequest
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from receiver.delivery import Delivery, jsonable
 from receiver.pagers._pdpyras import (
     APISession,
     PDClientError,
@@ -22,7 +23,7 @@ from receiver.pagers._pdpyras import (
     failed_delivery,
     single_attempt,
 )
-from receiver.pagers.base import Delivery, PageAction, PageRequest, Recipient, jsonable
+from receiver.pagers.base import PageAction, PageRequest, Recipient
 
 TITLE_LIMIT = 1024
 DUPLICATE_KEY_TEXT = "matching dedup key already exists"

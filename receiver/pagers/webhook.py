@@ -5,12 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from receiver.delivery import Delivery, jsonable
 from receiver.json_post import JsonPoster
-from receiver.pagers.base import (
-    Delivery,
-    PageRequest,
-    jsonable,
-)
+from receiver.pagers.base import PageRequest
 
 
 class WebhookPager:
