@@ -22,6 +22,10 @@ from scheduler.burden import BurdenReport, Month, RotationBurden, noise_summary
 log = logging.getLogger(__name__)
 
 TOPIC = "burden_report"
+# A month's report is read over days, not minutes: a target down for an hour at 00:30 on the
+# 1st must not cost the announcement, so it is retried for a day (or the dispatcher's
+# deadline, if longer) before it is marked failed.
+DEADLINE = timedelta(days=1)
 # Month names in English whatever the process locale (strftime's %B follows the locale).
 MONTH_NAMES = (
     "January",
@@ -146,7 +150,7 @@ def announce_report(
                 text=text,
                 dedup_key=dedup_key(report.month, rotation.name),
                 now=now,
-                deadline=timedelta(minutes=settings.dispatcher.deadline_minutes),
+                deadline=max(DEADLINE, timedelta(minutes=settings.dispatcher.deadline_minutes)),
                 payload=payload,
             )
     return queued
