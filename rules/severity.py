@@ -30,6 +30,10 @@ class Severity(enum.IntEnum):
             raise ValueError(f'unknown severity "{text}": expected one of {expected}') from None
 
 
+# The names in order, worst first: what configuration keys, API fields and reports list.
+SEVERITIES: tuple[str, ...] = tuple(member.name for member in Severity)
+
+
 def worst(*severities: Severity) -> Severity:
     """Return the most severe of several severities, so a group is graded by its worst alert."""
     if not severities:
