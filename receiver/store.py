@@ -208,7 +208,8 @@ class Store:
     def _write_with_retries(self, once: Callable[[], T]) -> T:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
-                with self._writing():
+                # The SQLite writer lock, if any: held from BEGIN IMMEDIATE to COMMIT.
+                with self.writer_lock():
                     return once()
             except IntegrityError as exc:
                 if not _lost_creation_race(exc):
@@ -221,10 +222,6 @@ class Store:
             except (OperationalError, PoolTimeout) as exc:
                 raise StoreUnavailable(_describe(exc)) from exc
         raise AssertionError("unreachable")
-
-    def _writing(self) -> AbstractContextManager[None]:
-        """The SQLite writer lock when there is one; held from BEGIN IMMEDIATE to COMMIT."""
-        return self.writer_lock()
 
     def writer_lock(self) -> AbstractContextManager[None]:
         """The SQLite writer lock (nothing on PostgreSQL), for writers outside `write()`.
@@ -246,7 +243,7 @@ class Store:
     def upgrade(self) -> None:
         """Create or upgrade the schema to the newest migration (Alembic `upgrade head`)."""
         try:
-            with self._writing(), self._write_engine.begin() as connection:
+            with self.writer_lock(), self._write_engine.begin() as connection:
                 config = _alembic_config()
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
