@@ -30,12 +30,11 @@ from pydantic import (
 
 from receiver.interpolation import blank_is_unset
 from receiver.paging_settings import SeverityName, parse_duration
-from response.rendering import check_template
+from response.rendering import TemplateName, check_template
 from response.targets import ResponseTargets
 
 NotifierKind = Literal["webhook", "slack", "email"]
 HTTP_KINDS = ("webhook", "slack")
-TemplateName = Literal["internal", "executive"]
 
 # The seed's "Communication" column.
 DEFAULT_SEVERITY_AUDIENCES: dict[str, list[str]] = {
