@@ -162,10 +162,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log.warning(NO_CREDENTIALS_WARNING)
     store = Store(settings.database)
     try:
-        if settings.database.is_sqlite:
-            store.upgrade()  # embedded database: keep it at the newest schema by itself
-        else:
-            store.check_schema()  # shared database: upgrades are an operator's deliberate step
+        store.ensure_schema()
     finally:
         store.dispose()
     log.info(
@@ -208,10 +205,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     store = Store(settings.database)
-    if settings.database.is_sqlite:
-        store.upgrade()
-    else:
-        store.check_schema()
+    store.ensure_schema()
     metrics = Metrics(CollectorRegistry())
     runner = SchedulerRunner(
         settings,

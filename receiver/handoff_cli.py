@@ -29,10 +29,7 @@ class HandoffUsageError(Exception):
 def open_store(settings: Settings) -> Store:
     """The configured store, at the newest schema (an embedded SQLite file is upgraded)."""
     store = Store(settings.database)
-    if settings.database.is_sqlite:
-        store.upgrade()  # embedded database: keep it current, as `serve` does
-    else:
-        store.check_schema()
+    store.ensure_schema()
     return store
 
 

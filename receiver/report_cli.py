@@ -26,10 +26,7 @@ def cmd_report_burden(args: argparse.Namespace, settings: Settings) -> int:
         raise ReportUsageError(f"--month: {exc}") from None
     store = Store(settings.database)
     try:
-        if settings.database.is_sqlite:
-            store.upgrade()  # embedded database: keep it current, as `serve` does
-        else:
-            store.check_schema()
+        store.ensure_schema()
         report = build_report(settings, store, month, rotation=args.rotation)
     except UnknownRotation as exc:
         raise ReportUsageError(f"--rotation: {exc}") from None

@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from receiver.config import Settings
 from receiver.errors import Conflict, InputError
+from receiver.incident_cli import _store as checked_store
 from receiver.incident_lookup import UnknownIncident
 from receiver.incident_response import (
     assign_role,
@@ -39,7 +40,6 @@ from receiver.response_facts import (
     load_timeline,
 )
 from receiver.status_updates import parse_status, post_update
-from receiver.store import Store
 from response.checklist import evaluate
 from response.postmortem import render_postmortem
 from response.resolution import format_span, resolution_view
@@ -57,8 +57,7 @@ def _context(settings: Settings) -> ResponseContext:
 
 
 def _write(settings: Settings, work: Callable[[Session], T]) -> T:
-    store = Store(settings.database)
-    store.check_schema()
+    store = checked_store(settings)
     try:
         return store.write(work)
     except UnknownIncident as exc:
@@ -72,8 +71,7 @@ def _write(settings: Settings, work: Callable[[Session], T]) -> T:
 
 
 def _read(settings: Settings, work: Callable[[Session], T]) -> T:
-    store = Store(settings.database)
-    store.check_schema()
+    store = checked_store(settings)
     try:
         with store.read() as session:
             return work(session)

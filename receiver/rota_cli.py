@@ -39,10 +39,7 @@ def stored_overrides(settings: Settings, now: datetime) -> tuple[list[Override],
             return [], []  # nothing was ever stored: the rota is the configuration alone
     store = Store(database)
     try:
-        if database.is_sqlite:
-            store.upgrade()  # embedded database: keep it current, as `serve` does
-        else:
-            store.check_schema()
+        store.ensure_schema()
         with store.read() as session:
             back, _ = settings.calendar.window
             deleted = [override for override, _ in deleted_overrides(session, now - back)]

@@ -250,6 +250,18 @@ class Store:
         except (OperationalError, PoolTimeout) as exc:
             raise StoreUnavailable(_describe(exc)) from exc
 
+    def ensure_schema(self) -> None:
+        """Bring the database to the newest schema, or refuse to run against an older one.
+
+        An embedded SQLite file is upgraded, keeping it current by itself; a shared
+        database is only checked (SchemaOutOfDate): upgrading it is an operator's
+        deliberate step, `onwatch db upgrade`.
+        """
+        if self.settings.is_sqlite:
+            self.upgrade()
+        else:
+            self.check_schema()
+
     def check_schema(self) -> None:
         """Raise SchemaOutOfDate unless the database is at the newest migration."""
         head = ScriptDirectory.from_config(_alembic_config()).get_current_head()

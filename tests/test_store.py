@@ -71,6 +71,15 @@ def test_store_check_schema_refuses_unmigrated_database(tmp_path: Path) -> None:
         store.check_schema()
 
 
+def test_store_ensure_schema_upgrades_an_embedded_sqlite_file(tmp_path: Path) -> None:
+    store = Store(DatabaseSettings(url=f"sqlite:///{tmp_path / 'empty.db'}"))
+
+    store.ensure_schema()
+
+    store.check_schema()
+    store.dispose()
+
+
 def test_store_keeps_times_aware_and_exact(store: Store) -> None:
     local = datetime(2026, 10, 25, 1, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
     incident_id = store.write(
