@@ -9,11 +9,14 @@ into that verdict, with a short detail that names the problem and never a secret
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import requests
 
 DETAIL_LIMIT = 300  # a Delivery.detail ends up in timelines and logs: keep it a sentence
 
@@ -62,6 +65,31 @@ def failure(
         retryable=is_retryable_status(status),
         retry_after=retry_after,
         detail=shorten(detail),
+    )
+
+
+def error_body(response: requests.Response) -> str:
+    """The receiver's own words from an error answer: its JSON message, else the text."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text[:200]
+    return error_message(body)
+
+
+def http_failure(
+    response: requests.Response,
+    *,
+    service: str = "PagerDuty",
+    error_of: Callable[[requests.Response], str] = error_body,
+) -> Delivery:
+    """A failed delivery for an error answer: its words (`error_body` unless `error_of`
+    reads them) and its Retry-After."""
+    return failure(
+        response.status_code,
+        error_of(response),
+        retry_after=retry_after_seconds(response.headers.get("Retry-After"), now=datetime.now(UTC)),
+        service=service,
     )
 
 

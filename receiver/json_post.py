@@ -5,21 +5,11 @@ the webhook and Slack notifiers share. Each says only what it sends and how to r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
 
-from receiver.delivery import Delivery, error_message, failure, retry_after_seconds, unreachable
-
-
-def error_body(response: requests.Response) -> str:
-    """The receiver's own words from an error answer: its JSON message, else the text."""
-    try:
-        body: Any = response.json()
-    except ValueError:
-        body = response.text[:200]
-    return error_message(body)
+from receiver.delivery import Delivery, error_body, http_failure, unreachable
 
 
 class JsonPoster:
@@ -50,11 +40,4 @@ class JsonPoster:
             return unreachable(self.service, error)
         if response.ok:
             return Delivery(ok=True, detail=f"{self.service} answered {response.status_code}")
-        return failure(
-            response.status_code,
-            self._error_of(response),
-            retry_after=retry_after_seconds(
-                response.headers.get("Retry-After"), now=datetime.now(UTC)
-            ),
-            service=self.service,
-        )
+        return http_failure(response, service=self.service, error_of=self._error_of)

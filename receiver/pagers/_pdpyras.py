@@ -15,9 +15,8 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from datetime import UTC, datetime
 
-from receiver.delivery import Delivery, error_message, failure, retry_after_seconds, unreachable
+from receiver.delivery import Delivery, http_failure, unreachable
 
 DEPRECATION_MESSAGE = (
     'The package "pdpyras" is deprecated and as of 2025-06-20 will no longer receive updates. '
@@ -77,12 +76,4 @@ def failed_delivery(error: PDClientError) -> Delivery:
             retryable=True,
             detail=f"PagerDuty answered {response.status_code} with an unexpected body",
         )
-    try:
-        body = response.json()
-    except ValueError:
-        body = response.text[:200]
-    return failure(
-        response.status_code,
-        error_message(body),
-        retry_after=retry_after_seconds(response.headers.get("Retry-After"), now=datetime.now(UTC)),
-    )
+    return http_failure(response)
