@@ -302,29 +302,27 @@ class NotificationSettings(_Model):
         return "executive" if audience in EXECUTIVE_AUDIENCES else "internal"
 
 
+# The seed's numbers, kept in one place: ResponseSettings' defaults are this value's.
+_SEED = ResponseTargets()
+
+
 class ResponseSettings(_Model):
     """The response process's numbers (the seed's defaults); durations like "15m", "2d"."""
 
-    detection_target: timedelta = timedelta(minutes=5)
-    triage_target: timedelta = timedelta(minutes=15)
-    update_every: dict[SeverityName, timedelta] = {
-        "SEV1": timedelta(minutes=15),
-        "SEV2": timedelta(minutes=30),
-    }
-    escalate_without_progress: timedelta = timedelta(minutes=30)
-    escalate_severities: list[SeverityName] = ["SEV1", "SEV2"]
-    mttr: dict[SeverityName, timedelta] = {
-        "SEV1": timedelta(hours=4),
-        "SEV2": timedelta(hours=24),
-        "SEV3": timedelta(hours=72),
-        "SEV4": timedelta(weeks=1),
-    }
-    postmortem_severities: list[SeverityName] = ["SEV1", "SEV2"]
-    postmortem_draft: timedelta = timedelta(hours=48)
-    postmortem_review: timedelta = timedelta(weeks=1)
-    action_items_assigned: timedelta = timedelta(weeks=2)
-    action_items_completed: timedelta = timedelta(days=30)
-    postmortem_remind_every: timedelta = timedelta(hours=24)
+    # Plain defaults (no factories): `_duration_map` merges a partial `mttr` into its
+    # default, and pydantic hands each instance its own copy of a dict or list default.
+    detection_target: timedelta = _SEED.detection
+    triage_target: timedelta = _SEED.triage
+    update_every: dict[SeverityName, timedelta] = dict(_SEED.update_every)
+    escalate_without_progress: timedelta = _SEED.escalate_without_progress
+    escalate_severities: list[SeverityName] = list(_SEED.escalate_severities)
+    mttr: dict[SeverityName, timedelta] = dict(_SEED.mttr)
+    postmortem_severities: list[SeverityName] = list(_SEED.postmortem_severities)
+    postmortem_draft: timedelta = _SEED.postmortem_draft
+    postmortem_review: timedelta = _SEED.postmortem_review
+    action_items_assigned: timedelta = _SEED.action_items_assigned
+    action_items_completed: timedelta = _SEED.action_items_completed
+    postmortem_remind_every: timedelta = _SEED.postmortem_remind_every
 
     durations = field_validator(
         "detection_target",
