@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from response.targets import ResponseTargets
+from scheduler.night_pages import night_of_local
 from scheduler.roster import Person, Rotation
 from scheduler.shifts import Shift, ShiftSource
 
@@ -292,19 +293,7 @@ class MonthTotals:
 
 def night_of(person: Person, at: datetime) -> date | None:
     """The local date the person's night containing `at` began on, if `at` is in one."""
-    return _night_of_local(person, at.astimezone(person.zone))
-
-
-def _night_of_local(person: Person, local: datetime) -> date | None:
-    clock = local.time()
-    start, end = person.night_start, person.night_end
-    if start <= end:
-        return local.date() if start <= clock < end else None
-    if clock >= start:
-        return local.date()
-    if clock < end:
-        return local.date() - timedelta(days=1)
-    return None
+    return night_of_local(at.astimezone(person.zone), person.night_start, person.night_end)
 
 
 def night_window(person: Person, day: date) -> tuple[datetime, datetime]:
@@ -656,21 +645,10 @@ def _local_figures(
     business: BusinessHours,
 ) -> tuple[date | None, bool, int]:
     """A local instant's night (night_of), whether out of business hours, and its hour."""
-    clock = local.time()
-    night: date | None
-    if night_start is None or night_end is None:
-        night = None
-    elif night_start > night_end:
-        if clock >= night_start:
-            night = local.date()
-        elif clock < night_end:
-            night = local.date() - timedelta(days=1)
-        else:
-            night = None
-    else:
-        night = local.date() if night_start <= clock < night_end else None
-    out_of_hours = not (local.weekday() in business.days and business.start <= clock < business.end)
-    return night, out_of_hours, local.hour
+    night: date | None = None
+    if night_start is not None and night_end is not None:
+        night = night_of_local(local, night_start, night_end)
+    return night, not business.contains(local), local.hour
 
 
 _UNSET = object()

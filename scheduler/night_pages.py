@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from scheduler.roster import Person
 
@@ -17,22 +17,25 @@ from scheduler.roster import Person
 NIGHT_PAGE_LIMIT = 2.0
 
 
-def _night_of(local: datetime, start: time, end: time) -> datetime | None:
-    """The local start of the night window containing `local`, if it is inside one."""
-    clock = local.timetz().replace(tzinfo=None)
-    day = local.replace(hour=start.hour, minute=start.minute, second=0, microsecond=0)
+def night_of_local(local: datetime, start: time, end: time) -> date | None:
+    """The local date the night window [start, end) containing wall-clock `local` began on.
+
+    None when `local` is outside it; a window whose end is before its start crosses midnight.
+    """
+    clock = local.time()
     if start <= end:  # a window within one day, e.g. 00:00-06:00
-        return day if start <= clock < end else None
+        return local.date() if start <= clock < end else None
     if clock >= start:  # evening part of a window that crosses midnight
-        return day
+        return local.date()
     if clock < end:  # morning part: the night began the evening before
-        return day - timedelta(days=1)
+        return local.date() - timedelta(days=1)
     return None
 
 
 def is_night_page(person: Person, at: datetime) -> bool:
     """True when a page at `at` falls in the person's night window, on their clock."""
-    return _night_of(at.astimezone(person.zone), person.night_start, person.night_end) is not None
+    local = at.astimezone(person.zone)
+    return night_of_local(local, person.night_start, person.night_end) is not None
 
 
 def nights_begun(person: Person, start: datetime, now: datetime) -> int:
