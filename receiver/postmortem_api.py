@@ -16,19 +16,13 @@ from receiver.postmortems import (
     assign_action_item,
     close_action_item,
     list_action_items,
+    postmortem_draft,
     record_milestone,
     schedule_by_hand,
 )
 from receiver.request_body import json_object, optional_instant, optional_text, text_field
-from receiver.response_facts import (
-    load_action_items,
-    load_alert_facts,
-    load_facts,
-    load_timeline,
-)
 from receiver.response_models import ActionItemRecord
 from receiver.services import services
-from response.postmortem import render_postmortem
 
 bp = Blueprint("postmortems", __name__, url_prefix="/api/v1")
 bp.before_request(require_api_token)
@@ -54,14 +48,7 @@ def draft_markdown(incident_id: int) -> str | None:
     """The postmortem draft of the incident, or None if there is no such incident."""
     svc = services()
     with svc.store.read() as session:
-        incident = session.get(IncidentRecord, incident_id)
-        if incident is None:
-            return None
-        facts = load_facts(session, incident)
-        alerts = load_alert_facts(session, incident_id)
-        timeline = load_timeline(session, incident_id)
-        items = load_action_items(session, incident_id)
-    return render_postmortem(facts, alerts, timeline, items, svc.response.targets, svc.clock())
+        return postmortem_draft(session, incident_id, svc.response.targets, svc.clock())
 
 
 @bp.get("/incidents/<int:incident_id>/postmortem")

@@ -16,7 +16,15 @@ from receiver.incident_lookup import locked_incident
 from receiver.incident_resolution import schedule
 from receiver.models import IncidentRecord, add_to_timeline
 from receiver.response_context import ResponseContext
+from receiver.response_facts import (
+    load_action_items,
+    load_alert_facts,
+    load_facts,
+    load_timeline,
+)
 from receiver.response_models import ActionItemRecord, PostmortemRecord
+from response.postmortem import render_postmortem
+from response.targets import ResponseTargets
 
 MILESTONES = ("drafted", "reviewed", "exception")
 OPEN, CLOSED = "open", "closed"
@@ -24,6 +32,23 @@ OPEN, CLOSED = "open", "closed"
 
 class UnknownActionItem(LookupError):
     """No action item has that id."""
+
+
+def postmortem_draft(
+    session: Session, incident_id: int, targets: ResponseTargets, now: datetime
+) -> str | None:
+    """The incident's postmortem draft in Markdown, or None if there is no such incident."""
+    incident = session.get(IncidentRecord, incident_id)
+    if incident is None:
+        return None
+    return render_postmortem(
+        load_facts(session, incident),
+        load_alert_facts(session, incident_id),
+        load_timeline(session, incident_id),
+        load_action_items(session, incident_id),
+        targets,
+        now,
+    )
 
 
 def schedule_by_hand(

@@ -30,18 +30,13 @@ from receiver.postmortems import (
     assign_action_item,
     close_action_item,
     list_action_items,
+    postmortem_draft,
     record_milestone,
 )
 from receiver.response_context import ResponseContext
-from receiver.response_facts import (
-    load_action_items,
-    load_alert_facts,
-    load_facts,
-    load_timeline,
-)
+from receiver.response_facts import load_facts
 from receiver.status_updates import parse_status, post_update
 from response.checklist import evaluate
-from response.postmortem import render_postmortem
 from response.resolution import format_span, resolution_view
 
 EXIT_OK = 0
@@ -231,20 +226,9 @@ def cmd_postmortem_draft(args: argparse.Namespace, settings: Settings) -> int:
     """Print (or write) the postmortem draft in Markdown."""
     targets = settings.response.targets()
 
-    def read(session: Session) -> str:
-        incident = session.get(IncidentRecord, args.id)
-        if incident is None:
-            raise ResponseUsageError(f"no incident {args.id}")
-        return render_postmortem(
-            load_facts(session, incident),
-            load_alert_facts(session, args.id),
-            load_timeline(session, args.id),
-            load_action_items(session, args.id),
-            targets,
-            _now(),
-        )
-
-    text = _read(settings, read)
+    text = _read(settings, lambda session: postmortem_draft(session, args.id, targets, _now()))
+    if text is None:
+        raise ResponseUsageError(f"no incident {args.id}")
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
