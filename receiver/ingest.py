@@ -32,7 +32,14 @@ from receiver.alerts import Alert, AlertGroup, AlertStatus
 from receiver.channels import brief_description, channel_candidates
 from receiver.incident_resolution import after_resolution
 from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
-from receiver.paging import RESOLVE, PagingContext, cancel_escalation, follow_up, plan_pages
+from receiver.paging import (
+    RESOLVE,
+    PagingContext,
+    cancel_escalation,
+    follow_up,
+    not_paged,
+    plan_pages,
+)
 from receiver.paging_models import OutboxMessage
 from receiver.response_context import ResponseContext
 from receiver.store import Store
@@ -504,13 +511,14 @@ def _page(
         if result.resolved:  # opened already resolved: there was never anything to page
             return
         # Nobody to page: say so once, without an ORM session (this is the hot path).
+        kind, message = not_paged(service)
         connection.execute(
             _INSERT_TIMELINE,
             {
                 "incident_id": result.incident_id,
                 "at": now,
-                "kind": "not_paged",
-                "message": f"no rotation covers service {service}: nobody is paged",
+                "kind": kind,
+                "message": message,
                 "data": {},
             },
         )

@@ -57,6 +57,11 @@ def escalation_key(incident_id: int, level: int) -> str:
     return f"onwatch-{incident_id}-escalation-{level}"
 
 
+def not_paged(service: str | None) -> tuple[str, str]:
+    """The timeline entry's kind and text for an incident that no rotation covers."""
+    return "not_paged", f"no rotation covers service {service}: nobody is paged"
+
+
 def _message(
     incident: IncidentRecord,
     rotation: str,
@@ -96,13 +101,7 @@ def plan_pages(
     """Queue the escalation chain for an incident that opened or got worse."""
     rotation = context.rota.rotation_for_service(incident.service)
     if rotation is None:
-        add_to_timeline(
-            session,
-            incident,
-            now,
-            "not_paged",
-            f"no rotation covers service {incident.service}: nobody is paged",
-        )
+        add_to_timeline(session, incident, now, *not_paged(incident.service))
         return
     cancel_escalation(session, incident, now=now, why="replanned")
     policy = context.policy(rotation.name)
