@@ -718,12 +718,11 @@ class _Clock:
 
 @dataclass
 class _Sorted:
-    """A month's pages sorted out once: by person, by rotation, by hour; and who was on call."""
+    """A month's pages sorted out once: by person and by rotation; and who was on call."""
 
     by_person: dict[str, list[_Seen]]
     by_rotation: dict[str, list[_Seen]]
     by_pair: dict[str, dict[str, list[_Seen]]]  # rotation -> person -> their pages in it
-    hours: list[int]
     shifts_of: dict[str, list[Shift]]  # every final shift of each person, all rotations
     rotation_people: dict[str, set[str]]  # on call in the month, or paged, per rotation
 
@@ -748,7 +747,6 @@ def _sort_out(
             mine[page.person].append(page)
     by_person: dict[str, list[_Seen]] = {}
     by_pair: dict[str, dict[str, list[_Seen]]] = defaultdict(dict)
-    hours = [0] * 24
     business = policy.business_hours
     # The hot loop of the report (a month's pages): each page's night, business hours and
     # hour come from the stretch of time it falls in (see _Clock), and tuple.__new__ rather
@@ -784,7 +782,6 @@ def _sort_out(
             if bucket is None:
                 bucket = buckets[page.rotation] = by_pair[page.rotation][name] = []
             bucket.append(item)
-            hours[hour] += 1
     by_rotation = {
         rotation: [item for bucket in mine.values() for item in bucket]
         for rotation, mine in by_pair.items()
@@ -796,7 +793,7 @@ def _sort_out(
                 rotation_people[shift.rotation].add(name)
     for rotation, paged_in in by_pair.items():
         rotation_people[rotation] |= paged_in.keys()
-    return _Sorted(by_person, by_rotation, by_pair, hours, shifts_of, rotation_people)
+    return _Sorted(by_person, by_rotation, by_pair, shifts_of, rotation_people)
 
 
 def _opened(incidents: Iterable[Incident], month: Month) -> dict[str | None, list[Incident]]:
@@ -1028,6 +1025,9 @@ def burden_report(
         rotations=tuple(rotation_figures),
         pages=sum(len(v) for v in found.by_rotation.values()),
         night_pages=sum(p.night_pages for p in people_figures),
-        pages_by_hour=tuple(found.hours),
+        # Every page counted is in exactly one of the rotations (no rotation: 24 zeros).
+        pages_by_hour=tuple(
+            sum(r.pages_by_hour[hour] for r in rotation_figures) for hour in range(24)
+        ),
         policy=policy,
     )
