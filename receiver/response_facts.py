@@ -32,11 +32,11 @@ from response.facts import (
     TimelineItem,
     UpdateStatus,
 )
+from response.reminders import DueKind
 
-NO_PROGRESS = "no_progress_escalation"  # the reminder kind whose rows are escalations
 ALL_CLEAR = "all_clear"  # the notification topic of the all-clear
 STATUS_UPDATE = "status_update"  # the notification topic of a status update
-UPDATE_REMINDER = "update_reminder"  # ... of a reminder that an update is due
+UPDATE_REMINDER = DueKind.UPDATE_REMINDER.value  # ... of a reminder that an update is due
 ROLE_ASSIGNED = "role_assigned"  # the timeline entry of a role's naming
 _BATCH = 500  # incidents per round of queries
 
@@ -99,7 +99,7 @@ def _load_batch(session: Session, incidents: Sequence[IncidentRecord]) -> dict[i
         session.exec(
             select(ReminderRecord)
             .where(col(ReminderRecord.incident_id).in_(ids))
-            .where(ReminderRecord.kind == NO_PROGRESS)
+            .where(ReminderRecord.kind == DueKind.NO_PROGRESS.value)  # rows that are escalations
             .order_by(col(ReminderRecord.at))
         ).all()
     )
