@@ -38,8 +38,6 @@ class _Due:
 
     id: int
     target: str
-    topic: str
-    incident_id: int | None
     attempts: int  # as read: a different count when recording means someone else handled it
     notice: Notice
 
@@ -194,8 +192,6 @@ def _due(message: NotificationMessage) -> _Due:
     return _Due(
         id=message.id,
         target=message.target,
-        topic=message.topic,
-        incident_id=message.incident_id,
         attempts=message.attempts,
         notice=Notice(
             topic=message.topic,
