@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -68,19 +69,8 @@ def announcement_payload(
         "night_page_limit": report.policy.night_page_limit,
         "people_over_night_limit": list(figures.people_over_night_limit),
         "rest_breaches": figures.rest_breaches,
-        "top_alert": None
-        if top is None
-        else {
-            "alertname": top.alertname,
-            "rule": top.rule,
-            "pages": top.pages,
-            "night_pages": top.night_pages,
-            "incidents": top.incidents,
-            "noise_incidents": top.noise_incidents,
-            "actionable_incidents": top.actionable_incidents,
-            "unclassified_incidents": top.unclassified_incidents,
-            "noise_pct": top.noise_pct,
-        },
+        # Every field of AlertNoise, in order (not its classified_incidents property).
+        "top_alert": None if top is None else asdict(top),
         "mostly_noise": [alert.alertname for alert in figures.mostly_noise],
         "recommendation": figures.recommendation,
         "files": [str(path) for path in files],
