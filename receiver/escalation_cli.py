@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from receiver.config import Settings
 from receiver.escalation_paths import paths_now, severities_asked
-from receiver.rota_cli import stored_overrides
+from receiver.rota_cli import require_rotation, stored_overrides
 from scheduler.briefing import format_duration, format_instant
 from scheduler.escalation_paths import EscalationPath
 from scheduler.rota import Rota
@@ -74,10 +74,7 @@ def cmd_escalation_show(
     args: argparse.Namespace, settings: Settings, *, now: datetime | None = None
 ) -> int:
     """Print whom each severity (or --severity) would page now and after each timeout."""
-    names = [rotation.name for rotation in settings.rotations]
-    if args.rotation not in names:
-        known = ", ".join(names) or "none configured"
-        raise EscalationUsageError(f"no rotation {args.rotation!r} (rotations: {known})")
+    require_rotation(settings, args.rotation, EscalationUsageError)
     try:
         severities = severities_asked(args.severity)
     except ValueError as exc:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from receiver.config import Settings
 from receiver.handoff import add_note, note_problem, preview
+from receiver.rota_cli import require_rotation
 from receiver.store import Store
 from scheduler.briefing import (
     briefing_subject,
@@ -33,18 +34,11 @@ def open_store(settings: Settings) -> Store:
     return store
 
 
-def _rotation(settings: Settings, name: str) -> None:
-    names = [rotation.name for rotation in settings.rotations]
-    if name not in names:
-        known = ", ".join(names) or "none configured"
-        raise HandoffUsageError(f"no rotation {name!r} (rotations: {known})")
-
-
 def cmd_handoff_note(
     args: argparse.Namespace, settings: Settings, *, now: datetime | None = None
 ) -> int:
     """Store a note that the rotation's next handoff briefing carries."""
-    _rotation(settings, args.rotation)
+    require_rotation(settings, args.rotation, HandoffUsageError)
     problem = note_problem(args.by, args.text)
     if problem is not None:
         raise HandoffUsageError(problem.replace("by:", "--by:", 1))
@@ -71,7 +65,7 @@ def cmd_handoff_show(
     args: argparse.Namespace, settings: Settings, *, now: datetime | None = None
 ) -> int:
     """Print the briefing each layer's next handoff would send, as of now."""
-    _rotation(settings, args.rotation)
+    require_rotation(settings, args.rotation, HandoffUsageError)
     now = now or datetime.now(UTC)
     rota = settings.rota()
     store = open_store(settings)

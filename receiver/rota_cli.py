@@ -30,6 +30,14 @@ class RotaUsageError(Exception):
     """The rota command cannot run as asked; the message says why."""
 
 
+def require_rotation(settings: Settings, name: str, error: type[Exception]) -> None:
+    """Raise `error` unless `name` is a configured rotation; its message lists them."""
+    names = [rotation.name for rotation in settings.rotations]
+    if name not in names:
+        known = ", ".join(names) or "none configured"
+        raise error(f"no rotation {name!r} (rotations: {known})")
+
+
 def stored_overrides(settings: Settings, now: datetime) -> tuple[list[Override], list[Override]]:
     """Active and recently deleted overrides from the store; none if no database exists yet."""
     database = settings.database
@@ -85,9 +93,7 @@ def cmd_rota_check(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_rota_show(args: argparse.Namespace, settings: Settings) -> int:
     """Print one rotation's final shifts as a table, in the rotation's own time zone."""
     rota = settings.rota()
-    if args.rotation not in rota.rotations:
-        known = ", ".join(rota.rotations) or "none configured"
-        raise RotaUsageError(f"no rotation {args.rotation!r} (rotations: {known})")
+    require_rotation(settings, args.rotation, RotaUsageError)
     rotation = rota.rotation(args.rotation)
     start, end = _span(args, 28)
     overrides, _ = stored_overrides(settings, start)
