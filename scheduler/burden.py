@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from response.targets import ResponseTargets
-from scheduler.night_pages import night_of_local
+from scheduler.night_pages import night_of_local, night_window, per_night
 from scheduler.roster import Person, Rotation
 from scheduler.shifts import Shift, ShiftSource
 
@@ -296,14 +296,6 @@ def night_of(person: Person, at: datetime) -> date | None:
     return night_of_local(at.astimezone(person.zone), person.night_start, person.night_end)
 
 
-def night_window(person: Person, day: date) -> tuple[datetime, datetime]:
-    """The person's night beginning on local date `day`, as aware instants."""
-    crosses = person.night_end <= person.night_start
-    start = datetime.combine(day, person.night_start, person.zone)
-    end = datetime.combine(day + timedelta(days=1 if crosses else 0), person.night_end, person.zone)
-    return start, end
-
-
 def interruptions(times: Sequence[datetime], window: timedelta) -> int:
     """Sorted pages counted as PagerDuty does: those within `window` of a run's first count once."""
     count = 0
@@ -463,7 +455,7 @@ def _person(
     # On time: paged at or after the incident's acknowledgement less the target (`ack_by`;
     # an incident never acknowledged, or unknown, never is).
     on_time = sum(map(ge, first_page.values(), map(ack_by.get, first_page, repeat(_NEVER))))
-    average = night_pages / len(nights) if nights else float(night_pages)
+    average = per_night(night_pages, len(nights))
     shortest, flags = _rests(all_shifts, month, min_rest)
     if average > policy.night_page_limit:
         flags.insert(
@@ -822,8 +814,7 @@ class _Headline:
     @property
     def average(self) -> float:
         """Night pages per night on call, unrounded (all of them when no night on call)."""
-        nights = self.nights_on_call
-        return self.night_pages / nights if nights else float(self.night_pages)
+        return per_night(self.night_pages, self.nights_on_call)
 
 
 def _headline(
@@ -854,7 +845,7 @@ def _headline(
         interruptions(list(map(_at, map(_page, mine))), window)
         for mine in found.by_pair.get(name, {}).values()
     )
-    average = night_total / nights if nights else float(night_total)
+    average = per_night(night_total, nights)
     on_time = sum(
         1
         for i in opened

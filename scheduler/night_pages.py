@@ -38,6 +38,19 @@ def is_night_page(person: Person, at: datetime) -> bool:
     return night_of_local(local, person.night_start, person.night_end) is not None
 
 
+def night_window(person: Person, day: date) -> tuple[datetime, datetime]:
+    """The person's night beginning on local date `day`, as aware instants."""
+    crosses = person.night_end <= person.night_start
+    start = datetime.combine(day, person.night_start, person.zone)
+    end = datetime.combine(day + timedelta(days=1 if crosses else 0), person.night_end, person.zone)
+    return start, end
+
+
+def per_night(night_pages: int, nights: int) -> float:
+    """Night pages per night, unrounded (all of them when there is no night to share them)."""
+    return night_pages / nights if nights else float(night_pages)
+
+
 def nights_begun(person: Person, start: datetime, now: datetime) -> int:
     """How many of the person's night windows overlap [start, now]."""
     if now <= start:
@@ -47,12 +60,7 @@ def nights_begun(person: Person, start: datetime, now: datetime) -> int:
     day = start.astimezone(zone).date() - timedelta(days=1)
     last = now.astimezone(zone).date()
     while day <= last:
-        night_start = datetime.combine(day, person.night_start, zone)
-        night_end = datetime.combine(
-            day + timedelta(days=1 if person.night_end <= person.night_start else 0),
-            person.night_end,
-            zone,
-        )
+        night_start, night_end = night_window(person, day)
         if night_start.astimezone(UTC) <= now and night_end.astimezone(UTC) > start:
             count += 1
         day += timedelta(days=1)
@@ -68,8 +76,8 @@ class NightLoad:
 
     @property
     def average(self) -> float:
-        """Night pages per night (0 before any night has begun)."""
-        return self.night_pages / self.nights if self.nights else float(self.night_pages)
+        """Night pages per night (all of them before any night has begun)."""
+        return per_night(self.night_pages, self.nights)
 
     @property
     def over_limit(self) -> bool:
