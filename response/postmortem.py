@@ -18,6 +18,7 @@ from response.rendering import (
     one_line,
     role_views,
 )
+from response.resolution import resolution_view
 from response.targets import ResponseTargets
 
 MINUTE_BY_MINUTE = ("SEV1", "SEV2")  # the seed: "minute-by-minute for SEV1-2"
@@ -77,7 +78,7 @@ def _context(
     still_open = facts.resolved_at is None
     ended = as_utc(now if facts.resolved_at is None else facts.resolved_at)
     opened = as_utc(facts.opened_at)
-    mttr = targets.mttr.get(facts.severity)
+    resolution = resolution_view(facts, targets, now)
     alerts = sorted(alerts, key=lambda a: as_utc(a.starts_at))
     minute_by_minute = facts.severity in MINUTE_BY_MINUTE
     kept = [e for e in timeline if minute_by_minute or e.kind in KEY_TIMELINE_KINDS]
@@ -87,14 +88,14 @@ def _context(
         "still_open": still_open,
         "opened": format_utc(opened),
         "ended": format_utc(ended),
-        "duration": format_duration(ended - opened),
+        "duration": format_duration(resolution.elapsed),
         "time_to_acknowledge": (
-            format_duration(as_utc(facts.acknowledged_at) - opened)
-            if facts.acknowledged_at
+            format_duration(resolution.time_to_acknowledge)
+            if resolution.time_to_acknowledge is not None
             else None
         ),
-        "mttr_target": format_duration(mttr) if mttr is not None else None,
-        "mttr_breached": mttr is not None and ended - opened > mttr,
+        "mttr_target": format_duration(resolution.mttr_target),
+        "mttr_breached": resolution.breached,
         "roles": role_views(facts.roles).values(),
         "summary": _summary(facts, alerts, opened, ended),
         "impact": last_impact(facts.updates),
