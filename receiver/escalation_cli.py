@@ -44,10 +44,11 @@ def _policy_line(path: EscalationPath) -> str:
     )
 
 
-def format_paths(rota: Rota, rotation: str, paths: list[EscalationPath], pager: str) -> str:
-    """The paths as a terminal shows them, times on the rotation's clock."""
+def format_paths(
+    rota: Rota, rotation: str, paths: list[EscalationPath], pager: str, now: datetime
+) -> str:
+    """The paths of an incident opened at `now`, as a terminal shows them (rotation's clock)."""
     zone = rota.rotation(rotation).zone
-    now = paths[0].now if paths else datetime.now(UTC)
     lines = [
         f"{rotation}: escalation paths for an incident opened {format_instant(now, zone)} "
         f"(pager {pager}, times in {zone.key})"
@@ -84,7 +85,7 @@ def cmd_escalation_show(
     overrides, _ = stored_overrides(settings, now)
     paths = paths_now(settings, rota, args.rotation, severities, now, overrides)
     pager = next(r.paging.pager for r in settings.rotations if r.name == args.rotation)
-    sys.stdout.write(format_paths(rota, args.rotation, paths, pager))
+    sys.stdout.write(format_paths(rota, args.rotation, paths, pager, now))
     return EXIT_OK
 
 
