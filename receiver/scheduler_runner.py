@@ -64,50 +64,57 @@ def _leader() -> SchedulerRunner | None:
     return next(reversed(_active.values()), None)
 
 
+def _as_leader(*steps: tuple[str, Callable[[SchedulerRunner], object]]) -> None:
+    """Run each named step with the runner that leads in this process, if one does.
+
+    A step that cannot reach the store is logged and left to the job's next run; the steps
+    after it still run.
+    """
+    runner = _leader()
+    if runner is None:
+        return
+    for name, step in steps:
+        try:
+            step(runner)
+        except StoreUnavailable as exc:
+            log.warning("%s: store unavailable, will retry: %s", name, exc)
+
+
 def dispatch_outbox() -> None:
     """APScheduler job: deliver every page and then every notification that is due.
 
     One job for both outboxes: each job run rewrites its row in the job store, and under an
     ingest storm on SQLite every write counts.
     """
-    runner = _leader()
-    if runner is None:
-        return
-    try:
-        runner.dispatcher.run_once()
-    except StoreUnavailable as exc:
-        log.warning("dispatcher: store unavailable, will retry: %s", exc)
-    try:
-        runner.notifier.run_once()
-    except StoreUnavailable as exc:
-        log.warning("notifications: store unavailable, will retry: %s", exc)
+    _as_leader(
+        ("dispatcher", lambda runner: runner.dispatcher.run_once()),
+        ("notifications", lambda runner: runner.notifier.run_once()),
+    )
 
 
 def remind_responders() -> None:
     """APScheduler job: update reminders, "no progress" escalations, postmortem reminders."""
-    runner = _leader()
-    if runner is None:
-        return
-    try:
-        run_response_reminders(runner.store, runner.response, runner.clock())
-    except StoreUnavailable as exc:
-        log.warning("response reminders: store unavailable, will retry: %s", exc)
+    _as_leader(
+        (
+            "response reminders",
+            lambda runner: run_response_reminders(runner.store, runner.response, runner.clock()),
+        )
+    )
 
 
 def brief_handoffs() -> None:
     """APScheduler job (every minute): brief each layer whose handoff has come, once."""
-    runner = _leader()
-    if runner is None:
-        return
-    try:
-        brief_due_handoffs(
-            settings=runner.settings,
-            store=runner.store,
-            rota=runner.dispatcher.context.rota,
-            now=runner.clock(),
+    _as_leader(
+        (
+            "handoff briefings",
+            lambda runner: brief_due_handoffs(
+                settings=runner.settings,
+                store=runner.store,
+                rota=runner.dispatcher.context.rota,
+                now=runner.clock(),
+            ),
         )
-    except StoreUnavailable as exc:
-        log.warning("handoff briefings: store unavailable, will retry: %s", exc)
+    )
 
 
 def write_burden_report() -> None:
@@ -254,7 +261,7 @@ class SchedulerRunner:
             clock=clock,
             on_outcome=on_outcome,
             # A leader that lost its lease stops before its next chunk, not a tick later.
-            still_leading=lambda: self.lease.held(self.clock()),
+            still_leading=self._still_leading,
         )
         self.notifier = NotificationDispatcher(
             store=self.store,
@@ -266,10 +273,14 @@ class SchedulerRunner:
             },
             clock=clock,
             on_outcome=on_notification,
-            still_leading=lambda: self.lease.held(self.clock()),
+            still_leading=self._still_leading,
         )
         self.scheduler: BackgroundScheduler | None = None
         self._stop = threading.Event()
+
+    def _still_leading(self) -> bool:
+        """The dispatchers' fence: this runner's lease is still live in the database."""
+        return self.lease.held(self.clock())
 
     @property
     def leading(self) -> bool:
