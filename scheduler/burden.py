@@ -499,7 +499,8 @@ def _response(severity: str, incidents: Sequence[Incident], policy: Policy) -> S
         if i.resolved_at is not None
     ]
     ack_target = policy.ack_target.total_seconds()
-    resolve_target = policy.resolve_targets.get(severity, timedelta(weeks=1)).total_seconds()
+    # Every severity has one: the seed's, or the configuration's merged into them.
+    resolve_target = policy.resolve_targets[severity].total_seconds()
     return SeverityResponse(
         severity=severity,
         incidents=len(incidents),
