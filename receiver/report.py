@@ -29,8 +29,8 @@ from receiver.paging_models import PageRecord
 from receiver.report_announcement import announce_report
 from receiver.rota_store import active_overrides
 from receiver.store import Store
+from rules.severity import SEVERITIES
 from scheduler.burden import (
-    SEVERITIES,
     AlertNoise,
     BurdenReport,
     Incident,

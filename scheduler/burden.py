@@ -36,11 +36,11 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from response.targets import ResponseTargets
+from rules.severity import SEVERITIES
 from scheduler.night_pages import night_of_local, night_window, per_night
 from scheduler.roster import Person, Rotation
 from scheduler.shifts import Shift, ShiftSource
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 TOP_ALERTS = 10
 RECOMMENDATION = "fix the alerts or staff up"
 NOISE, ACTIONABLE = "noise", "actionable"  # an incident's classification, set when resolved
