@@ -13,9 +13,9 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from receiver.auth import require_api_token
-from receiver.config import Settings
 from receiver.errors import InputError, error_response
 from receiver.escalation_paths import paths_now, severities_asked
+from receiver.paging import PagingContext
 from receiver.rota_api import person_view
 from receiver.rota_store import active_overrides
 from receiver.services import services
@@ -71,16 +71,16 @@ def path_view(rota: Rota, path: EscalationPath) -> dict[str, Any]:
 
 
 def escalation_view(
-    settings: Settings, rota: Rota, rotation: str, paths: Sequence[EscalationPath], now: datetime
+    paging: PagingContext, rotation: str, paths: Sequence[EscalationPath], now: datetime
 ) -> dict[str, Any]:
     """A rotation's escalation paths, with its pager and escalation target."""
+    rota = paging.rota
     rot = rota.rotation(rotation)
-    configured = next((r for r in settings.rotations if r.name == rotation), None)
     return {
         "rotation": rotation,
         "time_zone": rot.zone.key,
         "at": now.isoformat(),
-        "pager": configured.paging.pager if configured else "dry-run",
+        "pager": paging.policy(rotation).pager,
         "layers": [layer.name for layer in rot.layers],
         "escalation_target": {
             "person": contact_view(rota, rot.escalation.person),
@@ -103,5 +103,5 @@ def escalation(name: str) -> tuple[Response, int]:
     now = svc.clock()
     with svc.store.read() as session:
         overrides = active_overrides(session)  # the escalation rotation's, too
-    paths = paths_now(svc.settings, svc.rota, name, severities, now, overrides)
-    return jsonify(escalation_view(svc.settings, svc.rota, name, paths, now)), 200
+    paths = paths_now(svc.paging, name, severities, now, overrides)
+    return jsonify(escalation_view(svc.paging, name, paths, now)), 200

@@ -83,8 +83,9 @@ def cmd_escalation_show(
     now = now or datetime.now(UTC)
     rota = settings.rota()
     overrides, _ = stored_overrides(settings, now)
-    paths = paths_now(settings, rota, args.rotation, severities, now, overrides)
-    pager = next(r.paging.pager for r in settings.rotations if r.name == args.rotation)
+    paging = settings.paging_context(rota)
+    paths = paths_now(paging, args.rotation, severities, now, overrides)
+    pager = paging.policy(args.rotation).pager
     sys.stdout.write(format_paths(rota, args.rotation, paths, pager, now))
     return EXIT_OK
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from receiver.config import Settings
+from receiver.paging import PagingContext
 from receiver.paging_settings import SEVERITIES, PagingSettings
 from scheduler.escalation_paths import EscalationPath, PathPolicy, escalation_path
 from scheduler.overrides import Override
-from scheduler.rota import Rota
 
 
 def severities_asked(raw: str | None) -> list[str]:
@@ -32,17 +31,17 @@ def policy_for(paging: PagingSettings, severity: str) -> PathPolicy:
 
 
 def paths_now(
-    settings: Settings,
-    rota: Rota,
+    context: PagingContext,
     rotation: str,
     severities: Sequence[str],
     now: datetime,
     overrides: Sequence[Override],
 ) -> list[EscalationPath]:
     """The path of each severity on `rotation` for an incident opened at `now`."""
-    configured = next((r for r in settings.rotations if r.name == rotation), None)
-    paging = configured.paging if configured else PagingSettings()
+    paging = context.policy(rotation)
     return [
-        escalation_path(rota, rotation, severity, policy_for(paging, severity), now, overrides)
+        escalation_path(
+            context.rota, rotation, severity, policy_for(paging, severity), now, overrides
+        )
         for severity in severities
     ]
