@@ -86,14 +86,9 @@ def milestones(
     )
 
 
-def overdue_action_items(items: Sequence[ActionItem], now: datetime) -> list[ActionItem]:
-    """Open action items past their due date, the longest overdue first."""
-    overdue = [
-        item
-        for item in items
-        if item.status != CLOSED and item.due_at is not None and item.due_at < now
-    ]
-    return sorted(overdue, key=lambda item: (item.due_at, item.id))
+def is_overdue(item: ActionItem, now: datetime) -> bool:
+    """True when the action item is still open and past its due date."""
+    return item.status != CLOSED and item.due_at is not None and item.due_at < now
 
 
 def _view(

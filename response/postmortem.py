@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from response.facts import ActionItem, AlertFact, IncidentFacts, Postmortem, TimelineItem
-from response.milestones import MilestoneState, milestones
+from response.milestones import CLOSED, MilestoneState, is_overdue, milestones
 from response.rendering import (
     as_utc,
     builtin_environment,
@@ -148,9 +148,9 @@ def _alert_row(alert: AlertFact) -> tuple[str, ...]:
 
 def _action_row(item: ActionItem, now: datetime) -> tuple[str, ...]:
     status = item.status
-    if item.status == "closed" and item.closed_at:
+    if item.status == CLOSED and item.closed_at:
         status = f"closed {format_utc(item.closed_at)}"
-    elif item.status != "closed" and item.due_at and as_utc(now) > as_utc(item.due_at):
+    elif is_overdue(item, now):
         status = f"{item.status}, overdue"
     return (
         str(item.id),

@@ -1,10 +1,10 @@
-"""milestones and overdue_action_items: the seed's postmortem timeline, counted from resolution."""
+"""milestones and is_overdue: the seed's postmortem timeline, counted from resolution."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from response.milestones import MilestoneState, MilestoneView, milestones, overdue_action_items
+from response.milestones import MilestoneState, MilestoneView, is_overdue, milestones
 from response.targets import ResponseTargets
 from tests.response.builders import TARGETS, action_item, at, postmortem
 
@@ -131,7 +131,7 @@ def test_milestones_exception_recorded_late_is_met_late() -> None:
     assert completed.note == "exception: blocked on hardware; met late by 2d 00h"
 
 
-def test_overdue_action_items_open_and_past_due_sorted_by_due_date() -> None:
+def test_is_overdue_open_and_past_due() -> None:
     items = [
         action_item(1, due_at=at(days=9)),
         action_item(2, due_at=at(days=3)),
@@ -140,5 +140,5 @@ def test_overdue_action_items_open_and_past_due_sorted_by_due_date() -> None:
         action_item(5, due_at=at(days=20)),
         action_item(6, due_at=at(days=10)),
     ]
-    overdue = overdue_action_items(items, now=at(days=10))
-    assert [item.id for item in overdue] == [2, 1]
+    overdue = [item for item in items if is_overdue(item, now=at(days=10))]
+    assert sorted(item.id for item in overdue) == [1, 2]
