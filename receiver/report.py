@@ -19,7 +19,7 @@ from dataclasses import dataclass, fields, is_dataclass
 from datetime import date, datetime, timedelta
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Text, and_, select, type_coerce
 
@@ -27,6 +27,8 @@ from receiver.config import Settings
 from receiver.models import AlertRecord, IncidentRecord
 from receiver.paging_models import PageRecord
 from receiver.report_announcement import announce_report
+from receiver.report_settings import FORMATS as FORMATS  # re-exported for report_api
+from receiver.report_settings import Format
 from receiver.rota_store import active_overrides
 from receiver.store import Store
 from rules.severity import SEVERITIES
@@ -46,9 +48,7 @@ from scheduler.shifts import Shift
 
 log = logging.getLogger(__name__)
 
-Format = Literal["md", "html", "csv", "json"]
-FORMATS: tuple[Format, ...] = ("md", "html", "csv", "json")
-MEDIA_TYPES = {
+MEDIA_TYPES: dict[Format, str] = {
     "md": "text/markdown; charset=utf-8",
     "html": "text/html; charset=utf-8",
     "csv": "text/csv; charset=utf-8",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import time, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -13,7 +13,8 @@ from receiver.rota_settings import WEEKDAYS, _clock, _zone
 from scheduler.burden import BusinessHours, Policy
 
 Weekday = Literal[WEEKDAYS]  # type: ignore[valid-type]
-Format = Literal["md", "html", "csv", "json"]
+Format = Literal["md", "html", "csv", "json"]  # the report's file formats, written once
+FORMATS: tuple[Format, ...] = get_args(Format)
 
 
 class _Model(BaseModel):
@@ -41,7 +42,7 @@ class ReportSettings(_Model):
 
     folder: str = "reports"
     time_zone: str = "UTC"  # the month runs from the 1st 00:00 to the next 1st 00:00 here
-    formats: list[Format] = ["md", "html", "csv", "json"]
+    formats: list[Format] = list(FORMATS)
     business_hours: BusinessHoursSettings = BusinessHoursSettings()
     interruption_window_seconds: float = Field(default=60, ge=0)
     ack_target_minutes: float = Field(default=5, gt=0)
