@@ -542,7 +542,7 @@ class Dispatcher:
         now: datetime,
     ) -> None:
         rota = self.context.rota
-        overrides = active_overrides(session, message.rotation)
+        overrides = self._active_overrides(session, message.rotation)  # the chunk's, as when sent
         shift = rota.on_call(message.rotation, now, overrides).get(message.target)
         start = shift.start if shift and shift.person == name else now - timedelta(days=1)
         # Earlier pages only: this page's row is written already.
