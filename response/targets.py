@@ -10,12 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-
-
-def _per_severity(**values: timedelta) -> Mapping[str, timedelta]:
-    return dict(values)
-
 
 @dataclass(frozen=True)
 class ResponseTargets:
@@ -25,20 +19,18 @@ class ResponseTargets:
     triage: timedelta = timedelta(minutes=15)  # opened -> triage checklist done
     # No status update for this long reminds the IC and Communications Lead (SEV1-2).
     update_every: Mapping[str, timedelta] = field(
-        default_factory=lambda: _per_severity(
-            SEV1=timedelta(minutes=15), SEV2=timedelta(minutes=30)
-        )
+        default_factory=lambda: {"SEV1": timedelta(minutes=15), "SEV2": timedelta(minutes=30)}
     )
     # Not mitigated this long after opening (and again each time after) escalates (SEV1-2).
     escalate_without_progress: timedelta = timedelta(minutes=30)
     escalate_severities: tuple[str, ...] = ("SEV1", "SEV2")
     mttr: Mapping[str, timedelta] = field(
-        default_factory=lambda: _per_severity(
-            SEV1=timedelta(hours=4),
-            SEV2=timedelta(hours=24),
-            SEV3=timedelta(hours=72),
-            SEV4=timedelta(weeks=1),
-        )
+        default_factory=lambda: {
+            "SEV1": timedelta(hours=4),
+            "SEV2": timedelta(hours=24),
+            "SEV3": timedelta(hours=72),
+            "SEV4": timedelta(weeks=1),
+        }
     )
     # Which severities get a postmortem scheduled at resolution (others may ask for one).
     postmortem_severities: tuple[str, ...] = ("SEV1", "SEV2")
