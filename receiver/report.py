@@ -115,11 +115,19 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[first : first + IDS_PER_QUERY]
 
 
-def load_month(store: Store, rota: Rota, month: Month, *, detail: bool = True) -> MonthData:
+def load_month(
+    store: Store,
+    rota: Rota,
+    month: Month,
+    overrides: Sequence[Override],
+    *,
+    detail: bool = True,
+) -> MonthData:
     """The month's pages, the incidents they belong to or opened in it, and the final shifts.
 
-    Without `detail` (enough for `month_totals`): only the incidents opened in the month, and
-    no alerts.
+    The shifts are `rota`'s as given (a report's rota: `_report_rota`) with the active
+    `overrides`. Without `detail` (enough for `month_totals`): only the incidents opened in the
+    month, and no alerts.
     """
     start, end = month.start, month.end
     opened_in_month = and_(_INCIDENT.c.opened_at >= start, _INCIDENT.c.opened_at < end)
@@ -175,8 +183,6 @@ def load_month(store: Store, rota: Rota, month: Month, *, detail: bool = True) -
             for ids in _chunks(earlier):
                 found += incident_rows(_INCIDENT.c.id.in_(ids))
                 alerts_found += alert_rows(_ALERT.c.incident_id.in_(ids))
-    with store.read() as session:
-        overrides = active_overrides(session)
     # Once per page: the parsing inline, and tuple.__new__ rather than Page's Python __new__.
     new = tuple.__new__
     if sqlite:
@@ -234,7 +240,7 @@ def load_month(store: Store, rota: Rota, month: Month, *, detail: bool = True) -
             classification,
         )
         incidents.append(new(Incident, values))
-    return MonthData(pages, incidents, _final_shifts(_report_rota(rota), month, overrides))
+    return MonthData(pages, incidents, _final_shifts(rota, month, overrides))
 
 
 @contextmanager
@@ -266,11 +272,13 @@ def build_report(
         known = ", ".join(rota.rotations) or "none configured"
         raise UnknownRotation(f"no rotation {rotation!r} (rotations: {known})")
     report_rota = _report_rota(rota)
+    with store.read() as session:
+        overrides = active_overrides(session)  # for both months
     policy = settings.report.policy(settings.response.mttr)
     rotations = list(rota.rotations.values())
     with _cyclic_gc_paused():
         # Of the month before, only the figures the change is computed from.
-        before = load_month(store, report_rota, month.previous(), detail=False)
+        before = load_month(store, report_rota, month.previous(), overrides, detail=False)
         totals = month_totals(
             month.previous(),
             pages=before.pages,
@@ -282,7 +290,7 @@ def build_report(
             rotation=rotation,
         )
         del before  # a month of pages: let it go before loading the next
-        data = load_month(store, report_rota, month)
+        data = load_month(store, report_rota, month, overrides)
         return burden_report(
             month,
             pages=data.pages,
