@@ -15,11 +15,11 @@ from response.rendering import (
     format_duration,
     format_utc,
     last_impact,
-    one_line,
     role_views,
 )
 from response.resolution import resolution_view
 from response.targets import ResponseTargets
+from rules.explain import one_line
 
 MINUTE_BY_MINUTE = ("SEV1", "SEV2")  # the seed: "minute-by-minute for SEV1-2"
 # What the timeline of a SEV3-4 postmortem keeps: the events that shaped the response.

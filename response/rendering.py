@@ -53,6 +53,7 @@ from response.facts import (
     Tick,
     UpdateStatus,
 )
+from rules.explain import one_line
 
 TemplateName = Literal["internal", "executive"]
 Kind = Literal["update", "all_clear"]
@@ -140,11 +141,6 @@ def format_duration(delta: timedelta) -> str:
     hours, minutes = divmod(rest, 60)
     parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
     return " ".join(parts) or "0m"
-
-
-def one_line(text: str) -> str:
-    """`text` with every run of whitespace (newlines included) made one space."""
-    return " ".join(text.split())
 
 
 @jinja2.pass_context

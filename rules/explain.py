@@ -16,7 +16,8 @@ def format_decision(
     lines = [f"alert:    {labels.get('alertname') or '(no alertname label)'}"]
     summary = annotations.get("summary")
     if summary:
-        lines.append(f"summary:  {_one_line(summary)}")
+        # A multi-line summary would break the one-field-per-line layout.
+        lines.append(f"summary:  {one_line(summary)}")
     lines += [
         f"severity: {decision.severity}",
         f"service:  {decision.service}",
@@ -34,6 +35,6 @@ def format_decision(
     return "\n".join(lines)
 
 
-def _one_line(text: str) -> str:
-    # A multi-line summary would break the one-field-per-line layout.
+def one_line(text: str) -> str:
+    """`text` with every run of whitespace (newlines included) made one space."""
     return " ".join(text.split())
