@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -21,7 +20,7 @@ from sqlmodel import Session, col, select
 from receiver.errors import InputError, error_response
 from receiver.incident_actions import PAGERDUTY, UnknownIncident, acknowledge, resolve
 from receiver.models import IncidentRecord, add_to_timeline
-from receiver.paging import NOTICE
+from receiver.paging import NOTICE, PageKey, parse_page_key
 from receiver.paging_models import OutboxMessage
 from receiver.services import services
 
@@ -41,15 +40,13 @@ def signature_valid(body: bytes, header: str, secret: str) -> bool:
     return any(hmac.compare_digest(expected.encode(), sig.encode()) for sig in given)
 
 
-_ONWATCH_KEY = re.compile(r"onwatch-(\d+)(-escalation-\d+)?")
-
-
-def _find_incident(session: Session, data: dict[str, Any]) -> IncidentRecord | None:
+def _find_incident(
+    session: Session, key: PageKey | None, data: dict[str, Any]
+) -> IncidentRecord | None:
     # onwatch-<id>, or onwatch-<id>-escalation-<level> for a "no progress" escalation's own
     # PagerDuty incident: acting on either acts on the onwatch incident.
-    key = _ONWATCH_KEY.fullmatch(str(data.get("incident_key") or ""))
     if key is not None:
-        return session.get(IncidentRecord, int(key.group(1)))
+        return session.get(IncidentRecord, key.incident_id)
     pagerduty_id = str(data.get("id") or "")
     if not pagerduty_id:
         return None
@@ -93,24 +90,25 @@ def pagerduty() -> tuple[Response, int]:
     agent = event.get("agent")  # null when PagerDuty itself acted (e.g. an auto-resolve)
     by = str(agent.get("summary") or "PagerDuty") if isinstance(agent, dict) else "PagerDuty"
     now = svc.clock()
+    incident_key = str(data.get("incident_key") or "")
+    key = parse_page_key(incident_key)
 
     def apply(session: Session) -> int | None:
-        incident = _find_incident(session, data)
+        incident = _find_incident(session, key, data)
         if incident is None:
             return None
         assert incident.id is not None
-        key = _ONWATCH_KEY.fullmatch(str(data.get("incident_key") or ""))
-        if event_type == "incident.resolved" and key is not None and key.group(2):
+        if event_type == "incident.resolved" and key is not None and key.escalation:
             # Closing one escalation's page says nothing about the outage itself.
             add_to_timeline(
                 session,
                 incident,
                 now,
                 "pagerduty_escalation_resolved",
-                f"the escalation page {key.group(0)} was resolved in PagerDuty by "
+                f"the escalation page {incident_key} was resolved in PagerDuty by "
                 f"{by}; the incident stays open",
                 pagerduty_incident=data.get("id"),
-                dedup_key=key.group(0),
+                dedup_key=incident_key,
             )
         elif event_type == "incident.acknowledged":
             acknowledge(session, incident.id, by=by, now=now, context=svc.paging, source=PAGERDUTY)

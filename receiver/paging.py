@@ -7,6 +7,7 @@ a crash between the two loses nothing. The dispatcher delivers what is written h
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,6 +56,25 @@ def dedup_key(incident_id: int) -> str:
 def escalation_key(incident_id: int, level: int) -> str:
     """The dedup key of an escalation to `level`: a PagerDuty incident of its own."""
     return f"onwatch-{incident_id}-escalation-{level}"
+
+
+_PAGE_KEY = re.compile(r"onwatch-(\d+)(-escalation-\d+)?")
+
+
+@dataclass(frozen=True)
+class PageKey:
+    """The onwatch incident a `dedup_key` or `escalation_key` names."""
+
+    incident_id: int
+    escalation: bool  # the key of a "no progress" escalation's own PagerDuty incident
+
+
+def parse_page_key(key: str) -> PageKey | None:
+    """The incident a `dedup_key` or `escalation_key` names; None for any other key."""
+    match = _PAGE_KEY.fullmatch(key)
+    if match is None:
+        return None
+    return PageKey(int(match.group(1)), escalation=bool(match.group(2)))
 
 
 def not_paged(service: str | None) -> tuple[str, str]:
