@@ -29,8 +29,8 @@ from receiver.config import Settings
 from receiver.models import IncidentRecord
 from receiver.notifications import enqueue
 from receiver.paging_models import PageRecord
+from receiver.response_facts import load_action_items_of
 from receiver.response_models import (
-    ActionItemRecord,
     HandoffBriefing,
     HandoffNote,
     PostmortemRecord,
@@ -41,7 +41,6 @@ from receiver.rota_settings import RotationSettings
 from receiver.rota_store import active_overrides
 from receiver.store import Store, StoreUnavailable
 from scheduler.briefing import (
-    ActionItem,
     Briefing,
     FollowUp,
     HandoffFacts,
@@ -139,16 +138,11 @@ def _follow_ups(
             select(PostmortemRecord).where(col(PostmortemRecord.incident_id).in_(ids))
         )
     }
-    items: dict[int, list[ActionItem]] = {}
-    for item in session.exec(
-        select(ActionItemRecord)
-        .where(col(ActionItemRecord.incident_id).in_(ids))
-        .where(ActionItemRecord.status == OPEN)
-        .order_by(col(ActionItemRecord.id))
-    ):
-        items.setdefault(item.incident_id, []).append(
-            ActionItem(item.id or 0, item.title, item.owner, item.due_at)
-        )
+    items = {
+        incident_id: still_open
+        for incident_id, of_incident in load_action_items_of(session, ids).items()
+        if (still_open := [item for item in of_incident if item.status == OPEN])
+    }
     response = settings.response
     found = []
     for row in rows:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
+from response.facts import ActionItem
 from scheduler.burden import interruptions, night_window
 from scheduler.handoffs import handoff_at, index_at
 from scheduler.night_pages import NIGHT_PAGE_LIMIT, NightLoad, is_night_page
@@ -65,16 +66,6 @@ class OpenIncident:
 
 
 @dataclass(frozen=True)
-class ActionItem:
-    """An open postmortem action item."""
-
-    id: int
-    title: str
-    owner: str | None
-    due_at: datetime | None
-
-
-@dataclass(frozen=True)
 class FollowUp:
     """An incident resolved during the outgoing shift that still has work to do."""
 
@@ -85,7 +76,7 @@ class FollowUp:
     resolved_at: datetime
     postmortem: str | None = None  # "draft" or "review": the pending milestone, if any
     postmortem_due: datetime | None = None
-    action_items: tuple[ActionItem, ...] = ()
+    action_items: tuple[ActionItem, ...] = ()  # the open ones
 
 
 @dataclass(frozen=True)
