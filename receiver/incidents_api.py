@@ -18,6 +18,7 @@ from receiver.rota_api import on_call_view
 from receiver.rota_store import active_overrides
 from receiver.services import services
 from receiver.store import Store
+from response.facts import Classification
 
 bp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents")
 
@@ -25,6 +26,7 @@ DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 _STATUSES = ("open", "resolved")
 _SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+_CLASSIFICATIONS = tuple(member.value for member in Classification)
 
 
 bp.before_request(require_api_token)
@@ -232,8 +234,10 @@ def resolve_incident(incident_id: int) -> tuple[Response, int]:
     svc = services()
     body = request.get_json(silent=True)
     classification = body.get("classification") if isinstance(body, dict) else None
-    if classification is not None and classification not in ("actionable", "noise"):
-        raise InputError(f"classification: expected actionable or noise, got {classification!r}")
+    if classification is not None and classification not in _CLASSIFICATIONS:
+        raise InputError(
+            f"classification: expected {' or '.join(_CLASSIFICATIONS)}, got {classification!r}"
+        )
     return _act(
         incident_id,
         lambda session, by, note: resolve(
