@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from response.facts import ActionItem
-from scheduler.burden import interruptions, night_window
+from scheduler.burden import Policy, interruptions, night_window
 from scheduler.handoffs import handoff_at, index_at
 from scheduler.night_pages import NIGHT_PAGE_LIMIT, NightLoad, is_night_page
 from scheduler.overrides import Override
@@ -29,7 +29,8 @@ from scheduler.rota import Rota
 
 LATE_AFTER = timedelta(minutes=5)  # briefed later than this after the handoff: marked late
 LOOKBACK_LIMIT = timedelta(days=7)  # a handoff older than this is never briefed
-INTERRUPTION_WINDOW = timedelta(seconds=60)  # pages this close count as one interruption
+# Pages this close count as one interruption: the burden report's window, so both agree.
+INTERRUPTION_WINDOW = Policy().interruption_window
 TEMPLATE = "handoff_briefing.txt.j2"
 
 
