@@ -23,6 +23,8 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from receiver.dispatcher import NIGHT_LOAD_EXCEEDED
+
 MULTIPROC_ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
@@ -137,7 +139,7 @@ def exposition(metrics: Metrics, store_gauges: Collector) -> tuple[bytes, str]:
 
 def count_dispatch(metrics: Metrics, rotation: str, outcome: str) -> None:
     """The dispatcher's `on_outcome` hook: each outcome into its metric."""
-    if outcome == "night_load_exceeded":
+    if outcome == NIGHT_LOAD_EXCEEDED:
         metrics.night_load_exceeded.labels(rotation=rotation).inc()
     else:
         metrics.pages.labels(rotation=rotation, outcome=outcome).inc()
