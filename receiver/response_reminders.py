@@ -201,8 +201,8 @@ def _act(
         )
         kind = UPDATE_REMINDER
     else:
-        people = [p for p in (facts.holder(Role.COMMANDER),) if p is not None]
-        people = [p.person for p in people]
+        commander = facts.holder(Role.COMMANDER)
+        people = [commander.person] if commander is not None else []
         whom = " and ".join(people) or "the team"
         subject = f"Postmortem reminder for incident #{incident.id}: {incident.title}"
         text = f"{whom}: {action.message}."
