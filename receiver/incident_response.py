@@ -21,8 +21,7 @@ from receiver.response_facts import ROLE_ASSIGNED
 from receiver.response_models import ChecklistTick, RoleRecord
 from response.checklist import ITEMS, item_spec
 from response.facts import Classification, Role
-
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+from rules.severity import SEVERITIES
 
 
 @dataclass(frozen=True)
