@@ -69,7 +69,7 @@ def announce(
     errors: list[str] = []
     queued: list[str] = []
     for addressee in addressees:
-        template: TemplateName = "executive" if addressee.template == "executive" else "internal"
+        template = addressee.template
         if template not in rendered:
             try:
                 rendered[template] = render(context.templates, template)

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from receiver.paging_models import PENDING
 from receiver.response_models import NotificationMessage
 from receiver.response_settings import TEAM, NotificationSettings
+from response.rendering import TemplateName
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class Addressee:
 
     target: str
     audience: str  # "" when addressed directly (a rotation's own targets)
-    template: str  # internal | executive
+    template: TemplateName
 
 
 def audience_targets(
