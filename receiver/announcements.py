@@ -88,7 +88,7 @@ def announce(
             text=message.text,
             dedup_key=dedup_key,
             now=now,
-            deadline=context.deadline,
+            deadline=context.paging.deadline,
             payload={
                 "incident_id": incident.id,
                 "severity": incident.severity,

@@ -249,7 +249,6 @@ class Settings(RulesFile):
             notifications=self.notifications,
             templates=Templates(internal=templates.internal, executive=templates.executive),
             notify={rotation.name: tuple(rotation.notify) for rotation in self.rotations},
-            deadline=timedelta(minutes=self.dispatcher.deadline_minutes),
         )
 
 

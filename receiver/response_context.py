@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
 
 from receiver.paging import PagingContext
 from receiver.response_settings import NotificationSettings
@@ -17,12 +16,11 @@ from response.targets import ResponseTargets
 class ResponseContext:
     """The collaborators of the response use cases."""
 
-    paging: PagingContext
+    paging: PagingContext  # its deadline is a notification's delivery deadline too
     targets: ResponseTargets
     notifications: NotificationSettings
     templates: Templates
     notify: Mapping[str, tuple[str, ...]]  # rotation name -> its team's notification targets
-    deadline: timedelta = timedelta(hours=1)  # delivery deadline of a notification
 
     def team_targets(self, service: str) -> tuple[str, ...]:
         """The notification targets of the team whose rotation covers `service`."""
