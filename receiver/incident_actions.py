@@ -95,16 +95,15 @@ def resolve(
     *,
     by: str,
     now: datetime,
-    context: PagingContext,
+    context: ResponseContext,
     source: str = ONWATCH,
     note: str = "",
     classification: str | None = None,
-    response: ResponseContext | None = None,
 ) -> ActionResult:
     """Resolve by hand: the incident closes, its alerts with it, and escalation stops.
 
-    With `response`, what follows a resolution happens too (times against the MTTR target,
-    the all-clear, the postmortem); `classification` marks it actionable or noise.
+    What follows a resolution happens too (times against the MTTR target, the all-clear,
+    the postmortem); `classification` marks it actionable or noise.
     """
     incident = locked_incident(session, incident_id)
     if incident.status != "open":
@@ -142,7 +141,7 @@ def resolve(
         session,
         incident,
         RESOLVE,
-        context=context,
+        context=context.paging,
         now=now,
         already_told=dedup_key(incident.id or 0) if source == PAGERDUTY else None,
     )
@@ -151,6 +150,5 @@ def resolve(
         classify(
             session, incident.id, classification=classification, by=by, note_text=note, now=now
         )
-    if response is not None:
-        after_resolution(session, incident, now=now, context=response)
+    after_resolution(session, incident, now=now, context=context)
     return _result(incident, changed=True)

@@ -108,10 +108,9 @@ def _act(args: argparse.Namespace, settings: Settings, verb: str) -> int:
                     args.id,
                     by=args.by,
                     now=now,
-                    context=context,
+                    context=response,
                     note=args.note,
                     classification=args.classification,
-                    response=response,
                 )
             )
     except UnknownIncident:

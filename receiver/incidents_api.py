@@ -245,10 +245,9 @@ def resolve_incident(incident_id: int) -> tuple[Response, int]:
             incident_id,
             by=by,
             now=svc.clock(),
-            context=svc.paging,
+            context=svc.response,
             note=note,
             classification=classification,
-            response=svc.response,
         ),
     )
 

@@ -118,9 +118,8 @@ def pagerduty() -> tuple[Response, int]:
                 incident.id,
                 by=by,
                 now=now,
-                context=svc.paging,
+                context=svc.response,
                 source=PAGERDUTY,
-                response=svc.response,
             )
         else:
             verb = "reassigned" if event_type == "incident.reassigned" else "escalated"

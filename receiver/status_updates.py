@@ -87,7 +87,7 @@ def post_update(
         add_to_timeline(
             session, incident, now, "status_update", f"{summary} (by {by})", update_id=record.id
         )
-        resolve(session, incident.id, by=by, now=now, context=context.paging, response=context)
+        resolve(session, incident.id, by=by, now=now, context=context)
         return PostedUpdate(incident.id, record.id, (), (), resolved=True)
     facts = load_facts(session, incident)
     update = StatusUpdate(now, by, status, record.impact, record.current_action, record.eta)
