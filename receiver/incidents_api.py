@@ -19,13 +19,13 @@ from receiver.rota_store import active_overrides
 from receiver.services import services
 from receiver.store import Store
 from response.facts import Classification
+from rules.severity import SEVERITIES
 
 bp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 _STATUSES = ("open", "resolved")
-_SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 _CLASSIFICATIONS = tuple(member.value for member in Classification)
 
 
@@ -124,7 +124,7 @@ def _timeline_view(entry: TimelineEntry) -> dict[str, Any]:
 def list_incidents() -> Response:
     """Newest first; filter by status, severity, service; page with `limit` and `before`."""
     status = _choice("status", _STATUSES)
-    severity = _choice("severity", _SEVERITIES)
+    severity = _choice("severity", SEVERITIES)
     service = request.args.get("service")
     limit = _positive_int("limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     before = _positive_int("before", None)

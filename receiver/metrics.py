@@ -24,9 +24,9 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from receiver.dispatcher import NIGHT_LOAD_EXCEEDED
+from rules.severity import SEVERITIES
 
 MULTIPROC_ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 
 
 class Metrics:
