@@ -19,7 +19,8 @@ from receiver.models import IncidentRecord, TimelineEntry, add_to_timeline
 from receiver.paging_models import CANCELLED, PENDING, SENT, OutboxMessage
 from receiver.paging_settings import PagingSettings
 from receiver.rota_store import active_overrides
-from scheduler.escalation import Step, escalation_plan, next_business_start
+from scheduler.escalation import Step, escalation_plan
+from scheduler.escalation_paths import business_day_queue
 from scheduler.rota import Rota
 
 TRIGGER, ACKNOWLEDGE, RESOLVE, NOTICE = "trigger", "acknowledge", "resolve", "notice"
@@ -127,12 +128,8 @@ def plan_pages(
     policy = context.policy(rotation.name)
     timeout = policy.ack_timeout_for(incident.severity)
     if timeout is None:  # SEV4: nobody is woken; the primary hears on the next business day
-        first = rotation.layers[0].name
         overrides = active_overrides(session, rotation.name)  # who really is on call now
-        shift = context.rota.on_call(rotation.name, now, overrides).get(first)
-        person = context.rota.people.get(shift.person) if shift and shift.person else None
-        zone = person.zone if person else rotation.zone
-        due = next_business_start(now, zone)
+        first, _zone, due = business_day_queue(context.rota, rotation, now, overrides)
         session.add(
             _message(
                 incident,

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from scheduler.escalation import ESCALATION_TARGET, escalation_plan, next_business_start
 from scheduler.overrides import Override
+from scheduler.roster import Rotation
 from scheduler.rota import Rota
 
 
@@ -83,6 +84,18 @@ def paged_person(
     return None, "no escalation target"
 
 
+def business_day_queue(
+    rota: Rota, rotation: Rotation, now: datetime, overrides: Sequence[Override] = ()
+) -> tuple[str, ZoneInfo, datetime]:
+    """Where a page that wakes nobody waits: the first layer, on the clock of its person on
+    call at `now` (the rotation's if nobody), until the next business day starts there."""
+    first = rotation.layers[0].name
+    shift = rota.on_call(rotation.name, now, overrides).get(first)
+    person = rota.people.get(shift.person) if shift and shift.person else None
+    zone = person.zone if person else rotation.zone
+    return first, zone, next_business_start(now, zone)
+
+
 def escalation_path(
     rota: Rota,
     rotation: str,
@@ -94,11 +107,7 @@ def escalation_path(
     """The path an incident of `severity` opened at `now` would take, until acknowledged."""
     rot = rota.rotation(rotation)
     if policy.ack_timeout is None:
-        first = rot.layers[0].name
-        shift = rota.on_call(rotation, now, overrides).get(first)
-        person = rota.people.get(shift.person) if shift and shift.person else None
-        zone = person.zone if person else rot.zone
-        until = next_business_start(now, zone)
+        first, zone, until = business_day_queue(rota, rot, now, overrides)
         later, _ = paged_person(rota, rotation, first, until, overrides)
         return EscalationPath(
             rotation, severity, now, policy, queued=Queued(until, zone, first, later)
