@@ -170,13 +170,22 @@ def ingest_alert_group(
         # stands; otherwise plan again on what is there now.
         plan = planned if state == seen else _plan(group, decisions, state, now)
         result = _write(connection, group, plan, now)
-        if paging is not None:
-            _page(connection, plan, result, paging, now)
-        if response is not None and result.resolved and not plan.opened:
+        # The ORM only where it is needed, and then one session and one load of the incident
+        # for both the pages and what follows a resolution.
+        pages = (
+            paging
+            if paging is not None and _pages_due(connection, plan, result, paging, now)
+            else None
+        )
+        follow = response if response is not None and result.resolved and not plan.opened else None
+        if pages is not None or follow is not None:
             with Session(bind=connection) as session:
                 incident = session.get(IncidentRecord, result.incident_id)
                 assert incident is not None
-                after_resolution(session, incident, now=now, context=response)
+                if pages is not None:
+                    _queue_pages(session, incident, resolved=result.resolved, paging=pages, now=now)
+                if follow is not None:
+                    after_resolution(session, incident, now=now, context=follow)
                 session.flush()
         return result
 
@@ -499,17 +508,18 @@ def _write(connection: Connection, group: AlertGroup, plan: _Plan, now: datetime
     return plan.result(incident_id)
 
 
-def _page(
+def _pages_due(
     connection: Connection, plan: _Plan, result: IngestResult, paging: PagingContext, now: datetime
-) -> None:
-    """Queue the pages this change calls for, in the same transaction as the change."""
+) -> bool:
+    """Whether this change calls for pages to be queued or stopped (`_queue_pages`); what needs
+    no ORM session is done here, in the same transaction as the change."""
     raised = any(kind == "severity_raised" for kind, _message, _data in plan.timeline)
     if not (plan.opened or raised or result.resolved):
-        return
+        return False
     service = plan.incident.get("service")  # only new incidents carry it in the plan
     if plan.opened and paging.rota.rotation_for_service(service) is None:
         if result.resolved:  # opened already resolved: there was never anything to page
-            return
+            return False
         # Nobody to page: say so once, without an ORM session (this is the hot path).
         kind, message = not_paged(service)
         connection.execute(
@@ -522,21 +532,29 @@ def _page(
                 "data": {},
             },
         )
-        return
-    if (
-        result.resolved
-        and connection.execute(_PAGED, {"incident_id": result.incident_id}).first() is None
-    ):
-        return  # never paged (nobody covers it): no escalation to stop, nobody to tell
-    with Session(bind=connection) as session:
-        incident = session.get(IncidentRecord, result.incident_id)
-        assert incident is not None
-        if result.resolved:
-            cancel_escalation(session, incident, now=now, why="Alertmanager resolved the group")
-            follow_up(session, incident, RESOLVE, context=paging, now=now)
-        elif incident.acknowledged_at is None:  # someone already has it: no new pages
-            plan_pages(session, incident, context=paging, now=now)
-        session.flush()
+        return False
+    # A resolution of an incident never paged (nobody covers it) has no escalation to stop
+    # and nobody to tell.
+    return (
+        not result.resolved
+        or connection.execute(_PAGED, {"incident_id": result.incident_id}).first() is not None
+    )
+
+
+def _queue_pages(
+    session: Session,
+    incident: IncidentRecord,
+    *,
+    resolved: bool,
+    paging: PagingContext,
+    now: datetime,
+) -> None:
+    """Queue the pages this change calls for (or stop them), in the change's transaction."""
+    if resolved:
+        cancel_escalation(session, incident, now=now, why="Alertmanager resolved the group")
+        follow_up(session, incident, RESOLVE, context=paging, now=now)
+    elif incident.acknowledged_at is None:  # someone already has it: no new pages
+        plan_pages(session, incident, context=paging, now=now)
 
 
 def _free_channel(connection: Connection, now: datetime, description: str) -> str:
