@@ -38,6 +38,7 @@ from receiver.escalation_cli import EscalationUsageError
 from receiver.handoff_cli import HandoffUsageError
 from receiver.incident_cli import IncidentUsageError
 from receiver.report_cli import ReportUsageError
+from receiver.report_settings import FORMATS
 from receiver.response_cli import ResponseUsageError
 from receiver.rota_cli import RotaUsageError
 from rules import format_decision
@@ -346,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     burden.add_argument("--month", required=True, metavar="YYYY-MM", help="e.g. 2026-11")
     burden.add_argument("--rotation", metavar="NAME", help="one rotation only")
-    burden.add_argument("--format", choices=("md", "html", "csv", "json"), default="md")
+    burden.add_argument("--format", choices=FORMATS, default="md")
     burden.add_argument("--output", metavar="PATH", help="file to write (default: stdout)")
     burden.set_defaults(handler=_with_settings(report_cli.cmd_report_burden))
 

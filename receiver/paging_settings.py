@@ -22,10 +22,11 @@ from pydantic import (
     model_validator,
 )
 
+from rules.severity import SEVERITIES
+
 PagerKind = Literal["dry-run", "pagerduty-events", "pagerduty-rest", "webhook"]
 SeverityName = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 PAGES_NOBODY = "SEV4"  # the seed: SEV4 is queued for the next business day, never paged
 DEFAULT_ACK_TIMEOUT = {"SEV1": "5m", "SEV2": "5m", "SEV3": "15m"}
 
