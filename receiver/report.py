@@ -27,7 +27,6 @@ from receiver.config import Settings
 from receiver.models import AlertRecord, IncidentRecord
 from receiver.paging_models import PageRecord
 from receiver.report_announcement import announce_report
-from receiver.report_settings import FORMATS as FORMATS  # re-exported for report_api
 from receiver.report_settings import Format
 from receiver.rota_store import active_overrides
 from receiver.store import Store

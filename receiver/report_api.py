@@ -6,7 +6,8 @@ from flask import Blueprint, Response, request
 
 from receiver.auth import require_api_token
 from receiver.errors import InputError, error_response
-from receiver.report import FORMATS, MEDIA_TYPES, UnknownRotation, build_report, render
+from receiver.report import MEDIA_TYPES, UnknownRotation, build_report, render
+from receiver.report_settings import FORMATS
 from receiver.services import services
 from scheduler.burden import Month
 
