@@ -20,7 +20,11 @@ class IncidentUsageError(Exception):
     """The incident command cannot run as asked; the message says why."""
 
 
-def _store(settings: Settings) -> Store:
+def checked_store(settings: Settings) -> Store:
+    """The configured store, refusing a database whose schema is not the newest.
+
+    Commands that act on incidents never upgrade: that is `serve`'s or `onwatch db upgrade`'s.
+    """
     store = Store(settings.database)
     store.check_schema()
     return store
@@ -28,7 +32,7 @@ def _store(settings: Settings) -> Store:
 
 def cmd_incident_list(args: argparse.Namespace, settings: Settings) -> int:
     """Newest incidents first, as a table."""
-    store = _store(settings)
+    store = checked_store(settings)
     statement = select(IncidentRecord).order_by(col(IncidentRecord.id).desc()).limit(args.limit)
     for name in ("status", "severity", "service"):
         if getattr(args, name):
@@ -50,7 +54,7 @@ def cmd_incident_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_incident_show(args: argparse.Namespace, settings: Settings) -> int:
     """One incident: its fields, its pages and its whole timeline."""
-    store = _store(settings)
+    store = checked_store(settings)
     with store.read() as session:
         incident = session.get(IncidentRecord, args.id)
         if incident is None:
@@ -92,7 +96,7 @@ def cmd_incident_show(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _act(args: argparse.Namespace, settings: Settings, verb: str) -> int:
-    store = _store(settings)
+    store = checked_store(settings)
     context = settings.paging_context(settings.rota())
     response = settings.response_context(context)
     now = datetime.now(UTC)

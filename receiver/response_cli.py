@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from receiver.config import Settings
 from receiver.errors import Conflict, InputError
-from receiver.incident_cli import _store as checked_store
+from receiver.incident_cli import checked_store
 from receiver.incident_lookup import UnknownIncident
 from receiver.incident_response import (
     assign_role,
