@@ -130,7 +130,8 @@ def render_feed(
 
     for event in sorted(events, key=_sort_key):
         calendar.add_component(_vevent(event))
-    return calendar.to_ical()
+    body: bytes = calendar.to_ical()  # icalendar leaves to_ical() unannotated (Any)
+    return body
 
 
 def feed_etag(body: bytes) -> str:
