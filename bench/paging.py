@@ -76,7 +76,7 @@ from ingest import (  # noqa: E402  (bench/ingest.py: shared helpers)
     scan_log,
 )
 
-from tests.fake_pagerduty import FakePagerDuty  # noqa: E402
+from tests.support.fake_pagerduty import FakePagerDuty  # noqa: E402
 
 ROUTING_KEY = "benchroutingkey0123456789abcdef0"  # 32 characters, as PagerDuty wants
 assert len(ROUTING_KEY) == 32
@@ -159,7 +159,7 @@ def write_config(work_dir: Path, events_url: str, db_path: Path, now: datetime) 
 
 def check_on_call(config: Path) -> str:
     """The primary on call now, from onwatch's own rota (fails early if there is none)."""
-    from receiver.config import load_settings
+    from receiver.config.settings import load_settings
 
     settings = load_settings(config, environ={})
     shift = settings.rota().on_call(ROTATION, datetime.now(UTC)).get("primary")

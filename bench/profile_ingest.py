@@ -29,8 +29,8 @@ from ingest import MIX_1, TOKEN, build_plans, find_fixtures  # noqa: E402
 from prometheus_client import CollectorRegistry  # noqa: E402
 
 from receiver.app import create_app  # noqa: E402
-from receiver.config import Settings  # noqa: E402
-from receiver.store import Store  # noqa: E402
+from receiver.config.settings import Settings  # noqa: E402
+from receiver.store.database import Store  # noqa: E402
 
 HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 KIND_NAMES = {0: "new group", 5: "repeat", 6: "repeat", 7: "update", 8: "resolve", 9: "resolve"}

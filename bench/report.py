@@ -51,11 +51,11 @@ if str(REPO_ROOT) not in sys.path:
 
 from sqlalchemy import insert  # noqa: E402
 
-from receiver.config import DatabaseSettings, Settings  # noqa: E402
-from receiver.models import AlertRecord, IncidentRecord  # noqa: E402
-from receiver.paging_models import OutboxMessage, PageRecord  # noqa: E402
-from receiver.report import build_report, render  # noqa: E402
-from receiver.store import Store  # noqa: E402
+from receiver.config.settings import DatabaseSettings, Settings  # noqa: E402
+from receiver.incidents.models import AlertRecord, IncidentRecord  # noqa: E402
+from receiver.paging.models import OutboxMessage, PageRecord  # noqa: E402
+from receiver.report.build import build_report, render  # noqa: E402
+from receiver.store.database import Store  # noqa: E402
 from scheduler.burden import Month  # noqa: E402
 from scheduler.rota import Rota  # noqa: E402
 

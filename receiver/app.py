@@ -8,25 +8,22 @@ from datetime import datetime
 from flask import Flask
 from prometheus_client import CollectorRegistry
 
-from receiver import (
-    calendar_api,
-    errors,
-    escalation_api,
-    handoff_api,
-    health,
-    incidents_api,
-    pagerduty_webhook,
-    postmortem_api,
-    report_api,
-    response_api,
-    rota_api,
-    webhooks,
-)
-from receiver.config import Settings
-from receiver.incidents_api import count_open_incidents, count_outbox
+from receiver.config.settings import Settings
+from receiver.handoffs import views as handoff_views
+from receiver.incidents import views as incident_views
+from receiver.incidents import webhook as alertmanager_webhook
+from receiver.incidents.views import count_open_incidents, count_outbox
 from receiver.metrics import Metrics, StoreGaugesCollector
+from receiver.paging import pagerduty_webhook
+from receiver.paging import views as escalation_views
+from receiver.postmortems import views as postmortem_views
+from receiver.report import views as report_views
+from receiver.response import views as response_views
+from receiver.rota import calendar
+from receiver.rota import views as rota_views
 from receiver.services import Services, utc_now
-from receiver.store import Store
+from receiver.store.database import Store
+from receiver.web import errors, health
 
 
 def create_app(
@@ -62,15 +59,15 @@ def create_app(
     app.extensions["onwatch.store_gauges"] = store_gauges
 
     errors.init_app(app)
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(incidents_api.bp)
-    app.register_blueprint(response_api.bp)
-    app.register_blueprint(postmortem_api.bp)
-    app.register_blueprint(rota_api.bp)
-    app.register_blueprint(handoff_api.bp)
-    app.register_blueprint(escalation_api.bp)
-    app.register_blueprint(report_api.bp)
-    app.register_blueprint(calendar_api.bp)
+    app.register_blueprint(alertmanager_webhook.bp)
+    app.register_blueprint(incident_views.bp)
+    app.register_blueprint(response_views.bp)
+    app.register_blueprint(postmortem_views.bp)
+    app.register_blueprint(rota_views.bp)
+    app.register_blueprint(handoff_views.bp)
+    app.register_blueprint(escalation_views.bp)
+    app.register_blueprint(report_views.bp)
+    app.register_blueprint(calendar.bp)
     app.register_blueprint(pagerduty_webhook.bp)
     app.register_blueprint(health.bp)
     return app

@@ -17,15 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from receiver import (
-    escalation_cli,
-    handoff_cli,
-    incident_cli,
-    report_cli,
-    response_cli,
-    rota_cli,
-)
-from receiver.config import (
+from receiver.config.settings import (
     CONFIG_ENV_VAR,
     ConfigError,
     RulesFile,
@@ -33,14 +25,20 @@ from receiver.config import (
     load_model,
     load_settings,
 )
-from receiver.config import resolve_config_path as _resolve
-from receiver.escalation_cli import EscalationUsageError
-from receiver.handoff_cli import HandoffUsageError
-from receiver.incident_cli import IncidentUsageError
-from receiver.report_cli import ReportUsageError
-from receiver.report_settings import FORMATS
-from receiver.response_cli import ResponseUsageError
-from receiver.rota_cli import RotaUsageError
+from receiver.config.settings import resolve_config_path as _resolve
+from receiver.handoffs import cli as handoff_cli
+from receiver.handoffs.cli import HandoffUsageError
+from receiver.incidents import cli as incident_cli
+from receiver.incidents.cli import IncidentUsageError
+from receiver.paging import cli as escalation_cli
+from receiver.paging.cli import EscalationUsageError
+from receiver.report import cli as report_cli
+from receiver.report.cli import ReportUsageError
+from receiver.report.settings import FORMATS
+from receiver.response import cli as response_cli
+from receiver.response.cli import ResponseUsageError
+from receiver.rota import cli as rota_cli
+from receiver.rota.cli import RotaUsageError
 from rules import format_decision
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
@@ -141,7 +139,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     """Create or upgrade the database schema to this version's newest migration."""
-    from receiver.store import Store
+    from receiver.store.database import Store
 
     settings = _settings(args)
     store = Store(settings.database)
@@ -156,7 +154,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the receiver under gunicorn until stopped."""
     from receiver.server import serve
-    from receiver.store import Store
+    from receiver.store.database import Store
 
     settings = _settings(args)
     if not settings.webhook.has_credentials:
@@ -200,9 +198,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     from prometheus_client import CollectorRegistry
 
+    from receiver.jobs import SchedulerRunner
     from receiver.metrics import Metrics, count_dispatch
-    from receiver.scheduler_runner import SchedulerRunner
-    from receiver.store import Store
+    from receiver.store.database import Store
 
     settings = _settings(args)
     store = Store(settings.database)
@@ -376,7 +374,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda record: "maximum number of running instances" not in record.getMessage()
     )
     args = build_parser().parse_args(argv)
-    from receiver.store import SchemaOutOfDate, StoreUnavailable
+    from receiver.store.database import SchemaOutOfDate, StoreUnavailable
 
     try:
         return args.handler(args)

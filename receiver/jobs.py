@@ -28,16 +28,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, select
 
-from receiver.config import Settings
-from receiver.dispatcher import Dispatcher
-from receiver.handoff import brief_due_handoffs
-from receiver.notification_dispatcher import NotificationDispatcher
-from receiver.notifiers import Notifier, build_notifier
-from receiver.pagers import Pager, build_pager
-from receiver.paging_models import SchedulerLease
-from receiver.report import write_monthly_report
-from receiver.response_reminders import run_response_reminders
-from receiver.store import Store, StoreUnavailable
+from receiver.config.settings import Settings
+from receiver.handoffs.briefings import brief_due_handoffs
+from receiver.notify.dispatcher import NotificationDispatcher
+from receiver.notify.notifiers import Notifier, build_notifier
+from receiver.paging.dispatcher import Dispatcher
+from receiver.paging.models import SchedulerLease
+from receiver.paging.pagers import Pager, build_pager
+from receiver.report.build import write_monthly_report
+from receiver.response.reminders import run_response_reminders
+from receiver.store.database import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -330,7 +330,7 @@ class SchedulerRunner:
         # whatever fell due while no scheduler ran is done once, at once, rather than one
         # interval later.
         scheduler.add_job(
-            "receiver.scheduler_runner:dispatch_outbox",
+            "receiver.jobs:dispatch_outbox",
             "interval",
             seconds=self.settings.dispatcher.poll_seconds,
             id=DISPATCH_JOB,
@@ -342,7 +342,7 @@ class SchedulerRunner:
             ("brief_handoffs", HANDOFF_JOB, HANDOFF_EVERY),  # a missed handoff: briefed at once
         ):
             scheduler.add_job(
-                f"receiver.scheduler_runner:{function}",
+                f"receiver.jobs:{function}",
                 "interval",
                 seconds=seconds,
                 id=job,
@@ -350,7 +350,7 @@ class SchedulerRunner:
                 next_run_time=datetime.now(UTC),
             )
         scheduler.add_job(
-            "receiver.scheduler_runner:write_burden_report",
+            "receiver.jobs:write_burden_report",
             CronTrigger(day=1, hour=0, minute=30, timezone=self.settings.report.zone),
             id=REPORT_JOB,
             replace_existing=True,

@@ -23,7 +23,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from receiver.dispatcher import NIGHT_LOAD_EXCEEDED
+from receiver.paging.dispatcher import NIGHT_LOAD_EXCEEDED
 from rules.severity import SEVERITIES
 
 MULTIPROC_ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"

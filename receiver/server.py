@@ -12,7 +12,7 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
-from receiver.config import Settings
+from receiver.config.settings import Settings
 
 # prometheus_client picks its multiprocess mode when it is first imported, so this module
 # must not import it (nor receiver.metrics) at the top: `serve` sets the directory first.

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 
 from flask import current_app
 
-from receiver.config import Settings
+from receiver.config.settings import Settings
 from receiver.metrics import Metrics
-from receiver.paging import PagingContext
-from receiver.response_context import ResponseContext
-from receiver.store import Store
+from receiver.paging.planner import PagingContext
+from receiver.response.context import ResponseContext
+from receiver.store.database import Store
 from rules import RuleSet
 from scheduler.rota import Rota
 

@@ -23,15 +23,12 @@ from flask.testing import FlaskClient
 from prometheus_client import CollectorRegistry
 
 from receiver.app import create_app
-from receiver.config import DatabaseSettings, Settings
-from receiver.store import Store
-from tests.fake_pagerduty import FakePagerDuty
-from tests.servers import backend_config
+from receiver.config.settings import DatabaseSettings, Settings
+from receiver.store.database import Store
+from tests.support.fake_pagerduty import FakePagerDuty
+from tests.support.paths import FIXTURES
+from tests.support.servers import backend_config
 
-SHARED = Path(
-    os.environ.get("ONWATCH_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared"
-)
-FIXTURES = SHARED / "fixtures" / "alertmanager"
 POSTGRES_URL = os.environ.get(
     "ONWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -42,7 +39,7 @@ START = datetime(2026, 11, 28, 6, 45, tzinfo=UTC)
 
 
 def raw_fixture(name: str) -> bytes:
-    """The exact bytes Alertmanager 0.25 sent, from shared/fixtures/alertmanager/raw/."""
+    """The exact bytes Alertmanager 0.25 sent, from tests/fixtures/alertmanager/raw/."""
     return (FIXTURES / "raw" / name).read_bytes()
 
 
@@ -174,7 +171,9 @@ def fake() -> Iterator[FakePagerDuty]:
 @pytest.fixture
 def paging(make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty) -> Any:
     """The app, a dispatcher and the fake PagerDuty wired as the scheduler wires them."""
-    from tests.test_paging import make_paging  # the harness lives beside the paging tests
+    from tests.receiver.paging.test_planner import (
+        make_paging,  # the harness lives beside the paging tests
+    )
 
     return make_paging(make_app, store, clock, fake)
 
@@ -196,8 +195,8 @@ def cli_config(tmp_path: Path) -> str:
     """A migrated SQLite config file (the rota of tests/rota_config) with one open SEV2
     incident for checkout, for the command-line tests."""
     from receiver.cli import main
-    from receiver.config import load_settings
-    from tests.rota_config import rota_config
+    from receiver.config.settings import load_settings
+    from tests.support.rota_config import rota_config
 
     document = {
         "database": {"url": f"sqlite:///{tmp_path / 'onwatch.db'}"},

@@ -26,13 +26,13 @@ from pydantic import (
     model_validator,
 )
 
-from receiver.interpolation import blank_is_unset, interpolate
-from receiver.keypath import format_location
-from receiver.paging import PagingContext
-from receiver.report_settings import ReportSettings
-from receiver.response_context import ResponseContext
-from receiver.response_settings import NotificationSettings, ResponseSettings
-from receiver.rota_settings import (
+from receiver.config.interpolation import blank_is_unset, interpolate
+from receiver.config.keypath import format_location
+from receiver.paging.planner import PagingContext
+from receiver.report.settings import ReportSettings
+from receiver.response.context import ResponseContext
+from receiver.response.settings import NotificationSettings, ResponseSettings
+from receiver.rota.settings import (
     CalendarSettings,
     PersonSettings,
     RotationSettings,

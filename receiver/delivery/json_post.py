@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from receiver.delivery import Delivery, error_body, http_failure, unreachable
+from receiver.delivery.outcome import Delivery, error_body, http_failure, unreachable
 
 
 class JsonPoster:

@@ -25,21 +25,21 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, or_, select, update
 from sqlmodel.sql.expression import SelectOfScalar
 
-from receiver.config import Settings
-from receiver.models import IncidentRecord
-from receiver.notifications import enqueue
-from receiver.paging_models import PageRecord
-from receiver.response_facts import load_action_items_of
-from receiver.response_models import (
+from receiver.config.settings import Settings
+from receiver.incidents.models import IncidentRecord
+from receiver.notify.outbox import enqueue
+from receiver.paging.models import PageRecord
+from receiver.response.facts import load_action_items_of
+from receiver.response.models import (
     HandoffBriefing,
     HandoffNote,
     PostmortemRecord,
     RoleRecord,
     StatusUpdateRecord,
 )
-from receiver.rota_settings import RotationSettings
-from receiver.rota_store import active_overrides
-from receiver.store import Store, StoreUnavailable
+from receiver.rota.settings import RotationSettings
+from receiver.rota.store import active_overrides
+from receiver.store.database import Store, StoreUnavailable
 from scheduler.briefing import (
     Briefing,
     FollowUp,

@@ -7,10 +7,10 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from receiver.config import Settings
-from receiver.handoff import add_note, note_problem, preview
-from receiver.rota_cli import require_rotation
-from receiver.store import Store
+from receiver.config.settings import Settings
+from receiver.handoffs.briefings import add_note, note_problem, preview
+from receiver.rota.cli import require_rotation
+from receiver.store.database import Store
 from scheduler.briefing import (
     briefing_subject,
     briefing_text,

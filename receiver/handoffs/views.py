@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from receiver.auth import require_api_token
-from receiver.errors import InputError, error_response
-from receiver.handoff import add_note, note_problem, note_view, preview, preview_view
+from receiver.handoffs.briefings import add_note, note_problem, note_view, preview, preview_view
 from receiver.services import services
+from receiver.web.auth import require_api_token
+from receiver.web.errors import InputError, error_response
 from scheduler.briefing import next_handoff
 
 bp = Blueprint("handoff", __name__, url_prefix="/api/v1")

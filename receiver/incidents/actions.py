@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, update
 
-from receiver.incident_lookup import UnknownIncident, locked_incident
-from receiver.incident_resolution import after_resolution
-from receiver.incident_response import classify, commander_by_default
-from receiver.models import AlertRecord, IncidentRecord, add_to_timeline
-from receiver.paging import (
+from receiver.incidents.lookup import UnknownIncident, locked_incident
+from receiver.incidents.models import AlertRecord, IncidentRecord, add_to_timeline
+from receiver.incidents.resolution import after_resolution
+from receiver.paging.planner import (
     ACKNOWLEDGE,
     RESOLVE,
     PagingContext,
@@ -25,7 +24,8 @@ from receiver.paging import (
     dedup_key,
     follow_up,
 )
-from receiver.response_context import ResponseContext
+from receiver.response.commander import classify, commander_by_default
+from receiver.response.context import ResponseContext
 
 __all__ = ["ActionResult", "UnknownIncident", "acknowledge", "resolve"]
 

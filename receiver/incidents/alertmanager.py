@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from receiver.alerts import Alert, AlertGroup, AlertStatus
-from receiver.keypath import format_location
+from receiver.config.keypath import format_location
+from receiver.incidents.alerts import Alert, AlertGroup, AlertStatus
 
 # Alertmanager sends Go's zero time as the endsAt of a firing alert.
 _GO_ZERO_TIME_YEAR = 1

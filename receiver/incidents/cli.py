@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
-from receiver.config import Settings
-from receiver.incident_actions import UnknownIncident, acknowledge, resolve
-from receiver.models import IncidentRecord, TimelineEntry
-from receiver.paging_models import OutboxMessage
-from receiver.store import Store
+from receiver.config.settings import Settings
+from receiver.incidents.actions import UnknownIncident, acknowledge, resolve
+from receiver.incidents.models import IncidentRecord, TimelineEntry
+from receiver.paging.models import OutboxMessage
+from receiver.store.database import Store
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 

@@ -28,11 +28,12 @@ from typing import Any
 from sqlalchemy import Connection, Select, Table, bindparam, insert, select, text, update
 from sqlmodel import Session
 
-from receiver.alerts import Alert, AlertGroup, AlertStatus
-from receiver.channels import brief_description, channel_candidates
-from receiver.incident_resolution import after_resolution
-from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
-from receiver.paging import (
+from receiver.incidents.alerts import Alert, AlertGroup, AlertStatus
+from receiver.incidents.channels import brief_description, channel_candidates
+from receiver.incidents.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.incidents.resolution import after_resolution
+from receiver.paging.models import OutboxMessage
+from receiver.paging.planner import (
     RESOLVE,
     PagingContext,
     cancel_escalation,
@@ -40,9 +41,8 @@ from receiver.paging import (
     not_paged,
     plan_pages,
 )
-from receiver.paging_models import OutboxMessage
-from receiver.response_context import ResponseContext
-from receiver.store import Store
+from receiver.response.context import ResponseContext
+from receiver.store.database import Store
 from rules import Decision, RuleSet, Severity, worst
 
 OPEN = "open"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from receiver.models import IncidentRecord
+from receiver.incidents.models import IncidentRecord
 
 
 class UnknownIncident(LookupError):

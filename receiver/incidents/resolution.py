@@ -11,18 +11,18 @@ from datetime import datetime
 from sqlalchemy import Table, insert, select, update
 from sqlmodel import Session, col
 
-from receiver.announcements import announce
-from receiver.models import IncidentRecord, TimelineEntry
-from receiver.paging_models import CANCELLED, PENDING
-from receiver.response_context import ResponseContext
-from receiver.response_facts import (
+from receiver.incidents.models import IncidentRecord, TimelineEntry
+from receiver.notify.announcements import announce
+from receiver.paging.models import CANCELLED, PENDING
+from receiver.response.context import ResponseContext
+from receiver.response.facts import (
     ALL_CLEAR,
     STATUS_UPDATE,
     UPDATE_REMINDER,
     incident_facts,
     load_facts,
 )
-from receiver.response_models import NotificationMessage, PostmortemRecord
+from receiver.response.models import NotificationMessage, PostmortemRecord
 from response.facts import IncidentFacts, Postmortem
 from response.milestones import milestones
 from response.rendering import RenderedMessage, TemplateName, Templates

@@ -9,15 +9,15 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, url_for
 from sqlmodel import Session, col, func, select
 
-from receiver.auth import require_api_token
-from receiver.errors import InputError, error_response
-from receiver.incident_actions import ActionResult, UnknownIncident, acknowledge, resolve
-from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
-from receiver.paging_models import OutboxMessage
-from receiver.rota_api import on_call_view
-from receiver.rota_store import active_overrides
+from receiver.incidents.actions import ActionResult, UnknownIncident, acknowledge, resolve
+from receiver.incidents.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.paging.models import OutboxMessage
+from receiver.rota.store import active_overrides
+from receiver.rota.views import on_call_view
 from receiver.services import services
-from receiver.store import Store
+from receiver.store.database import Store
+from receiver.web.auth import require_api_token
+from receiver.web.errors import InputError, error_response
 from response.facts import Classification
 from rules.severity import SEVERITIES
 

@@ -14,12 +14,12 @@ from collections import Counter
 from flask import Blueprint, Response, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from receiver.alertmanager import PayloadError, parse_payload
-from receiver.auth import webhook_authorized
-from receiver.errors import error_response
-from receiver.ingest import ingest_alert_group
+from receiver.incidents.alertmanager import PayloadError, parse_payload
+from receiver.incidents.ingest import ingest_alert_group
 from receiver.services import services
-from receiver.store import StoreUnavailable
+from receiver.store.database import StoreUnavailable
+from receiver.web.auth import webhook_authorized
+from receiver.web.errors import error_response
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1")

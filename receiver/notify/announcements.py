@@ -15,9 +15,9 @@ from functools import cache
 
 from sqlmodel import Session
 
-from receiver.models import IncidentRecord
-from receiver.notifications import audience_targets, enqueue
-from receiver.response_context import ResponseContext
+from receiver.incidents.models import IncidentRecord
+from receiver.notify.outbox import audience_targets, enqueue
+from receiver.response.context import ResponseContext
 from response.rendering import RenderedMessage, TemplateError, TemplateName, Templates
 
 

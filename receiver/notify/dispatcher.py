@@ -1,6 +1,6 @@
 """The notification dispatcher: delivers due notification messages, retries, never drops one.
 
-The twin of the paging dispatcher (`receiver.dispatcher`) for messages to people: status
+The twin of the paging dispatcher (`receiver.paging.dispatcher`) for messages to people: status
 updates, reminders, all-clears. Due messages are read in one short read; each is sent with no
 transaction open (a target may take seconds); a chunk's outcomes are written in one short
 transaction: sent, retried later with the pagers' back-off (or the target's Retry-After), or
@@ -17,13 +17,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from receiver.delivery import Delivery, shorten
-from receiver.models import TimelineEntry
-from receiver.notifiers import Notice, Notifier
-from receiver.paging_models import FAILED, PENDING, SENT
-from receiver.response_models import NotificationMessage
-from receiver.retries import next_attempt
-from receiver.store import Store
+from receiver.delivery.outcome import Delivery, shorten
+from receiver.delivery.retries import next_attempt
+from receiver.incidents.models import TimelineEntry
+from receiver.notify.notifiers import Notice, Notifier
+from receiver.paging.models import FAILED, PENDING, SENT
+from receiver.response.models import NotificationMessage
+from receiver.store.database import Store
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from receiver.config import Settings
-from receiver.escalation_paths import paths_now, severities_asked
-from receiver.rota_cli import require_rotation, stored_overrides
+from receiver.config.settings import Settings
+from receiver.paging.escalation import paths_now, severities_asked
+from receiver.rota.cli import require_rotation, stored_overrides
 from scheduler.briefing import format_duration, format_instant
 from scheduler.escalation_paths import EscalationPath
 from scheduler.rota import Rota

@@ -20,9 +20,11 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
-from receiver.pagers import Delivery, PageAction, Pager, PageRequest, Recipient
-from receiver.paging import (
+from receiver.delivery.retries import next_attempt
+from receiver.incidents.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.paging.models import CANCELLED, FAILED, PENDING, SENT, OutboxMessage, PageRecord
+from receiver.paging.pagers import Delivery, PageAction, Pager, PageRequest, Recipient
+from receiver.paging.planner import (
     ACKNOWLEDGE,
     ESCALATE,
     NOTICE,
@@ -33,10 +35,8 @@ from receiver.paging import (
     dedup_key,
     follow_up,
 )
-from receiver.paging_models import CANCELLED, FAILED, PENDING, SENT, OutboxMessage, PageRecord
-from receiver.retries import next_attempt
-from receiver.rota_store import active_overrides
-from receiver.store import Store
+from receiver.rota.store import active_overrides
+from receiver.store.database import Store
 from scheduler.escalation import ESCALATION_TARGET
 from scheduler.night_pages import NIGHT_PAGE_LIMIT, is_night_page, night_load
 from scheduler.overrides import Override

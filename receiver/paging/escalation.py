@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from receiver.paging import PagingContext
-from receiver.paging_settings import SEVERITIES, PagingSettings
+from receiver.paging.planner import PagingContext
+from receiver.paging.settings import SEVERITIES, PagingSettings
 from scheduler.escalation_paths import EscalationPath, PathPolicy, escalation_path
 from scheduler.overrides import Override
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Float, Index, LargeBinary, Table, Text, Unicode
 from sqlmodel import Field, SQLModel
 
-from receiver.models import UTCDateTime
+from receiver.incidents.models import UTCDateTime
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
 

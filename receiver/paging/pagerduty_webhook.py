@@ -17,12 +17,12 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlmodel import Session, col, select
 
-from receiver.errors import InputError, error_response
-from receiver.incident_actions import PAGERDUTY, UnknownIncident, acknowledge, resolve
-from receiver.models import IncidentRecord, add_to_timeline
-from receiver.paging import NOTICE, PageKey, parse_page_key
-from receiver.paging_models import OutboxMessage
+from receiver.incidents.actions import PAGERDUTY, UnknownIncident, acknowledge, resolve
+from receiver.incidents.models import IncidentRecord, add_to_timeline
+from receiver.paging.models import OutboxMessage
+from receiver.paging.planner import NOTICE, PageKey, parse_page_key
 from receiver.services import services
+from receiver.web.errors import InputError, error_response
 
 bp = Blueprint("pagerduty", __name__, url_prefix="/api/v1")
 HANDLED = {

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select, update
 
-from receiver.models import IncidentRecord, TimelineEntry, add_to_timeline
-from receiver.paging_models import CANCELLED, PENDING, SENT, OutboxMessage
-from receiver.paging_settings import PagingSettings
-from receiver.rota_store import active_overrides
+from receiver.incidents.models import IncidentRecord, TimelineEntry, add_to_timeline
+from receiver.paging.models import CANCELLED, PENDING, SENT, OutboxMessage
+from receiver.paging.settings import PagingSettings
+from receiver.rota.store import active_overrides
 from scheduler.escalation import Step, escalation_plan
 from scheduler.escalation_paths import business_day_queue
 from scheduler.rota import Rota

@@ -12,13 +12,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from receiver.auth import require_api_token
-from receiver.errors import InputError, error_response
-from receiver.escalation_paths import paths_now, severities_asked
-from receiver.paging import PagingContext
-from receiver.rota_api import person_view
-from receiver.rota_store import active_overrides
+from receiver.paging.escalation import paths_now, severities_asked
+from receiver.paging.planner import PagingContext
+from receiver.rota.store import active_overrides
+from receiver.rota.views import person_view
 from receiver.services import services
+from receiver.web.auth import require_api_token
+from receiver.web.errors import InputError, error_response
 from scheduler.briefing import format_duration
 from scheduler.escalation_paths import EscalationPath
 from scheduler.rota import Rota

@@ -11,18 +11,18 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from receiver.errors import Conflict, InputError
-from receiver.incident_lookup import locked_incident
-from receiver.incident_resolution import schedule
-from receiver.models import IncidentRecord, add_to_timeline
-from receiver.response_context import ResponseContext
-from receiver.response_facts import (
+from receiver.incidents.lookup import locked_incident
+from receiver.incidents.models import IncidentRecord, add_to_timeline
+from receiver.incidents.resolution import schedule
+from receiver.response.context import ResponseContext
+from receiver.response.facts import (
     load_action_items,
     load_alert_facts,
     load_facts,
     load_timeline,
 )
-from receiver.response_models import ActionItemRecord, PostmortemRecord
+from receiver.response.models import ActionItemRecord, PostmortemRecord
+from receiver.web.errors import Conflict, InputError
 from response.postmortem import render_postmortem
 from response.targets import ResponseTargets
 

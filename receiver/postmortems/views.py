@@ -6,11 +6,9 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from receiver.auth import require_api_token
-from receiver.errors import InputError, error_response
-from receiver.incident_lookup import UnknownIncident
-from receiver.models import IncidentRecord
-from receiver.postmortems import (
+from receiver.incidents.lookup import UnknownIncident
+from receiver.incidents.models import IncidentRecord
+from receiver.postmortems.service import (
     UnknownActionItem,
     add_action_item,
     assign_action_item,
@@ -20,9 +18,11 @@ from receiver.postmortems import (
     record_milestone,
     schedule_by_hand,
 )
-from receiver.request_body import json_object, optional_instant, optional_text, text_field
-from receiver.response_models import ActionItemRecord
+from receiver.response.models import ActionItemRecord
 from receiver.services import services
+from receiver.web.auth import require_api_token
+from receiver.web.errors import InputError, error_response
+from receiver.web.request_body import json_object, optional_instant, optional_text, text_field
 
 bp = Blueprint("postmortems", __name__, url_prefix="/api/v1")
 bp.before_request(require_api_token)

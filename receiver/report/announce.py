@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from receiver.config import Settings
-from receiver.notifications import enqueue
+from receiver.config.settings import Settings
+from receiver.notify.outbox import enqueue
 from scheduler.burden import BurdenReport, Month, RotationBurden, noise_summary
 
 log = logging.getLogger(__name__)

@@ -23,13 +23,13 @@ from typing import Any
 
 from sqlalchemy import Text, and_, select, type_coerce
 
-from receiver.config import Settings
-from receiver.models import AlertRecord, IncidentRecord
-from receiver.paging_models import PageRecord
-from receiver.report_announcement import announce_report
-from receiver.report_settings import Format
-from receiver.rota_store import active_overrides
-from receiver.store import Store
+from receiver.config.settings import Settings
+from receiver.incidents.models import AlertRecord, IncidentRecord
+from receiver.paging.models import PageRecord
+from receiver.report.announce import announce_report
+from receiver.report.settings import Format
+from receiver.rota.store import active_overrides
+from receiver.store.database import Store
 from rules.severity import SEVERITIES
 from scheduler.burden import (
     AlertNoise,

@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from receiver.config import Settings
-from receiver.report import UnknownRotation, build_report, render
-from receiver.store import Store
+from receiver.config.settings import Settings
+from receiver.report.build import UnknownRotation, build_report, render
+from receiver.store.database import Store
 from scheduler.burden import Month
 
 EXIT_OK = 0

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from receiver.rota_settings import WEEKDAYS, _clock, _zone
+from receiver.rota.settings import WEEKDAYS, _clock, _zone
 from scheduler.burden import BusinessHours, Policy
 
 Weekday = Literal[WEEKDAYS]  # type: ignore[valid-type]

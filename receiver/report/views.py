@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from receiver.auth import require_api_token
-from receiver.errors import InputError, error_response
-from receiver.report import MEDIA_TYPES, UnknownRotation, build_report, render
-from receiver.report_settings import FORMATS
+from receiver.report.build import MEDIA_TYPES, UnknownRotation, build_report, render
+from receiver.report.settings import FORMATS
 from receiver.services import services
+from receiver.web.auth import require_api_token
+from receiver.web.errors import InputError, error_response
 from scheduler.burden import Month
 
 bp = Blueprint("report", __name__, url_prefix="/api/v1")

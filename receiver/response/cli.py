@@ -11,20 +11,12 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
-from receiver.config import Settings
-from receiver.errors import Conflict, InputError
-from receiver.incident_cli import checked_store
-from receiver.incident_lookup import UnknownIncident
-from receiver.incident_response import (
-    assign_role,
-    change_severity,
-    classify,
-    parse_role,
-    tick_item,
-)
+from receiver.config.settings import Settings
+from receiver.incidents.cli import checked_store
+from receiver.incidents.lookup import UnknownIncident
+from receiver.incidents.models import IncidentRecord
 from receiver.instants import parse_instant
-from receiver.models import IncidentRecord
-from receiver.postmortems import (
+from receiver.postmortems.service import (
     UnknownActionItem,
     add_action_item,
     assign_action_item,
@@ -33,9 +25,17 @@ from receiver.postmortems import (
     postmortem_draft,
     record_milestone,
 )
-from receiver.response_context import ResponseContext
-from receiver.response_facts import load_facts
-from receiver.status_updates import parse_status, post_update
+from receiver.response.commander import (
+    assign_role,
+    change_severity,
+    classify,
+    parse_role,
+    tick_item,
+)
+from receiver.response.context import ResponseContext
+from receiver.response.facts import load_facts
+from receiver.response.updates import parse_status, post_update
+from receiver.web.errors import Conflict, InputError
 from response.checklist import evaluate
 from response.resolution import format_span, resolution_view
 

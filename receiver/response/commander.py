@@ -12,13 +12,13 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
-from receiver.errors import Conflict, InputError
-from receiver.incident_lookup import locked_incident
-from receiver.models import IncidentRecord, add_to_timeline
-from receiver.paging import plan_pages
-from receiver.response_context import ResponseContext
-from receiver.response_facts import ROLE_ASSIGNED
-from receiver.response_models import ChecklistTick, RoleRecord
+from receiver.incidents.lookup import locked_incident
+from receiver.incidents.models import IncidentRecord, add_to_timeline
+from receiver.paging.planner import plan_pages
+from receiver.response.context import ResponseContext
+from receiver.response.facts import ROLE_ASSIGNED
+from receiver.response.models import ChecklistTick, RoleRecord
+from receiver.web.errors import Conflict, InputError
 from response.checklist import ITEMS, item_spec
 from response.facts import Classification, Role
 from rules.severity import SEVERITIES

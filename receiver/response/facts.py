@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from receiver.models import AlertRecord, IncidentRecord, TimelineEntry
-from receiver.response_models import (
+from receiver.incidents.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.response.models import (
     ActionItemRecord,
     ChecklistTick,
     NotificationMessage,

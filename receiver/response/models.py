@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from receiver.models import UTCDateTime
+from receiver.incidents.models import UTCDateTime
 
 
 def _utc(*, nullable: bool = False) -> Any:

@@ -14,21 +14,21 @@ from datetime import datetime
 
 from sqlmodel import Session, and_, col, exists, func, or_, select
 
-from receiver.announcements import announce
-from receiver.incident_lookup import locked_incident
-from receiver.models import IncidentRecord, add_to_timeline
-from receiver.paging import ESCALATE, TRIGGER, queue_escalation
-from receiver.paging_models import SENT, OutboxMessage
-from receiver.response_context import ResponseContext
-from receiver.response_facts import (
+from receiver.incidents.lookup import locked_incident
+from receiver.incidents.models import IncidentRecord, add_to_timeline
+from receiver.notify.announcements import announce
+from receiver.paging.models import SENT, OutboxMessage
+from receiver.paging.planner import ESCALATE, TRIGGER, queue_escalation
+from receiver.response.context import ResponseContext
+from receiver.response.facts import (
     UPDATE_REMINDER,
     load_action_items,
     load_action_items_of,
     load_facts,
     load_facts_of,
 )
-from receiver.response_models import ActionItemRecord, PostmortemRecord, ReminderRecord
-from receiver.store import Store
+from receiver.response.models import ActionItemRecord, PostmortemRecord, ReminderRecord
+from receiver.store.database import Store
 from response.facts import IncidentFacts, Role
 from response.reminders import DueAction, DueKind, due_actions
 from response.rendering import RenderedMessage

@@ -28,8 +28,8 @@ from pydantic import (
     model_validator,
 )
 
-from receiver.interpolation import blank_is_unset
-from receiver.paging_settings import SeverityName, parse_duration
+from receiver.config.interpolation import blank_is_unset
+from receiver.paging.settings import SeverityName, parse_duration
 from response.rendering import TemplateName, check_template
 from response.targets import ResponseTargets
 

@@ -13,14 +13,14 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from receiver.announcements import announce
-from receiver.errors import Conflict, InputError
-from receiver.incident_actions import resolve
-from receiver.incident_lookup import locked_incident
-from receiver.models import add_to_timeline
-from receiver.response_context import ResponseContext
-from receiver.response_facts import STATUS_UPDATE, load_facts
-from receiver.response_models import StatusUpdateRecord
+from receiver.incidents.actions import resolve
+from receiver.incidents.lookup import locked_incident
+from receiver.incidents.models import add_to_timeline
+from receiver.notify.announcements import announce
+from receiver.response.context import ResponseContext
+from receiver.response.facts import STATUS_UPDATE, load_facts
+from receiver.response.models import StatusUpdateRecord
+from receiver.web.errors import Conflict, InputError
 from response.facts import StatusUpdate, UpdateStatus
 
 

@@ -14,10 +14,9 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, jsonify
 from sqlmodel import Session
 
-from receiver.auth import require_api_token
-from receiver.errors import error_response
-from receiver.incident_lookup import UnknownIncident
-from receiver.incident_response import (
+from receiver.incidents.lookup import UnknownIncident
+from receiver.incidents.models import IncidentRecord
+from receiver.response.commander import (
     Changed,
     assign_role,
     change_severity,
@@ -25,11 +24,12 @@ from receiver.incident_response import (
     parse_role,
     tick_item,
 )
-from receiver.models import IncidentRecord
-from receiver.request_body import json_object, text_field
-from receiver.response_facts import load_action_items, load_facts
+from receiver.response.facts import load_action_items, load_facts
+from receiver.response.updates import parse_status, post_update
 from receiver.services import services
-from receiver.status_updates import parse_status, post_update
+from receiver.web.auth import require_api_token
+from receiver.web.errors import error_response
+from receiver.web.request_body import json_object, text_field
 from response.checklist import ChecklistView, evaluate
 from response.facts import IncidentFacts
 from response.milestones import milestones

@@ -16,9 +16,9 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, Response, current_app, request
 
-from receiver.errors import error_response
-from receiver.rota_store import active_overrides, deleted_overrides
+from receiver.rota.store import active_overrides, deleted_overrides
 from receiver.services import services
+from receiver.web.errors import error_response
 from scheduler.calendar import feed_etag, token_matches
 from scheduler.feeds import feed_window, person_feed, rotation_feed
 from scheduler.overrides import Override

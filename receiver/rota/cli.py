@@ -12,10 +12,10 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
 
-from receiver.config import Settings
+from receiver.config.settings import Settings
 from receiver.instants import parse_instant
-from receiver.rota_store import active_overrides, deleted_overrides
-from receiver.store import Store
+from receiver.rota.store import active_overrides, deleted_overrides
+from receiver.store.database import Store
 from scheduler.calendar import feed_token
 from scheduler.check import check
 from scheduler.feeds import feed_window, person_feed, rotation_feed

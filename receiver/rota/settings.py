@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from receiver.interpolation import blank_is_unset
-from receiver.paging_settings import PagingSettings
+from receiver.config.interpolation import blank_is_unset
+from receiver.paging.settings import PagingSettings
 from scheduler.roster import (
     EscalationTarget,
     Layer,

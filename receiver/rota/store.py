@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from receiver.models import OverrideRecord
+from receiver.incidents.models import OverrideRecord
 from scheduler.overrides import Override
 
 

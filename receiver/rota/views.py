@@ -8,13 +8,13 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from receiver.auth import require_api_token
-from receiver.errors import Conflict, InputError, error_response
+from receiver.incidents.models import OverrideRecord
 from receiver.instants import parse_instant
-from receiver.models import OverrideRecord
-from receiver.request_body import instant_field, json_object, text_field
-from receiver.rota_store import active_overrides
+from receiver.rota.store import active_overrides
 from receiver.services import services
+from receiver.web.auth import require_api_token
+from receiver.web.errors import Conflict, InputError, error_response
+from receiver.web.request_body import instant_field, json_object, text_field
 from scheduler.check import Violation, check
 from scheduler.overrides import Override
 from scheduler.roster import Rotation

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
-from receiver.config import DatabaseSettings
+from receiver.config.settings import DatabaseSettings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

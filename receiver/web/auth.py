@@ -13,9 +13,9 @@ import hmac
 from flask import Response, request
 from pydantic import SecretStr
 
-from receiver.config import BasicAuth
-from receiver.errors import error_response
+from receiver.config.settings import BasicAuth
 from receiver.services import services
+from receiver.web.errors import error_response
 
 
 def _same(given: str, expected: SecretStr) -> bool:

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from receiver.store import StoreUnavailable
+from receiver.store.database import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

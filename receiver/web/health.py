@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from receiver.errors import error_response
 from receiver.metrics import exposition
 from receiver.services import services
-from receiver.store import StoreUnavailable
+from receiver.store.database import StoreUnavailable
+from receiver.web.errors import error_response
 
 bp = Blueprint("health", __name__)
 

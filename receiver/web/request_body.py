@@ -7,8 +7,8 @@ from typing import Any
 
 from flask import request
 
-from receiver.errors import InputError
 from receiver.instants import parse_instant
+from receiver.web.errors import InputError
 
 
 def json_object() -> dict[str, Any]:

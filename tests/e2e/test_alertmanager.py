@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import SERVER_TOKEN
-from tests.servers import (
+from tests.support.servers import (
     get_text,
     incident_detail,
     list_incidents,

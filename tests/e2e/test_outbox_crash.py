@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from tests.fake_pagerduty import FakePagerDuty
-from tests.servers import (
+from tests.receiver.paging.test_planner import events, group, paging_config
+from tests.support.fake_pagerduty import FakePagerDuty
+from tests.support.servers import (
     REPO_ROOT,
     db_upgrade,
     free_port,
@@ -32,7 +33,6 @@ from tests.servers import (
     wait_for,
     write_config,
 )
-from tests.test_paging import events, group, paging_config
 
 TOKEN = "e2e-token"
 GROUPS = 3

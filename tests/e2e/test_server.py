@@ -23,7 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
 from tests.conftest import SERVER_TOKEN
-from tests.servers import (
+from tests.support.servers import (
     TcpProxy,
     backend_config,
     db_upgrade,

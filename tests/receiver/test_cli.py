@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 
 from receiver.cli import main
-from receiver.config import DatabaseSettings
-from receiver.store import Store
+from receiver.config.settings import DatabaseSettings
+from receiver.store.database import Store
 from tests.conftest import FIXTURES
+from tests.support.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 BAD_CONFIG = "rules:\n  - name: broken\n    severity: SEV2\n    match: ['foo=~\"(\"']\n"
 
 

@@ -16,9 +16,8 @@ from flask import Flask
 from sqlalchemy import text
 from sqlmodel import select
 
-from receiver.config import Settings
-from receiver.paging_models import SchedulerLease
-from receiver.scheduler_runner import (
+from receiver.config.settings import Settings
+from receiver.jobs import (
     DISPATCH_JOB,
     HANDOFF_JOB,
     LEASE_TTL,
@@ -26,12 +25,13 @@ from receiver.scheduler_runner import (
     REPORT_JOB,
     SchedulerRunner,
 )
-from receiver.store import Store
+from receiver.paging.models import SchedulerLease
+from receiver.store.database import Store
 from tests.conftest import Clock
-from tests.fake_pagerduty import FakePagerDuty
-from tests.notify_server import NotifyServer
-from tests.servers import wait_for
-from tests.test_paging import Paging, group, make_paging, paging_config
+from tests.receiver.paging.test_planner import Paging, group, make_paging, paging_config
+from tests.support.fake_pagerduty import FakePagerDuty
+from tests.support.notify_server import NotifyServer
+from tests.support.servers import wait_for
 
 WAIT_S = 10.0
 
@@ -198,9 +198,9 @@ def test_scheduler_writes_last_months_burden_report(tmp_path, store) -> None:  #
     """The monthly job, run by reference as APScheduler runs it, writes last month's files."""
     from datetime import UTC, datetime
 
-    from receiver import scheduler_runner
-    from receiver.config import Settings
-    from tests.rota_config import rota_config
+    from receiver import jobs
+    from receiver.config.settings import Settings
+    from tests.support.rota_config import rota_config
 
     settings = Settings.model_validate(
         {
@@ -209,14 +209,14 @@ def test_scheduler_writes_last_months_burden_report(tmp_path, store) -> None:  #
             **rota_config(),
         }
     )
-    runner = scheduler_runner.SchedulerRunner(
+    runner = jobs.SchedulerRunner(
         settings, store=store, clock=lambda: datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
     )
-    scheduler_runner._active[runner.lease.holder] = runner
+    jobs._active[runner.lease.holder] = runner
     try:
-        scheduler_runner.write_burden_report()
+        jobs.write_burden_report()
     finally:
-        scheduler_runner._active.pop(runner.lease.holder)
+        jobs._active.pop(runner.lease.holder)
 
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
         "burden-2026-11.json",

@@ -18,7 +18,7 @@ from response.checklist import (
 )
 from response.facts import IncidentFacts, Role, UpdateStatus
 from response.targets import ResponseTargets
-from tests.response.builders import (
+from tests.support.response_builders import (
     OPENED,
     TARGETS,
     acknowledged,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from response.milestones import MilestoneState, MilestoneView, is_overdue, milestones
 from response.targets import ResponseTargets
-from tests.response.builders import TARGETS, action_item, at, postmortem
+from tests.support.response_builders import TARGETS, action_item, at, postmortem
 
 RESOLVED = at(60)
 

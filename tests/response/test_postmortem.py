@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -28,9 +27,10 @@ from response.facts import (
 )
 from response.postmortem import render_postmortem
 from response.targets import ResponseTargets
-from tests.golden_files import assert_golden
+from tests.support.golden_files import assert_golden
+from tests.support.paths import GOLDEN as GOLDEN_DIR
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = GOLDEN_DIR / "response"
 TARGETS = ResponseTargets()
 SECTIONS = [
     "## 1. Summary",

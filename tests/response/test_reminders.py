@@ -9,7 +9,15 @@ import pytest
 from response.facts import IncidentFacts, UpdateStatus
 from response.reminders import DueAction, DueKind, due_actions
 from response.targets import ResponseTargets
-from tests.response.builders import TARGETS, action_item, at, facts, postmortem, resolved, update
+from tests.support.response_builders import (
+    TARGETS,
+    action_item,
+    at,
+    facts,
+    postmortem,
+    resolved,
+    update,
+)
 
 RESOLVED = at(60)
 

@@ -33,9 +33,10 @@ from response.rendering import (
     check_template,
     format_duration,
 )
-from tests.golden_files import assert_golden
+from tests.support.golden_files import assert_golden
+from tests.support.paths import GOLDEN as GOLDEN_DIR
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = GOLDEN_DIR / "response"
 FOUR_HOURS = timedelta(hours=4)
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
 from response.resolution import format_span, resolution_view, span_in_words
 from response.targets import ResponseTargets
-from tests.response.builders import TARGETS, acknowledged, at, facts, resolved
+from tests.support.paths import REPO_ROOT
+from tests.support.response_builders import TARGETS, acknowledged, at, facts, resolved
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = REPO_ROOT
 MY_MODULES = ("checklist", "reminders", "milestones", "resolution")
 
 

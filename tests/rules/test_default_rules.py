@@ -6,7 +6,6 @@ import json
 import operator
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -14,11 +13,9 @@ from hypothesis import strategies as st
 
 from rules import Decision, RuleSet, Severity, default_rules, parse_matcher
 from rules.defaults import AT_LEAST_50_PERCENT, OVER_10_PERCENT
+from tests.support.paths import FIXTURES
 
-FIXTURE_DIRS = (
-    Path(__file__).resolve().parents[1] / "fixtures" / "alertmanager",
-    Path("/work/shared/fixtures/alertmanager"),
-)
+FIXTURE_DIRS = (FIXTURES,)
 DECIMAL = re.compile(r"[0-9]+(?:[.][0-9]+)?")
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
+
+PROJECT_ROOT = REPO_ROOT
 # Diff sys.modules around the import so site hooks loaded at start-up do not count.
 NEW_IMPORTS = (
     "import sys; before = set(sys.modules); import rules; "

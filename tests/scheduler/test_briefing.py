@@ -25,7 +25,7 @@ from scheduler.briefing import (
 from scheduler.overrides import Override
 from scheduler.roster import ShiftLength, ShiftUnit
 from scheduler.rota import Rota
-from tests.scheduler.rota_builders import DAILY, LONDON, NEW_YORK, person, rotation
+from tests.support.rota_builders import DAILY, LONDON, NEW_YORK, person, rotation
 
 # ops: weekly, Monday 09:00 London from Mon 2026-11-02; primary a b c d, secondary c d a b;
 # c is away on Nov 12-13 (in b's week, when c is not on call).

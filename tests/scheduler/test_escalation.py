@@ -12,7 +12,7 @@ from scheduler.escalation import (
     next_business_start,
 )
 from scheduler.roster import EscalationTarget
-from tests.scheduler.rota_builders import NEW_YORK, SYDNEY, rotation
+from tests.support.rota_builders import NEW_YORK, SYDNEY, rotation
 
 TWO_LAYERS = {"primary": ("a", "b", "c", "d"), "secondary": ("c", "d", "a", "b")}
 FIVE = timedelta(minutes=5)

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from scheduler.check import Rule, check
 from scheduler.generation import generate
 from scheduler.rota import Rota
-from tests.scheduler.rota_builders import DAILY, NEW_YORK, people, person, rotation
+from tests.support.rota_builders import DAILY, NEW_YORK, people, person, rotation
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -8,7 +8,7 @@ import pytest
 
 from scheduler.handoffs import after_wall_clock, handoff_at, index_at, slots
 from scheduler.roster import ShiftLength, ShiftUnit
-from tests.scheduler.rota_builders import DAILY, LONDON, NEW_YORK, SYDNEY, rotation
+from tests.support.rota_builders import DAILY, LONDON, NEW_YORK, SYDNEY, rotation
 
 
 @pytest.mark.parametrize(

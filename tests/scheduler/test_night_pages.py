@@ -8,7 +8,7 @@ import pytest
 
 from scheduler.night_pages import is_night_page, night_load, nights_begun
 from scheduler.roster import Person
-from tests.scheduler.rota_builders import LONDON, NEW_YORK, SYDNEY
+from tests.support.rota_builders import LONDON, NEW_YORK, SYDNEY
 
 
 def someone(zone, start: time = time(22), end: time = time(7)) -> Person:  # type: ignore[no-untyped-def]

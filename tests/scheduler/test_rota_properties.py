@@ -20,7 +20,7 @@ from scheduler.feeds import rotation_events
 from scheduler.overrides import Override
 from scheduler.roster import ShiftLength, ShiftUnit
 from scheduler.rota import Rota
-from tests.scheduler.rota_builders import LONDON, NEW_YORK, SYDNEY, person, rotation
+from tests.support.rota_builders import LONDON, NEW_YORK, SYDNEY, person, rotation
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
 SPAN = timedelta(days=70)

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
 ROUTING_KEY_LENGTH = 32  # PagerDuty integration keys are 32 characters
 DUPLICATE_KEY_ERROR = "Open incident with matching dedup key already exists on this service"

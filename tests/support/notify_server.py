@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tests.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
 SLACK_PATH = "/services/T0000000/B0000000/s3cretWebhookToken0000000"
 # Slack's incoming-webhook errors: the plain-text body and the status it comes with.

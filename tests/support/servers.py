@@ -1,5 +1,5 @@
 """Helpers for tests that run real servers on loopback: onwatch under gunicorn, a real
-Alertmanager (shared/tools/alertmanager-harness.sh), a TCP proxy that can cut a database off,
+Alertmanager (tests/support/alertmanager-harness.sh), a TCP proxy that can cut a database off,
 fresh PostgreSQL databases and small JSON HTTP clients.
 
 No test functions live here. Every helper that starts a process or a thread stops it again,
@@ -28,12 +28,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SHARED_DIR = Path(
-    os.environ.get("ONWATCH_SHARED_DIR") or Path(__file__).resolve().parents[2] / "shared"
-)
-HARNESS = SHARED_DIR / "tools" / "alertmanager-harness.sh"
-FIXTURES = SHARED_DIR / "fixtures" / "alertmanager"
+from tests.support.paths import FIXTURES, HARNESS, REPO_ROOT
 
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
@@ -51,7 +46,7 @@ def free_port() -> int:
 
 
 def raw_fixture(name: str) -> bytes:
-    """The exact body bytes Alertmanager 0.25 sent (shared/fixtures/alertmanager/raw/)."""
+    """The exact body bytes Alertmanager 0.25 sent (tests/fixtures/alertmanager/raw/)."""
     return (FIXTURES / "raw" / name).read_bytes()
 
 
@@ -349,7 +344,7 @@ def running_alertmanager(
     notification to `webhook_url` with `Authorization: Bearer <bearer>`; yields its base URL
     (`<url>/api/v2/alerts`). The harness installs the Debian package if it is missing."""
     if not HARNESS.is_file():
-        raise FileNotFoundError(f"{HARNESS} not found (set ONWATCH_SHARED_DIR)")
+        raise FileNotFoundError(f"{HARNESS} not found")
     with tempfile.TemporaryDirectory(prefix="onwatch-am-") as workdir:
         pidfile = Path(workdir) / "alertmanager.pid"
         env = {

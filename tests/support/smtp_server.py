@@ -23,7 +23,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Literal, cast
 
-from tests.loopback import LoopbackServer
+from tests.support.loopback import LoopbackServer
 
 Stage = Literal["connect", "helo", "auth", "mail", "rcpt", "data", "message"]
 STAGES: dict[str, Stage] = {

@@ -6,12 +6,12 @@ problems. `build_notifier` is the one place a notifier is chosen from the config
 
 from __future__ import annotations
 
-from receiver.delivery import Delivery
-from receiver.notifiers.base import Notice, Notifier, redact
-from receiver.notifiers.email import EmailNotifier, SmtpServer
-from receiver.notifiers.slack import SlackNotifier
-from receiver.notifiers.webhook import WebhookNotifier
-from receiver.response_settings import NotificationTargetSettings
+from receiver.delivery.outcome import Delivery
+from receiver.notify.notifiers.base import Notice, Notifier, redact
+from receiver.notify.notifiers.email import EmailNotifier, SmtpServer
+from receiver.notify.notifiers.slack import SlackNotifier
+from receiver.notify.notifiers.webhook import WebhookNotifier
+from receiver.response.settings import NotificationTargetSettings
 
 __all__ = [
     "Delivery",

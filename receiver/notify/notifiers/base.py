@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from receiver.delivery import Delivery
+from receiver.delivery.outcome import Delivery
 
 REDACTED = "<redacted URL>"
 

@@ -27,9 +27,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import Any
 
-from receiver.delivery import Delivery, shorten, unreachable
-from receiver.notifiers.base import Notice
-from receiver.response_settings import mailbox
+from receiver.delivery.outcome import Delivery, shorten, unreachable
+from receiver.notify.notifiers.base import Notice
+from receiver.response.settings import mailbox
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from receiver.delivery import Delivery
-from receiver.json_post import JsonPoster
-from receiver.notifiers.base import Notice, redacted
+from receiver.delivery.json_post import JsonPoster
+from receiver.delivery.outcome import Delivery
+from receiver.notify.notifiers.base import Notice, redacted
 
 SERVICE = "Slack"
 HEADER_LIMIT = 150  # characters of a header block's plain_text

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from receiver.delivery import Delivery, jsonable
-from receiver.json_post import JsonPoster
-from receiver.notifiers.base import Notice, redacted
+from receiver.delivery.json_post import JsonPoster
+from receiver.delivery.outcome import Delivery, jsonable
+from receiver.notify.notifiers.base import Notice, redacted
 
 SERVICE = "the notification webhook"
 

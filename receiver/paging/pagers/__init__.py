@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from receiver.delivery import Delivery
-from receiver.pagers.base import PageAction, Pager, PageRequest, Recipient
-from receiver.pagers.dry_run import DryRunPager
-from receiver.pagers.webhook import WebhookPager
+from receiver.delivery.outcome import Delivery
+from receiver.paging.pagers.base import PageAction, Pager, PageRequest, Recipient
+from receiver.paging.pagers.dry_run import DryRunPager
+from receiver.paging.pagers.webhook import WebhookPager
 
 if TYPE_CHECKING:
-    from receiver.paging_settings import PagerSettings
+    from receiver.paging.settings import PagerSettings
 
 T = TypeVar("T")
 
@@ -36,11 +36,11 @@ def __getattr__(name: str) -> Any:
     # The PagerDuty adapters load pdpyras: import them on first use, so that a dry run or a
     # webhook never pays for (or hears about) pdpyras.
     if name == "PagerDutyEventsPager":
-        from receiver.pagers.pagerduty_events import PagerDutyEventsPager
+        from receiver.paging.pagers.pagerduty_events import PagerDutyEventsPager
 
         return PagerDutyEventsPager
     if name == "PagerDutyRestPager":
-        from receiver.pagers.pagerduty_rest import PagerDutyRestPager
+        from receiver.paging.pagers.pagerduty_rest import PagerDutyRestPager
 
         return PagerDutyRestPager
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
@@ -59,14 +59,14 @@ def build_pager(settings: PagerSettings, *, timeout: float = 10) -> Pager:
             _required(settings.webhook.url, "webhook.url"), headers, timeout=timeout
         )
     if settings.pager == "pagerduty-events":
-        from receiver.pagers.pagerduty_events import PagerDutyEventsPager
+        from receiver.paging.pagers.pagerduty_events import PagerDutyEventsPager
 
         routing_key = _required(pagerduty.routing_key, "pagerduty.routing_key")
         return PagerDutyEventsPager(
             routing_key.get_secret_value(), pagerduty.events_url, timeout=timeout
         )
     if settings.pager == "pagerduty-rest":
-        from receiver.pagers.pagerduty_rest import PagerDutyRestPager
+        from receiver.paging.pagers.pagerduty_rest import PagerDutyRestPager
 
         return PagerDutyRestPager(
             _required(pagerduty.api_token, "pagerduty.api_token").get_secret_value(),

@@ -16,7 +16,7 @@ import logging
 import re
 import warnings
 
-from receiver.delivery import Delivery, http_failure, unreachable
+from receiver.delivery.outcome import Delivery, http_failure, unreachable
 
 DEPRECATION_MESSAGE = (
     'The package "pdpyras" is deprecated and as of 2025-06-20 will no longer receive updates. '

@@ -1,7 +1,7 @@
 """The one small interface every pager implements, and the request it is given.
 
 A pager turns a `PageRequest` into one HTTP attempt and says how it went in a
-`receiver.delivery.Delivery`. It never raises for delivery problems (a refused connection, a
+`receiver.delivery.outcome.Delivery`. It never raises for delivery problems (a refused connection, a
 429, a 500, a 400): those come back as `Delivery(ok=False, retryable=...)` so that the outbox
 decides when to retry. Only programming errors raise.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from receiver.delivery import Delivery
+from receiver.delivery.outcome import Delivery
 
 
 class PageAction(StrEnum):

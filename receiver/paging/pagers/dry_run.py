@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from receiver.delivery import Delivery
-from receiver.pagers.base import PageRequest
+from receiver.delivery.outcome import Delivery
+from receiver.paging.pagers.base import PageRequest
 
 log = logging.getLogger(__name__)
 

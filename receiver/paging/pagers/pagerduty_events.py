@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from receiver.delivery import Delivery, jsonable
-from receiver.pagers._pdpyras import (
+from receiver.delivery.outcome import Delivery, jsonable
+from receiver.paging.pagers._pdpyras import (
     EventsAPISession,
     PDClientError,
     failed_delivery,
     single_attempt,
 )
-from receiver.pagers.base import PageAction, PageRequest
+from receiver.paging.pagers.base import PageAction, PageRequest
 
 SUMMARY_LIMIT = 1024  # PagerDuty rejects a longer payload.summary
 SEVERITIES = {"SEV1": "critical", "SEV2": "error", "SEV3": "warning", "SEV4": "info"}

@@ -15,15 +15,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from receiver.delivery import Delivery, jsonable
-from receiver.pagers._pdpyras import (
+from receiver.delivery.outcome import Delivery, jsonable
+from receiver.paging.pagers._pdpyras import (
     APISession,
     PDClientError,
     PDHTTPError,
     failed_delivery,
     single_attempt,
 )
-from receiver.pagers.base import PageAction, PageRequest, Recipient
+from receiver.paging.pagers.base import PageAction, PageRequest, Recipient
 
 TITLE_LIMIT = 1024
 DUPLICATE_KEY_TEXT = "matching dedup key already exists"

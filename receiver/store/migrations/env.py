@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-import receiver.paging_models  # noqa: F401  # its tables belong to the metadata too
-import receiver.response_models  # noqa: F401
-from receiver.models import SQLModel
+import receiver.paging.models  # noqa: F401  # its tables belong to the metadata too
+import receiver.response.models  # noqa: F401
+from receiver.incidents.models import SQLModel
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from receiver.config import ConfigError, interpolate, load_settings, resolve_config_path
+from receiver.config.settings import ConfigError, interpolate, load_settings, resolve_config_path
+from tests.support.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -174,7 +175,7 @@ def test_resolve_config_path_prefers_flag_then_environment() -> None:
 
 
 def _rota_document() -> dict:
-    from tests.rota_config import rota_config
+    from tests.support.rota_config import rota_config
 
     return rota_config()
 

@@ -4,26 +4,25 @@ The weekly `ops` rotation of tests/rota_config.py (Europe/London, Monday 09:00 f
 2026-11-02; primary a b c d e, secondary d e a b c, escalation person f) notifies two
 webhook targets and one target without a URL (configured, disabled). A daily `db` rotation
 (p q r, handing off at 09:00 Europe/London) is added to cross DST changes. The helpers here
-are shared with tests/test_handoff_api.py.
+are shared with tests/receiver/handoffs/test_views.py.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, col, select
 
-from receiver import handoff
-from receiver.config import Settings
-from receiver.handoff import brief_due_handoffs
-from receiver.models import IncidentRecord, OverrideRecord
-from receiver.paging_models import OutboxMessage, PageRecord
-from receiver.response_models import (
+from receiver.config.settings import Settings
+from receiver.handoffs import briefings as briefings_module
+from receiver.handoffs.briefings import brief_due_handoffs
+from receiver.incidents.models import IncidentRecord, OverrideRecord
+from receiver.paging.models import OutboxMessage, PageRecord
+from receiver.response.models import (
     ActionItemRecord,
     HandoffBriefing,
     HandoffNote,
@@ -32,13 +31,14 @@ from receiver.response_models import (
     RoleRecord,
     StatusUpdateRecord,
 )
-from receiver.store import Store
+from receiver.store.database import Store
 from scheduler.rota import Rota
-from tests.golden_files import assert_golden
-from tests.rota_config import rota_config
+from tests.support.golden_files import assert_golden
+from tests.support.paths import GOLDEN as GOLDEN_DIR
+from tests.support.rota_config import rota_config
 
 LONDON = ZoneInfo("Europe/London")
-GOLDEN = Path(__file__).parent / "golden" / "handoff"
+GOLDEN = GOLDEN_DIR / "handoff"
 HANDOFF = datetime(2026, 11, 9, 9, 0, tzinfo=UTC)  # ops: a -> b (primary), d -> e (secondary)
 
 
@@ -448,7 +448,7 @@ def test_the_unique_key_stops_a_second_scheduler_that_raced_past_the_check(
     store: Store, seeded: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     brief(seeded, store, HANDOFF + timedelta(seconds=30))
-    real = handoff._already_briefed
+    real = briefings_module._already_briefed
     raced = [False, False]  # the other scheduler's checks ran before this one committed
     checks: list[bool] = []
 
@@ -456,7 +456,7 @@ def test_the_unique_key_stops_a_second_scheduler_that_raced_past_the_check(
         checks.append(raced.pop() if raced else real(*args))
         return checks[-1]
 
-    monkeypatch.setattr(handoff, "_already_briefed", already_briefed)
+    monkeypatch.setattr(briefings_module, "_already_briefed", already_briefed)
 
     assert brief(seeded, store, HANDOFF + timedelta(seconds=31)) == 0
 

@@ -17,13 +17,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from receiver import handoff_api
 from receiver.cli import main
-from receiver.handoff_cli import HandoffUsageError, cmd_handoff_note, cmd_handoff_show
-from receiver.response_models import HandoffBriefing, HandoffNote
-from receiver.store import Store
+from receiver.handoffs import views as handoff_views
+from receiver.handoffs.cli import HandoffUsageError, cmd_handoff_note, cmd_handoff_show
+from receiver.response.models import HandoffBriefing, HandoffNote
+from receiver.store.database import Store
 from tests.conftest import AUTH, START, TOKEN, Clock
-from tests.test_handoff import handoff_config, incident, page, settings_for, utc
+from tests.receiver.handoffs.test_briefings import handoff_config, incident, page, settings_for, utc
 
 NEXT = "2026-11-30T09:00:00+00:00"
 
@@ -31,7 +31,7 @@ NEXT = "2026-11-30T09:00:00+00:00"
 def with_handoff(app: Flask) -> Flask:
     """The app with the handoff blueprint (until create_app registers it itself)."""
     if "handoff" not in app.blueprints:
-        app.register_blueprint(handoff_api.bp)
+        app.register_blueprint(handoff_views.bp)
     return app
 
 

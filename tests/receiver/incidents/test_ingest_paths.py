@@ -22,9 +22,9 @@ from flask.testing import FlaskClient
 from prometheus_client import CollectorRegistry
 
 from receiver.app import create_app
-from receiver.channels import channel_candidates, channel_name
-from receiver.config import Settings
-from receiver.store import Store, StoreUnavailable
+from receiver.config.settings import Settings
+from receiver.incidents.channels import channel_candidates, channel_name
+from receiver.store.database import Store, StoreUnavailable
 from tests.conftest import START, TOKEN, Clock, fixture_json, post_alerts, raw_fixture
 
 

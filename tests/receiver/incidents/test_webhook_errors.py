@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from prometheus_client import CollectorRegistry
 
 from receiver.app import create_app
-from receiver.config import Settings
-from receiver.store import Store
+from receiver.config.settings import Settings
+from receiver.store.database import Store
 from tests.conftest import FIXTURES, TOKEN, fixture_json, post_alerts, raw_fixture
 
 

@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from receiver.delivery import Delivery
-from receiver.models import IncidentRecord, TimelineEntry
-from receiver.notification_dispatcher import FAILED_KIND, RETRY, NotificationDispatcher
-from receiver.notifications import enqueue
-from receiver.notifiers import Notice, Notifier, SlackNotifier, WebhookNotifier
-from receiver.paging_models import FAILED, PENDING, SENT
-from receiver.response_models import NotificationMessage
-from receiver.store import Store
+from receiver.delivery.outcome import Delivery
+from receiver.incidents.models import IncidentRecord, TimelineEntry
+from receiver.notify.dispatcher import FAILED_KIND, RETRY, NotificationDispatcher
+from receiver.notify.notifiers import Notice, Notifier, SlackNotifier, WebhookNotifier
+from receiver.notify.outbox import enqueue
+from receiver.paging.models import FAILED, PENDING, SENT
+from receiver.response.models import NotificationMessage
+from receiver.store.database import Store
 from tests.conftest import Clock
-from tests.notify_server import NotifyServer
+from tests.support.notify_server import NotifyServer
 
 SLACK = "team-slack"
 HOOK = "exec-hook"

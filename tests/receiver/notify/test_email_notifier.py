@@ -15,20 +15,20 @@ import pytest
 import yaml
 from sqlmodel import select
 
-from receiver.config import ConfigError, Settings, load_settings
-from receiver.delivery import Delivery
-from receiver.handoff import brief_due_handoffs
-from receiver.notification_dispatcher import NotificationDispatcher
-from receiver.notifications import enqueue
-from receiver.notifiers import EmailNotifier, Notice, SmtpServer, build_notifier
-from receiver.notifiers.email import message_id
-from receiver.paging_models import FAILED, PENDING, SENT
-from receiver.response_models import NotificationMessage
-from receiver.response_settings import NotificationTargetSettings
-from receiver.store import Store
+from receiver.config.settings import ConfigError, Settings, load_settings
+from receiver.delivery.outcome import Delivery
+from receiver.handoffs.briefings import brief_due_handoffs
+from receiver.notify.dispatcher import NotificationDispatcher
+from receiver.notify.notifiers import EmailNotifier, Notice, SmtpServer, build_notifier
+from receiver.notify.notifiers.email import message_id
+from receiver.notify.outbox import enqueue
+from receiver.paging.models import FAILED, PENDING, SENT
+from receiver.response.models import NotificationMessage
+from receiver.response.settings import NotificationTargetSettings
+from receiver.store.database import Store
 from tests.conftest import Clock
-from tests.rota_config import rota_config
-from tests.smtp_server import SmtpServer as LocalSmtpServer
+from tests.support.rota_config import rota_config
+from tests.support.smtp_server import SmtpServer as LocalSmtpServer
 
 SENT_AT = datetime(2026, 11, 9, 9, 0, 30, tzinfo=UTC)
 FAST_S = 2.0  # a failing send comes back at once: the dispatcher retries, not the notifier

@@ -12,15 +12,15 @@ from typing import Any
 
 import pytest
 
-from receiver.delivery import Delivery
-from receiver.notifiers import (
+from receiver.delivery.outcome import Delivery
+from receiver.notify.notifiers import (
     Notice,
     SlackNotifier,
     WebhookNotifier,
     build_notifier,
     redact,
 )
-from receiver.notifiers.slack import (
+from receiver.notify.notifiers.slack import (
     HEADER_LIMIT,
     SECTION_LIMIT,
     TEXT_LIMIT,
@@ -29,8 +29,8 @@ from receiver.notifiers.slack import (
     mrkdwn_sections,
     slack_message,
 )
-from receiver.response_settings import NotificationTargetSettings
-from tests.notify_server import SLACK_PATH, NotifyServer
+from receiver.response.settings import NotificationTargetSettings
+from tests.support.notify_server import SLACK_PATH, NotifyServer
 
 FAST_S = 2.0  # a failing send comes back at once: the dispatcher retries, not the notifier
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from receiver.dispatcher import CHUNK, Dispatcher
-from tests.test_paging import Paging, group
+from receiver.paging.dispatcher import CHUNK, Dispatcher
+from tests.receiver.paging.test_planner import Paging, group
 
 MONDAY_NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

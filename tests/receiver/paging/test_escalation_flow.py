@@ -17,13 +17,12 @@ from typing import Any
 from flask import Flask
 from sqlmodel import Session, col, update
 
-from receiver.models import IncidentRecord
-from receiver.pagers import Delivery, PageRequest
-from receiver.paging import queue_escalation
-from receiver.store import Store
+from receiver.incidents.models import IncidentRecord
+from receiver.paging.pagers import Delivery, PageRequest
+from receiver.paging.planner import queue_escalation
+from receiver.store.database import Store
 from tests.conftest import Clock, raw_fixture
-from tests.fake_pagerduty import FakePagerDuty
-from tests.test_paging import (
+from tests.receiver.paging.test_planner import (
     WEBHOOK_SECRET,
     Paging,
     events,
@@ -33,6 +32,7 @@ from tests.test_paging import (
     rest_paging_config,
     sign,
 )
+from tests.support.fake_pagerduty import FakePagerDuty
 
 FIRING_KEY = "onwatch-1"
 

@@ -19,16 +19,16 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from receiver import escalation_api
 from receiver.cli import main
-from receiver.config import Settings
-from receiver.escalation_cli import EscalationUsageError, cmd_escalation_show
-from receiver.models import OverrideRecord
-from receiver.store import Store
+from receiver.config.settings import Settings
+from receiver.incidents.models import OverrideRecord
+from receiver.paging import views as escalation_views
+from receiver.paging.cli import EscalationUsageError, cmd_escalation_show
+from receiver.store.database import Store
 from scheduler.escalation_paths import PathPolicy, escalation_path
 from scheduler.overrides import Override
 from tests.conftest import AUTH, START, TOKEN
-from tests.rota_config import rota_config
+from tests.support.rota_config import rota_config
 
 MINUTES = timedelta(minutes=1)
 
@@ -182,7 +182,7 @@ def test_before_the_rotation_starts_nobody_is_paged() -> None:
 def with_escalation(app: Flask) -> Flask:
     """The app with the escalation blueprint (until create_app registers it itself)."""
     if "escalation" not in app.blueprints:
-        app.register_blueprint(escalation_api.bp)
+        app.register_blueprint(escalation_views.bp)
     return app
 
 

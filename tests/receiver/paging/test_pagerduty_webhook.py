@@ -17,12 +17,11 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from receiver.models import IncidentRecord
-from receiver.paging import queue_escalation
-from receiver.store import Store
+from receiver.incidents.models import IncidentRecord
+from receiver.paging.planner import queue_escalation
+from receiver.store.database import Store
 from tests.conftest import Clock
-from tests.fake_pagerduty import FakePagerDuty
-from tests.test_paging import (
+from tests.receiver.paging.test_planner import (
     WEBHOOK_SECRET,
     Paging,
     events,
@@ -31,6 +30,7 @@ from tests.test_paging import (
     paging_config,
     sign,
 )
+from tests.support.fake_pagerduty import FakePagerDuty
 
 NEW_SECRET = "pd-webhook-secret-rotated"
 

@@ -23,8 +23,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from receiver.delivery import retry_after_seconds
-from receiver.pagers import (
+from receiver.delivery.outcome import retry_after_seconds
+from receiver.paging.pagers import (
     Delivery,
     DryRunPager,
     PageAction,
@@ -33,12 +33,12 @@ from receiver.pagers import (
     WebhookPager,
     build_pager,
 )
-from receiver.pagers._pdpyras import DEPRECATION_MESSAGE
-from receiver.pagers.pagerduty_events import PagerDutyEventsPager
-from receiver.pagers.pagerduty_rest import PagerDutyRestPager
-from receiver.paging_settings import PagerSettings, PagingSettings, parse_duration
-from tests.fake_pagerduty import FakePagerDuty
-from tests.servers import REPO_ROOT
+from receiver.paging.pagers._pdpyras import DEPRECATION_MESSAGE
+from receiver.paging.pagers.pagerduty_events import PagerDutyEventsPager
+from receiver.paging.pagers.pagerduty_rest import PagerDutyRestPager
+from receiver.paging.settings import PagerSettings, PagingSettings, parse_duration
+from tests.support.fake_pagerduty import FakePagerDuty
+from tests.support.servers import REPO_ROOT
 
 ROUTING_KEY = "R" * 32
 FAST_S = 2.0  # a send that fails must return at once; pdpyras's back-off would take longer
@@ -578,7 +578,7 @@ def test_webhook_down_is_retryable_and_fast():
 
 def test_dry_run_records_and_logs_without_details(caplog):
     pager = DryRunPager()
-    caplog.set_level(logging.INFO, logger="receiver.pagers.dry_run")
+    caplog.set_level(logging.INFO, logger="receiver.paging.pagers.dry_run")
 
     delivery = pager.send(page(details={"token": "s3cret"}))
 
@@ -649,7 +649,7 @@ def _python(code: str) -> subprocess.CompletedProcess[str]:
 def test_importing_the_adapters_hides_only_pdpyras_deprecation_notice():
     result = _python(
         "import warnings\n"
-        "import receiver.pagers.pagerduty_events, receiver.pagers.pagerduty_rest\n"
+        "import receiver.paging.pagers.pagerduty_events, receiver.paging.pagers.pagerduty_rest\n"
         "warnings.warn('another warning', UserWarning)\n"
         "warnings.warn('The package \"pdpyras\" is deprecated, and so is this', UserWarning)\n"
     )

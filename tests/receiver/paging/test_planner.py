@@ -24,14 +24,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import col, select
 
-from receiver.dispatcher import SENDERS, Dispatcher
-from receiver.models import TimelineEntry
-from receiver.pagers import Delivery, PageRequest, build_pager
-from receiver.paging_models import OutboxMessage, PageRecord
-from receiver.store import Store, StoreUnavailable
+from receiver.incidents.models import TimelineEntry
+from receiver.paging.dispatcher import SENDERS, Dispatcher
+from receiver.paging.models import OutboxMessage, PageRecord
+from receiver.paging.pagers import Delivery, PageRequest, build_pager
+from receiver.store.database import Store, StoreUnavailable
 from tests.conftest import Clock, fixture_json, post_alerts
-from tests.fake_pagerduty import FakePagerDuty, LoggedRequest
-from tests.rota_config import rota_config
+from tests.support.fake_pagerduty import FakePagerDuty, LoggedRequest
+from tests.support.rota_config import rota_config
 
 ROUTING_KEY = "R" * 32
 WEBHOOK_SECRET = "pd-webhook-secret"

@@ -19,15 +19,15 @@ from sqlalchemy import Connection, insert
 from sqlmodel import col, select
 
 from receiver.cli import main
-from receiver.config import Settings
-from receiver.models import AlertRecord, IncidentRecord, OverrideRecord
-from receiver.paging_models import OutboxMessage, PageRecord
-from receiver.report import build_report, render, report_data, write_monthly_report
-from receiver.response_models import NotificationMessage
-from receiver.store import Store
+from receiver.config.settings import Settings
+from receiver.incidents.models import AlertRecord, IncidentRecord, OverrideRecord
+from receiver.paging.models import OutboxMessage, PageRecord
+from receiver.report.build import build_report, render, report_data, write_monthly_report
+from receiver.response.models import NotificationMessage
+from receiver.store.database import Store
 from scheduler.burden import Month
 from tests.conftest import AUTH, TOKEN
-from tests.rota_config import rota_config
+from tests.support.rota_config import rota_config
 
 LONDON = ZoneInfo("Europe/London")
 NOV = datetime(2026, 11, 1, tzinfo=UTC)
@@ -516,7 +516,7 @@ def test_monthly_job_announces_a_month_once(seeded: Store, tmp_path: Path) -> No
 
 
 def test_report_settings_reject_unknown_keys_and_zones() -> None:
-    from receiver.config import ConfigError
+    from receiver.config.settings import ConfigError
 
     with pytest.raises((ConfigError, ValueError), match="folderr"):
         Settings.model_validate({"report": {"folderr": "x"}})
@@ -546,7 +546,7 @@ def test_report_measures_time_to_resolve_against_response_mttr(seeded: Store) ->
 
 
 def test_report_settings_name_the_new_home_of_resolve_targets() -> None:
-    from receiver.config import ConfigError
+    from receiver.config.settings import ConfigError
 
     with pytest.raises((ConfigError, ValueError), match=r"moved to response\.mttr"):
         Settings.model_validate({"report": {"resolve_target_hours": {"SEV1": 4}}})

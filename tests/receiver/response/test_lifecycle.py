@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from receiver.response_models import NotificationMessage
-from receiver.response_reminders import run_response_reminders
+from receiver.response.models import NotificationMessage
+from receiver.response.reminders import run_response_reminders
 from tests.conftest import START
-from tests.test_paging import Paging, group, make_paging, paging_config
+from tests.receiver.paging.test_planner import Paging, group, make_paging, paging_config
 
 SLACK_URL = "http://127.0.0.1:9/slack"  # never contacted: these tests stop at the outbox
 EXEC_URL = "http://127.0.0.1:9/exec"

@@ -11,10 +11,10 @@ import recurring_ical_events
 from flask import Flask
 from flask.testing import FlaskClient
 
-from receiver.config import Settings
+from receiver.config.settings import Settings
 from scheduler.calendar import feed_token
 from tests.conftest import Clock
-from tests.rota_config import CALENDAR_SECRET, rota_config
+from tests.support.rota_config import CALENDAR_SECRET, rota_config
 
 
 @pytest.fixture

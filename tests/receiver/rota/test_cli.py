@@ -12,9 +12,10 @@ import pytest
 import yaml
 
 from receiver.cli import main
-from tests.rota_config import rota_config
+from tests.support.paths import REPO_ROOT
+from tests.support.rota_config import rota_config
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 
 
 def write_config(tmp_path: Path, config: dict[str, Any]) -> str:
@@ -58,7 +59,7 @@ def test_rota_check_flags_forced_override(
     path = write_config(tmp_path, config)
     assert main(["db", "upgrade", "--config", path]) == 0
     from receiver.app import create_app
-    from receiver.config import load_settings
+    from receiver.config.settings import load_settings
 
     client = create_app(load_settings(path)).test_client()
     forced = client.post(

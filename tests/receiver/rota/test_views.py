@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import Clock
-from tests.rota_config import rota_config
+from tests.support.rota_config import rota_config
 
 
 @pytest.fixture

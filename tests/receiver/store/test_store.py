@@ -11,9 +11,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from receiver.config import DatabaseSettings
-from receiver.models import AppendOnlyViolation, IncidentRecord, SQLModel, TimelineEntry
-from receiver.store import SchemaOutOfDate, Store, StoreUnavailable
+from receiver.config.settings import DatabaseSettings
+from receiver.incidents.models import AppendOnlyViolation, IncidentRecord, SQLModel, TimelineEntry
+from receiver.store.database import SchemaOutOfDate, Store, StoreUnavailable
 
 AT = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 

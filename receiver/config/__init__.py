@@ -1,0 +1,1 @@
+"""The configuration file: loading, `${VAR}` interpolation, validation with key paths."""

@@ -1,0 +1,3 @@
+"""Telling people: the notification outbox, announcements to audiences, the notifiers and
+their dispatcher.
+"""

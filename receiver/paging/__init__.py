@@ -1,0 +1,3 @@
+"""Paging: what goes into the pager outbox and when, escalation, the dispatcher, the pagers,
+and PagerDuty's webhooks flowing back.
+"""

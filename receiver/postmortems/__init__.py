@@ -1,0 +1,1 @@
+"""Postmortems: scheduling, milestones, action items and the Markdown draft."""

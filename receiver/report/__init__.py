@@ -1,0 +1,1 @@
+"""The monthly on-call burden report: load the month, build its figures, render, announce."""

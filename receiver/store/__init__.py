@@ -1,0 +1,1 @@
+"""The database: engine, transactions, health, column types and the schema migrations."""

@@ -1,0 +1,1 @@
+"""What every HTTP view shares: authentication, JSON errors, request bodies, health."""
