@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from receiver.cli import DEFAULT_WORKERS  # measure what `onwatch serve` runs
+from receiver.composition import build_rota
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -162,7 +163,7 @@ def check_on_call(config: Path) -> str:
     from receiver.config.settings import load_settings
 
     settings = load_settings(config, environ={})
-    shift = settings.rota().on_call(ROTATION, datetime.now(UTC)).get("primary")
+    shift = build_rota(settings).on_call(ROTATION, datetime.now(UTC)).get("primary")
     if shift is None or not shift.person:
         raise RuntimeError(f"nobody is on call now for {ROTATION} primary: fix the bench config")
     return shift.person

@@ -8,11 +8,12 @@ from datetime import datetime
 from flask import Flask
 from prometheus_client import CollectorRegistry
 
+from receiver.composition import build_contexts
 from receiver.config.settings import Settings
+from receiver.gauges import count_open_incidents, count_outbox
 from receiver.handoffs import views as handoff_views
 from receiver.incidents import views as incident_views
 from receiver.incidents import webhook as alertmanager_webhook
-from receiver.incidents.views import count_open_incidents, count_outbox
 from receiver.metrics import Metrics, StoreGaugesCollector
 from receiver.paging import pagerduty_webhook
 from receiver.paging import views as escalation_views
@@ -44,16 +45,15 @@ def create_app(
         lambda: count_open_incidents(store), lambda: count_outbox(store)
     )
     metrics.registry.register(store_gauges)
-    rota = settings.rota()
-    paging = settings.paging_context(rota)
+    contexts = build_contexts(settings)
     app.extensions["onwatch"] = Services(
         settings=settings,
         store=store,
         rules=settings.rule_set(),
         metrics=metrics,
-        rota=rota,
-        paging=paging,
-        response=settings.response_context(paging),
+        rota=contexts.rota,
+        paging=contexts.paging,
+        response=contexts.response,
         clock=clock,
     )
     app.extensions["onwatch.store_gauges"] = store_gauges

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
+from receiver.cli_support import EXIT_OK, EXIT_UNUSABLE, UsageError
 from receiver.config.settings import (
     CONFIG_ENV_VAR,
     ConfigError,
@@ -27,21 +28,16 @@ from receiver.config.settings import (
 )
 from receiver.config.settings import resolve_config_path as _resolve
 from receiver.handoffs import cli as handoff_cli
-from receiver.handoffs.cli import HandoffUsageError
 from receiver.incidents import cli as incident_cli
-from receiver.incidents.cli import IncidentUsageError
+from receiver.incidents.models import IncidentStatus
 from receiver.paging import cli as escalation_cli
-from receiver.paging.cli import EscalationUsageError
 from receiver.report import cli as report_cli
-from receiver.report.cli import ReportUsageError
 from receiver.report.settings import FORMATS
 from receiver.response import cli as response_cli
-from receiver.response.cli import ResponseUsageError
 from receiver.rota import cli as rota_cli
-from receiver.rota.cli import RotaUsageError
 from rules import format_decision
+from rules.severity import SEVERITIES
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
 # bench/ingest on 2 cores: 4 workers x 1 thread beat 2 x 4 (threads contend for the GIL
 # while one of them holds SQLite's write lock).
 DEFAULT_WORKERS = min(2 * (os.cpu_count() or 1), 8)
@@ -54,10 +50,6 @@ NO_CREDENTIALS_WARNING = """
 !! Set webhook.bearer_token (e.g. export ONWATCH_WEBHOOK_TOKEN=...) or webhook.basic_auth !!
 !!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 """
-
-
-class UsageError(Exception):
-    """The command cannot run as asked; the message says why."""
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -199,7 +191,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     from prometheus_client import CollectorRegistry
 
     from receiver.jobs import SchedulerRunner
-    from receiver.metrics import Metrics, count_dispatch
+    from receiver.metrics import Metrics
+    from receiver.paging.dispatcher import count_dispatch
     from receiver.store.database import Store
 
     settings = _settings(args)
@@ -316,8 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     incident = commands.add_parser("incident", help="incidents")
     incident_commands = incident.add_subparsers(dest="incident_command", required=True)
     listing = incident_commands.add_parser("list", parents=[common], help="newest first")
-    listing.add_argument("--status", choices=("open", "resolved"))
-    listing.add_argument("--severity", choices=("SEV1", "SEV2", "SEV3", "SEV4"))
+    listing.add_argument("--status", choices=tuple(IncidentStatus))
+    listing.add_argument("--severity", choices=SEVERITIES)
     listing.add_argument("--service")
     listing.add_argument("--limit", type=int, default=20)
     listing.set_defaults(handler=_with_settings(incident_cli.cmd_incident_list))
@@ -383,17 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.errors:
             print(f"  {line}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except (
-        UsageError,
-        RotaUsageError,
-        IncidentUsageError,
-        ReportUsageError,
-        ResponseUsageError,
-        HandoffUsageError,
-        EscalationUsageError,
-        SchemaOutOfDate,
-        StoreUnavailable,
-    ) as exc:
+    except (UsageError, SchemaOutOfDate, StoreUnavailable) as exc:
         print(f"onwatch: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except BrokenPipeError:  # `onwatch ... | head`: the reader has all it wanted

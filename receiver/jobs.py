@@ -28,6 +28,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import Session, select
 
+from receiver.composition import build_contexts
 from receiver.config.settings import Settings
 from receiver.handoffs.briefings import brief_due_handoffs
 from receiver.notify.dispatcher import NotificationDispatcher
@@ -35,7 +36,7 @@ from receiver.notify.notifiers import Notifier, build_notifier
 from receiver.paging.dispatcher import Dispatcher
 from receiver.paging.models import SchedulerLease
 from receiver.paging.pagers import Pager, build_pager
-from receiver.report.build import write_monthly_report
+from receiver.report.archive import write_monthly_report
 from receiver.response.reminders import run_response_reminders
 from receiver.store.database import Store, StoreUnavailable
 
@@ -251,9 +252,9 @@ class SchedulerRunner:
         # Unique per runner: two runners must never both believe they hold the lease.
         default = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = Lease(self.store, holder or default)
-        rota = settings.rota()
-        paging = settings.paging_context(rota)
-        self.response = settings.response_context(paging)
+        contexts = build_contexts(settings)
+        paging = contexts.paging
+        self.response = contexts.response
         self.dispatcher = Dispatcher(
             store=self.store,
             context=paging,

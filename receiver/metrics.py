@@ -23,7 +23,6 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from receiver.paging.dispatcher import NIGHT_LOAD_EXCEEDED
 from rules.severity import SEVERITIES
 
 MULTIPROC_ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
@@ -135,11 +134,3 @@ def exposition(metrics: Metrics, store_gauges: Collector) -> tuple[bytes, str]:
     multiprocess.MultiProcessCollector(registry)
     registry.register(store_gauges)
     return generate_latest(registry), CONTENT_TYPE_LATEST
-
-
-def count_dispatch(metrics: Metrics, rotation: str, outcome: str) -> None:
-    """The dispatcher's `on_outcome` hook: each outcome into its metric."""
-    if outcome == NIGHT_LOAD_EXCEEDED:
-        metrics.night_load_exceeded.labels(rotation=rotation).inc()
-    else:
-        metrics.pages.labels(rotation=rotation, outcome=outcome).inc()

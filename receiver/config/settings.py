@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -18,7 +17,6 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationError,
@@ -26,22 +24,20 @@ from pydantic import (
     model_validator,
 )
 
+from receiver.config.base import SettingsModel
 from receiver.config.interpolation import blank_is_unset, interpolate
 from receiver.config.keypath import format_location
-from receiver.paging.planner import PagingContext
+from receiver.notify.settings import NotificationSettings
 from receiver.report.settings import ReportSettings
-from receiver.response.context import ResponseContext
-from receiver.response.settings import NotificationSettings, ResponseSettings
+from receiver.response.settings import ResponseSettings
 from receiver.rota.settings import (
     CalendarSettings,
     PersonSettings,
     RotationSettings,
     rota_problems,
 )
-from response.rendering import Templates
 from rules import Rule, RuleSet, Severity, default_rules, parse_matcher, parse_matchers
 from rules.engine import NO_RULE_MATCHED
-from scheduler.rota import Rota
 
 CONFIG_ENV_VAR = "ONWATCH_CONFIG"
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -55,11 +51,6 @@ class ConfigError(Exception):
         self.errors = errors
 
 
-class _Model(BaseModel):
-    # Unknown keys are errors: a typo in a key must not silently fall back to a default.
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 def _check_matcher(text: str) -> str:
     parse_matcher(text)  # raises MatcherError (a ValueError) naming the problem
     return text
@@ -68,12 +59,12 @@ def _check_matcher(text: str) -> str:
 MatcherText = Annotated[str, AfterValidator(_check_matcher)]
 
 
-class BasicAuth(_Model):
+class BasicAuth(SettingsModel):
     username: str
     password: SecretStr
 
 
-class WebhookSettings(_Model):
+class WebhookSettings(SettingsModel):
     """Credentials Alertmanager must present on `POST /api/v1/alertmanager`."""
 
     bearer_token: SecretStr | None = None
@@ -87,7 +78,7 @@ class WebhookSettings(_Model):
         return self.bearer_token is not None or self.basic_auth is not None
 
 
-class ApiSettings(_Model):
+class ApiSettings(SettingsModel):
     """Credentials for the `/api/v1` read API (incidents)."""
 
     bearer_token: SecretStr | None = None
@@ -95,7 +86,7 @@ class ApiSettings(_Model):
     blanks_are_unset = field_validator("bearer_token", mode="before")(blank_is_unset)
 
 
-class PagerDutyWebhookSettings(_Model):
+class PagerDutyWebhookSettings(SettingsModel):
     """The v3 webhook subscription's signing secret (`POST /api/v1/pagerduty`)."""
 
     secret: SecretStr | None = None
@@ -103,18 +94,18 @@ class PagerDutyWebhookSettings(_Model):
     blanks_are_unset = field_validator("secret", mode="before")(blank_is_unset)
 
 
-class DispatcherSettings(_Model):
+class DispatcherSettings(SettingsModel):
     """How the outbox is delivered: a message still failing after `deadline_minutes` fails."""
 
     deadline_minutes: float = Field(default=60, gt=0)
     poll_seconds: float = Field(default=0.5, gt=0, le=60)
 
 
-class ServerSettings(_Model):
+class ServerSettings(SettingsModel):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
 
 
-class DatabaseSettings(_Model):
+class DatabaseSettings(SettingsModel):
     url: str = "sqlite:///onwatch.db"
     # How long a writer waits for SQLite's lock before the request answers 503 (Alertmanager
     # retries 5xx), in seconds.
@@ -136,7 +127,7 @@ class DatabaseSettings(_Model):
         return self.url.startswith("sqlite:")
 
 
-class RuleSettings(_Model):
+class RuleSettings(SettingsModel):
     """One severity rule: all its matchers must match; the first matching rule wins."""
 
     name: str = Field(min_length=1)
@@ -158,13 +149,13 @@ class RuleSettings(_Model):
         )
 
 
-class RoutingSettings(_Model):
+class RoutingSettings(SettingsModel):
     service_label: str = "service"
     default_service: str = "unrouted"
     fallback_severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"] = "SEV3"
 
 
-class RulesFile(_Model):
+class RulesFile(SettingsModel):
     """The severity rules: your own, tried in order, then (by default) the seed's tree."""
 
     rules: list[RuleSettings] = []
@@ -224,32 +215,6 @@ class Settings(RulesFile):
         if problems:
             raise ConfigError(problems)
         return self
-
-    def rota(self) -> Rota:
-        """The rota of the configured people and rotations (build once, share it)."""
-        return Rota(
-            [rotation.to_rotation() for rotation in self.rotations],
-            {person.name: person.to_person() for person in self.people},
-        )
-
-    def paging_context(self, rota: Rota) -> PagingContext:
-        """What paging decisions need, for `rota` (built from these settings)."""
-        return PagingContext(
-            rota=rota,
-            policies={rotation.name: rotation.paging for rotation in self.rotations},
-            deadline=timedelta(minutes=self.dispatcher.deadline_minutes),
-        )
-
-    def response_context(self, paging: PagingContext) -> ResponseContext:
-        """What the response use cases need, around `paging` (built from these settings)."""
-        templates = self.notifications.templates
-        return ResponseContext(
-            paging=paging,
-            targets=self.response.targets(),
-            notifications=self.notifications,
-            templates=Templates(internal=templates.internal, executive=templates.executive),
-            notify={rotation.name: tuple(rotation.notify) for rotation in self.rotations},
-        )
 
 
 def _format_errors(error: ValidationError) -> list[str]:

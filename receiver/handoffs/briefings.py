@@ -26,17 +26,13 @@ from sqlmodel import Session, col, or_, select, update
 from sqlmodel.sql.expression import SelectOfScalar
 
 from receiver.config.settings import Settings
-from receiver.incidents.models import IncidentRecord
+from receiver.handoffs.models import HandoffBriefing, HandoffNote
+from receiver.incidents.models import IncidentRecord, IncidentStatus
 from receiver.notify.outbox import enqueue
 from receiver.paging.models import PageRecord
+from receiver.postmortems.models import PostmortemRecord
 from receiver.response.facts import load_action_items_of
-from receiver.response.models import (
-    HandoffBriefing,
-    HandoffNote,
-    PostmortemRecord,
-    RoleRecord,
-    StatusUpdateRecord,
-)
+from receiver.response.models import RoleRecord, StatusUpdateRecord
 from receiver.rota.settings import RotationSettings
 from receiver.rota.store import active_overrides
 from receiver.store.database import Store, StoreUnavailable
@@ -62,7 +58,6 @@ log = logging.getLogger(__name__)
 
 TOPIC = "handoff_briefing"
 COMMANDER = "commander"
-OPEN, RESOLVED = "open", "resolved"
 
 
 def dedup_key(rotation: str, layer: str, at: datetime) -> str:
@@ -82,7 +77,7 @@ def rotation_settings(settings: Settings, name: str) -> RotationSettings | None:
 def _open_incidents(session: Session, services: Sequence[str]) -> list[OpenIncident]:
     rows = session.exec(
         select(IncidentRecord)
-        .where(IncidentRecord.status == OPEN)
+        .where(IncidentRecord.status == IncidentStatus.OPEN)
         .where(col(IncidentRecord.service).in_(services))
         .order_by(col(IncidentRecord.id))
     ).all()
@@ -125,7 +120,7 @@ def _follow_ups(
 ) -> list[FollowUp]:
     rows = session.exec(
         select(IncidentRecord)
-        .where(IncidentRecord.status == RESOLVED)
+        .where(IncidentRecord.status == IncidentStatus.RESOLVED)
         .where(col(IncidentRecord.service).in_(services))
         .where(col(IncidentRecord.resolved_at) >= start)
         .where(col(IncidentRecord.resolved_at) < end)
@@ -141,7 +136,7 @@ def _follow_ups(
     items = {
         incident_id: still_open
         for incident_id, of_incident in load_action_items_of(session, ids).items()
-        if (still_open := [item for item in of_incident if item.status == OPEN])
+        if (still_open := [item for item in of_incident if item.status == "open"])
     }
     response = settings.response
     found = []

@@ -7,9 +7,10 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from receiver.cli_support import EXIT_OK, UsageError, require_rotation
+from receiver.composition import build_rota
 from receiver.config.settings import Settings
 from receiver.handoffs.briefings import add_note, note_problem, preview
-from receiver.rota.cli import require_rotation
 from receiver.store.database import Store
 from scheduler.briefing import (
     briefing_subject,
@@ -19,12 +20,7 @@ from scheduler.briefing import (
     next_handoff,
 )
 
-EXIT_OK = 0
 Command = Callable[[argparse.Namespace, Settings], int]
-
-
-class HandoffUsageError(Exception):
-    """The handoff command cannot run as asked; the message says why."""
 
 
 def open_store(settings: Settings) -> Store:
@@ -38,12 +34,12 @@ def cmd_handoff_note(
     args: argparse.Namespace, settings: Settings, *, now: datetime | None = None
 ) -> int:
     """Store a note that the rotation's next handoff briefing carries."""
-    require_rotation(settings, args.rotation, HandoffUsageError)
+    require_rotation(settings, args.rotation)
     problem = note_problem(args.by, args.text)
     if problem is not None:
-        raise HandoffUsageError(problem.replace("by:", "--by:", 1))
+        raise UsageError(problem.replace("by:", "--by:", 1))
     now = now or datetime.now(UTC)
-    rota = settings.rota()
+    rota = build_rota(settings)
     store = open_store(settings)
     try:
         note_id = store.write(
@@ -65,9 +61,9 @@ def cmd_handoff_show(
     args: argparse.Namespace, settings: Settings, *, now: datetime | None = None
 ) -> int:
     """Print the briefing each layer's next handoff would send, as of now."""
-    require_rotation(settings, args.rotation, HandoffUsageError)
+    require_rotation(settings, args.rotation)
     now = now or datetime.now(UTC)
-    rota = settings.rota()
+    rota = build_rota(settings)
     store = open_store(settings)
     try:
         with store.read() as session:

@@ -13,8 +13,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, update
 
+from receiver.incidents.alerts import AlertStatus
 from receiver.incidents.lookup import UnknownIncident, locked_incident
-from receiver.incidents.models import AlertRecord, IncidentRecord, add_to_timeline
+from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, add_to_timeline
 from receiver.incidents.resolution import after_resolution
 from receiver.paging.planner import (
     ACKNOWLEDGE,
@@ -65,7 +66,7 @@ def acknowledge(
 ) -> ActionResult:
     """Acknowledge: whoever it is has it (and leads, unless an IC is named); escalation stops."""
     incident = locked_incident(session, incident_id)
-    if incident.acknowledged_at is not None or incident.status != "open":
+    if incident.acknowledged_at is not None or incident.status != IncidentStatus.OPEN:
         return _result(incident, changed=False)
     incident.acknowledged_at, incident.acknowledged_by = now, by
     session.add(incident)
@@ -106,7 +107,7 @@ def resolve(
     the postmortem); `classification` marks it actionable or noise.
     """
     incident = locked_incident(session, incident_id)
-    if incident.status != "open":
+    if incident.status != IncidentStatus.OPEN:
         # Already resolved (by Alertmanager, say): the classification is still worth having.
         marked = (
             classification is not None
@@ -115,14 +116,14 @@ def resolve(
             ).changed
         )
         return _result(incident, changed=marked)
-    incident.status, incident.resolved_at, incident.updated_at = "resolved", now, now
+    incident.status, incident.resolved_at, incident.updated_at = IncidentStatus.RESOLVED, now, now
     incident.resolved_by = by
     session.add(incident)
     session.execute(
         update(AlertRecord)
         .where(col(AlertRecord.incident_id) == incident.id)
         .where(col(AlertRecord.status) == "firing")
-        .values(status="resolved", ends_at=now, updated_at=now)
+        .values(status=AlertStatus.RESOLVED.value, ends_at=now, updated_at=now)
     )
     cancel_escalation(session, incident, now=now, why=f"resolved by {by}")
     via = " in PagerDuty" if source == PAGERDUTY else ""

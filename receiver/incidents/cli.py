@@ -7,27 +7,12 @@ from datetime import UTC, datetime
 
 from sqlmodel import col, select
 
+from receiver.cli_support import EXIT_OK, UsageError, checked_store
+from receiver.composition import build_rota, paging_context, response_context
 from receiver.config.settings import Settings
 from receiver.incidents.actions import UnknownIncident, acknowledge, resolve
 from receiver.incidents.models import IncidentRecord, TimelineEntry
 from receiver.paging.models import OutboxMessage
-from receiver.store.database import Store
-
-EXIT_OK, EXIT_UNUSABLE = 0, 2
-
-
-class IncidentUsageError(Exception):
-    """The incident command cannot run as asked; the message says why."""
-
-
-def checked_store(settings: Settings) -> Store:
-    """The configured store, refusing a database whose schema is not the newest.
-
-    Commands that act on incidents never upgrade: that is `serve`'s or `onwatch db upgrade`'s.
-    """
-    store = Store(settings.database)
-    store.check_schema()
-    return store
 
 
 def cmd_incident_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -58,7 +43,7 @@ def cmd_incident_show(args: argparse.Namespace, settings: Settings) -> int:
     with store.read() as session:
         incident = session.get(IncidentRecord, args.id)
         if incident is None:
-            raise IncidentUsageError(f"no incident {args.id}")
+            raise UsageError(f"no incident {args.id}")
         timeline = session.exec(
             select(TimelineEntry)
             .where(TimelineEntry.incident_id == args.id)
@@ -97,8 +82,8 @@ def cmd_incident_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def _act(args: argparse.Namespace, settings: Settings, verb: str) -> int:
     store = checked_store(settings)
-    context = settings.paging_context(settings.rota())
-    response = settings.response_context(context)
+    context = paging_context(settings, build_rota(settings))
+    response = response_context(settings, context)
     now = datetime.now(UTC)
     try:
         if verb == "ack":
@@ -118,7 +103,7 @@ def _act(args: argparse.Namespace, settings: Settings, verb: str) -> int:
                 )
             )
     except UnknownIncident:
-        raise IncidentUsageError(f"no incident {args.id}") from None
+        raise UsageError(f"no incident {args.id}") from None
     finally:
         store.dispose()
     if not result.changed:

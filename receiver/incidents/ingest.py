@@ -30,7 +30,7 @@ from sqlmodel import Session
 
 from receiver.incidents.alerts import Alert, AlertGroup, AlertStatus
 from receiver.incidents.channels import brief_description, channel_candidates
-from receiver.incidents.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, TimelineEntry
 from receiver.incidents.resolution import after_resolution
 from receiver.paging.models import OutboxMessage
 from receiver.paging.planner import (
@@ -45,8 +45,7 @@ from receiver.response.context import ResponseContext
 from receiver.store.database import Store
 from rules import Decision, RuleSet, Severity, worst
 
-OPEN = "open"
-RESOLVED = "resolved"
+OPEN, RESOLVED = IncidentStatus.OPEN.value, IncidentStatus.RESOLVED.value  # bound by Core
 CHANNEL_NAMING_LOCK = 0x6F6E7761  # "onwa": PostgreSQL advisory lock for choosing channel names
 CHANNEL_CANDIDATES_PER_QUERY = 8  # names tried per query; the first is almost always free
 

@@ -6,38 +6,22 @@ describe the same tables (a test compares them).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, Text, UniqueConstraint, event, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Session
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store: onwatch keeps every time aware")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from receiver.store.columns import text_column, utc_column
 
 
-def _utc_column(*, nullable: bool = False) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
+class IncidentStatus(StrEnum):
+    """Where an incident is in its life: open until resolved, by Alertmanager or by a person."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
 
 
 class IncidentRecord(SQLModel, table=True):
@@ -61,20 +45,20 @@ class IncidentRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     group_identity: str = Field(max_length=64)
-    receiver: str = Field(sa_column=Column(Text, nullable=False))
-    group_key: str = Field(sa_column=Column(Text, nullable=False))
+    receiver: str = text_column()
+    group_key: str = text_column()
     group_labels: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
-    status: str = Field(max_length=16)  # open | resolved
+    status: str = Field(max_length=16)  # an IncidentStatus
     severity: str = Field(max_length=8)  # SEV1..SEV4; never lowered by alerts
-    service: str = Field(sa_column=Column(Text, nullable=False))
-    title: str = Field(sa_column=Column(Text, nullable=False))
+    service: str = text_column()
+    title: str = text_column()
     channel: str = Field(max_length=80, unique=True)
-    external_url: str = Field(sa_column=Column(Text, nullable=False))
+    external_url: str = text_column()
     truncated_alerts: int = 0
-    opened_at: datetime = _utc_column()
-    updated_at: datetime = _utc_column()
-    resolved_at: datetime | None = _utc_column(nullable=True)
-    acknowledged_at: datetime | None = _utc_column(nullable=True)
+    opened_at: datetime = utc_column()
+    updated_at: datetime = utc_column()
+    resolved_at: datetime | None = utc_column(nullable=True)
+    acknowledged_at: datetime | None = utc_column(nullable=True)
     acknowledged_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Who resolved it by hand; None when Alertmanager reported the group resolved.
     resolved_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -94,19 +78,19 @@ class AlertRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
     fingerprint: str = Field(max_length=64)
-    alertname: str = Field(sa_column=Column(Text, nullable=False))
+    alertname: str = text_column()
     status: str = Field(max_length=16)  # firing | resolved
     labels: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
     annotations: dict[str, str] = Field(sa_column=Column(JSON, nullable=False))
-    generator_url: str = Field(sa_column=Column(Text, nullable=False))
+    generator_url: str = text_column()
     severity: str = Field(max_length=8)
-    service: str = Field(sa_column=Column(Text, nullable=False))
-    rule: str = Field(sa_column=Column(Text, nullable=False))
+    service: str = text_column()
+    rule: str = text_column()
     matched: list[str] = Field(sa_column=Column(JSON, nullable=False))
-    starts_at: datetime = _utc_column()
-    ends_at: datetime | None = _utc_column(nullable=True)
-    first_seen_at: datetime = _utc_column()
-    updated_at: datetime = _utc_column()
+    starts_at: datetime = utc_column()
+    ends_at: datetime | None = utc_column(nullable=True)
+    first_seen_at: datetime = utc_column()
+    updated_at: datetime = utc_column()
 
 
 class TimelineEntry(SQLModel, table=True):
@@ -116,9 +100,9 @@ class TimelineEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
-    at: datetime = _utc_column()
+    at: datetime = utc_column()
     kind: str = Field(max_length=40)
-    message: str = Field(sa_column=Column(Text, nullable=False))
+    message: str = text_column()
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -149,25 +133,3 @@ def _timeline_is_append_only(session: Session, _context: Any, _instances: Any) -
             instance in session.deleted or session.is_modified(instance)
         ):
             raise AppendOnlyViolation("the incident timeline is append-only")
-
-
-class OverrideRecord(SQLModel, table=True):
-    """A stored rota override: `person` covers a layer of a rotation for a range.
-
-    Deleting an override keeps the row (with `deleted_at`) so that calendar feeds can tell
-    subscribed calendars to drop the events it had created.
-    """
-
-    __tablename__ = "rota_override"
-
-    id: int | None = Field(default=None, primary_key=True)
-    rotation: str = Field(max_length=100, index=True)
-    layer: str = Field(max_length=100)
-    person: str = Field(max_length=100)
-    start_at: datetime = _utc_column()
-    end_at: datetime = _utc_column()
-    forced: bool = False
-    reason: str = Field(sa_column=Column(Text, nullable=False))
-    requested_by: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = _utc_column()
-    deleted_at: datetime | None = _utc_column(nullable=True)

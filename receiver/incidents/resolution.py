@@ -13,7 +13,9 @@ from sqlmodel import Session, col
 
 from receiver.incidents.models import IncidentRecord, TimelineEntry
 from receiver.notify.announcements import announce
+from receiver.notify.models import NotificationMessage
 from receiver.paging.models import CANCELLED, PENDING
+from receiver.postmortems.models import PostmortemRecord
 from receiver.response.context import ResponseContext
 from receiver.response.facts import (
     ALL_CLEAR,
@@ -22,7 +24,6 @@ from receiver.response.facts import (
     incident_facts,
     load_facts,
 )
-from receiver.response.models import NotificationMessage, PostmortemRecord
 from response.facts import IncidentFacts, Postmortem
 from response.milestones import milestones
 from response.rendering import RenderedMessage, TemplateName, Templates

@@ -7,15 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from receiver.incidents.actions import ActionResult, UnknownIncident, acknowledge, resolve
-from receiver.incidents.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, TimelineEntry
 from receiver.paging.models import OutboxMessage
+from receiver.rota.documents import on_call_view
 from receiver.rota.store import active_overrides
-from receiver.rota.views import on_call_view
 from receiver.services import services
-from receiver.store.database import Store
 from receiver.web.auth import require_api_token
 from receiver.web.errors import InputError, error_response
 from response.facts import Classification
@@ -25,7 +24,7 @@ bp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
-_STATUSES = ("open", "resolved")
+_STATUSES = tuple(IncidentStatus)
 _CLASSIFICATIONS = tuple(member.value for member in Classification)
 
 
@@ -261,21 +260,3 @@ def _on_call_for(service: str) -> dict[str, Any] | None:
     with svc.store.read() as session:
         overrides = active_overrides(session, rotation.name)
     return on_call_view(svc.rota, rotation, svc.clock(), overrides)
-
-
-def count_open_incidents(store: Store) -> dict[str, int]:
-    """Open incidents by severity, for the `onwatch_incidents_open` gauge."""
-    statement = (
-        select(IncidentRecord.severity, func.count())
-        .where(IncidentRecord.status == "open")
-        .group_by(IncidentRecord.severity)
-    )
-    with store.read() as session:
-        return {severity: count for severity, count in session.exec(statement)}
-
-
-def count_outbox(store: Store) -> dict[str, int]:
-    """Outbox messages by status, for the `onwatch_outbox_messages` gauge."""
-    statement = select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    with store.read() as session:
-        return {status: count for status, count in session.exec(statement)}

@@ -20,9 +20,9 @@ from sqlmodel import Session, col, select
 from receiver.delivery.outcome import Delivery, shorten
 from receiver.delivery.retries import next_attempt
 from receiver.incidents.models import TimelineEntry
+from receiver.notify.models import NotificationMessage
 from receiver.notify.notifiers import Notice, Notifier
 from receiver.paging.models import FAILED, PENDING, SENT
-from receiver.response.models import NotificationMessage
 from receiver.store.database import Store
 
 log = logging.getLogger(__name__)

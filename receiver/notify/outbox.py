@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from receiver.notify.models import NotificationMessage
+from receiver.notify.settings import TEAM, NotificationSettings
 from receiver.paging.models import PENDING
-from receiver.response.models import NotificationMessage
-from receiver.response.settings import TEAM, NotificationSettings
 from response.rendering import TemplateName
 
 

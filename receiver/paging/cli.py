@@ -7,18 +7,14 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from receiver.cli_support import EXIT_OK, UsageError, require_rotation
+from receiver.composition import build_rota, paging_context
 from receiver.config.settings import Settings
 from receiver.paging.escalation import paths_now, severities_asked
-from receiver.rota.cli import require_rotation, stored_overrides
+from receiver.rota.store import stored_overrides
 from scheduler.briefing import format_duration, format_instant
 from scheduler.escalation_paths import EscalationPath
 from scheduler.rota import Rota
-
-EXIT_OK = 0
-
-
-class EscalationUsageError(Exception):
-    """The escalation command cannot run as asked; the message says why."""
 
 
 def _contact(rota: Rota, name: str | None) -> str:
@@ -75,15 +71,15 @@ def cmd_escalation_show(
     args: argparse.Namespace, settings: Settings, *, now: datetime | None = None
 ) -> int:
     """Print whom each severity (or --severity) would page now and after each timeout."""
-    require_rotation(settings, args.rotation, EscalationUsageError)
+    require_rotation(settings, args.rotation)
     try:
         severities = severities_asked(args.severity)
     except ValueError as exc:
-        raise EscalationUsageError(f"--severity: {exc}") from None
+        raise UsageError(f"--severity: {exc}") from None
     now = now or datetime.now(UTC)
-    rota = settings.rota()
+    rota = build_rota(settings)
     overrides, _ = stored_overrides(settings, now)
-    paging = settings.paging_context(rota)
+    paging = paging_context(settings, rota)
     paths = paths_now(paging, args.rotation, severities, now, overrides)
     pager = paging.policy(args.rotation).pager
     sys.stdout.write(format_paths(rota, args.rotation, paths, pager, now))

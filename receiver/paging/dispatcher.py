@@ -21,7 +21,8 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from receiver.delivery.retries import next_attempt
-from receiver.incidents.models import AlertRecord, IncidentRecord, TimelineEntry
+from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, TimelineEntry
+from receiver.metrics import Metrics
 from receiver.paging.models import CANCELLED, FAILED, PENDING, SENT, OutboxMessage, PageRecord
 from receiver.paging.pagers import Delivery, PageAction, Pager, PageRequest, Recipient
 from receiver.paging.planner import (
@@ -259,7 +260,7 @@ class Dispatcher:
         self, session: Session, rows: _Rows, message: OutboxMessage, now: datetime
     ) -> _Prepared:
         incident = rows.incidents[message.incident_id]
-        if message.action in PAGES and incident.status != "open":
+        if message.action in PAGES and incident.status != IncidentStatus.OPEN:
             return _Prepared(message, None, skip="the incident is resolved")
         # An escalation pages although someone acknowledged: that is what it is for.
         if message.action == TRIGGER and incident.acknowledged_at is not None:
@@ -525,7 +526,7 @@ class Dispatcher:
     def _late_follow_up(self, session: Session, incident_id: int, now: datetime) -> None:
         incident = session.get(IncidentRecord, incident_id)
         assert incident is not None
-        if incident.status != "open":
+        if incident.status != IncidentStatus.OPEN:
             action = RESOLVE
         elif incident.acknowledged_at is not None:
             action = ACKNOWLEDGE
@@ -593,3 +594,11 @@ class Dispatcher:
                         },
                     )
                 )
+
+
+def count_dispatch(metrics: Metrics, rotation: str, outcome: str) -> None:
+    """The dispatcher's `on_outcome` hook: each outcome into its metric."""
+    if outcome == NIGHT_LOAD_EXCEEDED:
+        metrics.night_load_exceeded.labels(rotation=rotation).inc()
+    else:
+        metrics.pages.labels(rotation=rotation, outcome=outcome).inc()

@@ -5,16 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, Index, LargeBinary, Table, Text, Unicode
+from sqlalchemy import JSON, Column, Float, Index, LargeBinary, Table, Unicode
 from sqlmodel import Field, SQLModel
 
-from receiver.incidents.models import UTCDateTime
+from receiver.store.columns import text_column, utc_column
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
-
-
-def _utc(*, nullable: bool = False) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -38,13 +34,13 @@ class OutboxMessage(SQLModel, table=True):
     severity: str = Field(max_length=8)
     status: str = Field(max_length=16)  # pending | sent | failed | cancelled
     attempts: int = 0
-    next_attempt_at: datetime = _utc()
-    deadline_at: datetime = _utc()
-    created_at: datetime = _utc()
-    sent_at: datetime | None = _utc(nullable=True)
-    recipient: str = Field(sa_column=Column(Text, nullable=False))
-    reference: str = Field(sa_column=Column(Text, nullable=False))  # the pager's own id
-    last_error: str = Field(sa_column=Column(Text, nullable=False))
+    next_attempt_at: datetime = utc_column()
+    deadline_at: datetime = utc_column()
+    created_at: datetime = utc_column()
+    sent_at: datetime | None = utc_column(nullable=True)
+    recipient: str = text_column()
+    reference: str = text_column()  # the pager's own id
+    last_error: str = text_column()
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
@@ -61,7 +57,7 @@ class PageRecord(SQLModel, table=True):
     rotation: str = Field(max_length=100, index=True)
     person: str = Field(max_length=100, index=True)
     severity: str = Field(max_length=8)
-    at: datetime = _utc()
+    at: datetime = utc_column()
     night: bool = False
 
 
@@ -72,7 +68,7 @@ class SchedulerLease(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=40)
     holder: str = Field(max_length=200)
-    expires_at: datetime = _utc()
+    expires_at: datetime = utc_column()
 
 
 # APScheduler's persistent job store lives in the same database; the table is created by

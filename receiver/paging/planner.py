@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select, update
 
-from receiver.incidents.models import IncidentRecord, TimelineEntry, add_to_timeline
+from receiver.incidents.models import IncidentRecord, IncidentStatus, TimelineEntry, add_to_timeline
 from receiver.paging.models import CANCELLED, PENDING, SENT, OutboxMessage
 from receiver.paging.settings import PagingSettings
 from receiver.rota.store import active_overrides
@@ -300,7 +300,7 @@ def cancel_escalation(
     An explicit escalation (ESCALATE) pages despite an acknowledgement, so only a resolution
     cancels it: once the incident is no longer open, every pending page stops.
     """
-    actions = [TRIGGER] if incident.status == "open" else list(PAGES)
+    actions = [TRIGGER] if incident.status == IncidentStatus.OPEN else list(PAGES)
     result = session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.incident_id) == incident.id)

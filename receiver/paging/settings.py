@@ -8,13 +8,10 @@ unset `${VAR}` (interpolated to "") counts as not given. Problems that depend on
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     ValidationInfo,
@@ -22,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from receiver.config.base import SettingsModel, parse_duration
 from rules.severity import SEVERITIES
 
 PagerKind = Literal["dry-run", "pagerduty-events", "pagerduty-rest", "webhook"]
@@ -29,24 +27,6 @@ SeverityName = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
 
 PAGES_NOBODY = "SEV4"  # the seed: SEV4 is queued for the next business day, never paged
 DEFAULT_ACK_TIMEOUT = {"SEV1": "5m", "SEV2": "5m", "SEV3": "15m"}
-
-_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-
-
-class _Model(BaseModel):
-    # Unknown keys are errors: a typo in a key must not silently fall back to a default.
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def parse_duration(text: str) -> timedelta:
-    """`90s`, `5m`, `1h`, `2d`, `1w` as a timedelta; ValueError naming the expected form."""
-    match = _DURATION.match(text) if isinstance(text, str) else None
-    if match is None or int(match.group(1)) == 0:
-        raise ValueError(
-            f'expected a duration such as "90s", "5m", "1h", "2d" or "1w", got {text!r}'
-        )
-    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
 
 
 def _blank_is_unset(value: Any) -> Any:
@@ -60,7 +40,7 @@ def _http_url(url: str) -> str:
     return url
 
 
-class PagerDutySettings(_Model):
+class PagerDutySettings(SettingsModel):
     """PagerDuty credentials and endpoints (the URLs are overridable for a local fake)."""
 
     routing_key: SecretStr | None = None  # Events API v2 integration key
@@ -83,7 +63,7 @@ class PagerDutySettings(_Model):
         return value
 
 
-class WebhookPagerSettings(_Model):
+class WebhookPagerSettings(SettingsModel):
     url: str | None = None
     headers: dict[str, SecretStr] = {}  # often an Authorization header: keep it out of reprs
 
@@ -107,7 +87,7 @@ _REQUIRED: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-class PagerSettings(_Model):
+class PagerSettings(SettingsModel):
     """Which pager to use and its credentials; what `build_pager` needs."""
 
     pager: PagerKind = "dry-run"

@@ -14,8 +14,8 @@ from flask import Blueprint, Response, jsonify, request
 
 from receiver.paging.escalation import paths_now, severities_asked
 from receiver.paging.planner import PagingContext
+from receiver.rota.documents import person_view
 from receiver.rota.store import active_overrides
-from receiver.rota.views import person_view
 from receiver.services import services
 from receiver.web.auth import require_api_token
 from receiver.web.errors import InputError, error_response

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from receiver.incidents.lookup import locked_incident
 from receiver.incidents.models import IncidentRecord, add_to_timeline
 from receiver.incidents.resolution import schedule
+from receiver.postmortems.models import ActionItemRecord, PostmortemRecord
 from receiver.response.context import ResponseContext
 from receiver.response.facts import (
     load_action_items,
@@ -21,7 +22,6 @@ from receiver.response.facts import (
     load_facts,
     load_timeline,
 )
-from receiver.response.models import ActionItemRecord, PostmortemRecord
 from receiver.web.errors import Conflict, InputError
 from response.postmortem import render_postmortem
 from response.targets import ResponseTargets

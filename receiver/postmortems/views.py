@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from receiver.incidents.lookup import UnknownIncident
 from receiver.incidents.models import IncidentRecord
+from receiver.postmortems.models import ActionItemRecord
 from receiver.postmortems.service import (
     UnknownActionItem,
     add_action_item,
@@ -18,7 +19,6 @@ from receiver.postmortems.service import (
     record_milestone,
     schedule_by_hand,
 )
-from receiver.response.models import ActionItemRecord
 from receiver.services import services
 from receiver.web.auth import require_api_token
 from receiver.web.errors import InputError, error_response

@@ -11,8 +11,9 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
+from receiver.cli_support import EXIT_OK, UsageError, checked_store
+from receiver.composition import build_rota, paging_context, response_context
 from receiver.config.settings import Settings
-from receiver.incidents.cli import checked_store
 from receiver.incidents.lookup import UnknownIncident
 from receiver.incidents.models import IncidentRecord
 from receiver.instants import parse_instant
@@ -38,17 +39,13 @@ from receiver.response.updates import parse_status, post_update
 from receiver.web.errors import Conflict, InputError
 from response.checklist import evaluate
 from response.resolution import format_span, resolution_view
+from rules.severity import SEVERITIES
 
-EXIT_OK = 0
 T = TypeVar("T")
 
 
-class ResponseUsageError(Exception):
-    """The command cannot run as asked; the message says why."""
-
-
 def _context(settings: Settings) -> ResponseContext:
-    return settings.response_context(settings.paging_context(settings.rota()))
+    return response_context(settings, paging_context(settings, build_rota(settings)))
 
 
 def _write(settings: Settings, work: Callable[[Session], T]) -> T:
@@ -56,11 +53,11 @@ def _write(settings: Settings, work: Callable[[Session], T]) -> T:
     try:
         return store.write(work)
     except UnknownIncident as exc:
-        raise ResponseUsageError(f"no incident {exc.args[0]}") from None
+        raise UsageError(f"no incident {exc.args[0]}") from None
     except UnknownActionItem as exc:
-        raise ResponseUsageError(f"no action item {exc.args[0]}") from None
+        raise UsageError(f"no action item {exc.args[0]}") from None
     except (InputError, Conflict) as exc:
-        raise ResponseUsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     finally:
         store.dispose()
 
@@ -84,7 +81,7 @@ def _instant(text: str | None) -> datetime | None:
     try:
         return parse_instant(text)
     except ValueError as exc:
-        raise ResponseUsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
 
 
 def _print_changed(result: Any) -> int:
@@ -97,7 +94,7 @@ def cmd_update(args: argparse.Namespace, settings: Settings) -> int:
     try:
         status = parse_status(args.status)
     except InputError as exc:
-        raise ResponseUsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     context, now = _context(settings), _now()
     result = _write(
         settings,
@@ -126,7 +123,7 @@ def cmd_role(args: argparse.Namespace, settings: Settings) -> int:
     try:
         role = parse_role(args.role)
     except InputError as exc:
-        raise ResponseUsageError(str(exc)) from None
+        raise UsageError(str(exc)) from None
     now = _now()
     return _print_changed(
         _write(
@@ -193,7 +190,7 @@ def cmd_response(args: argparse.Namespace, settings: Settings) -> int:
     def read(session: Session) -> Any:
         incident = session.get(IncidentRecord, args.id)
         if incident is None:
-            raise ResponseUsageError(f"no incident {args.id}")
+            raise UsageError(f"no incident {args.id}")
         return load_facts(session, incident)
 
     facts = _read(settings, read)
@@ -228,7 +225,7 @@ def cmd_postmortem_draft(args: argparse.Namespace, settings: Settings) -> int:
 
     text = _read(settings, lambda session: postmortem_draft(session, args.id, targets, _now()))
     if text is None:
-        raise ResponseUsageError(f"no incident {args.id}")
+        raise UsageError(f"no incident {args.id}")
     if args.output:
         with open(args.output, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -350,7 +347,7 @@ def register(
     tick.add_argument("--note", default="", help="e.g. the bridge's link")
     tick.set_defaults(handler=wrap(cmd_tick))
     severity = incident_parser("severity", "change the severity (the IC, with a reason)")
-    severity.add_argument("severity", choices=("SEV1", "SEV2", "SEV3", "SEV4"))
+    severity.add_argument("severity", choices=SEVERITIES)
     severity.add_argument("--by", required=True)
     severity.add_argument("--reason", required=True)
     severity.set_defaults(handler=wrap(cmd_severity))

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from receiver.incidents.lookup import locked_incident
-from receiver.incidents.models import IncidentRecord, add_to_timeline
+from receiver.incidents.models import IncidentRecord, IncidentStatus, add_to_timeline
 from receiver.paging.planner import plan_pages
 from receiver.response.context import ResponseContext
 from receiver.response.facts import ROLE_ASSIGNED
@@ -182,7 +182,7 @@ def change_severity(
         raise InputError("reason: say why the severity changes (it goes in the timeline)")
     incident = locked_incident(session, incident_id)
     assert incident.id is not None
-    if incident.status != "open":
+    if incident.status != IncidentStatus.OPEN:
         raise Conflict(f"incident {incident.id} is resolved: its severity is final")
     commander = current_holder(session, incident.id, Role.COMMANDER)
     if commander is not None and commander.person != by:

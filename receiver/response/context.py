@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from receiver.notify.settings import NotificationSettings
 from receiver.paging.planner import PagingContext
-from receiver.response.settings import NotificationSettings
 from response.rendering import Templates
 from response.targets import ResponseTargets
 

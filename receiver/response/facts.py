@@ -10,15 +10,9 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from receiver.incidents.models import AlertRecord, IncidentRecord, TimelineEntry
-from receiver.response.models import (
-    ActionItemRecord,
-    ChecklistTick,
-    NotificationMessage,
-    PostmortemRecord,
-    ReminderRecord,
-    RoleRecord,
-    StatusUpdateRecord,
-)
+from receiver.notify.models import NotificationMessage
+from receiver.postmortems.models import ActionItemRecord, PostmortemRecord
+from receiver.response.models import ChecklistTick, ReminderRecord, RoleRecord, StatusUpdateRecord
 from response.facts import (
     ActionItem,
     AlertFact,

@@ -7,20 +7,11 @@ Like `models.py`, these describe tables the Alembic migrations own (0004_respons
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from receiver.incidents.models import UTCDateTime
-
-
-def _utc(*, nullable: bool = False) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), nullable=nullable))
-
-
-def _text(*, nullable: bool = False) -> Any:
-    return Field(sa_column=Column(Text, nullable=nullable))
+from receiver.store.columns import text_column, utc_column
 
 
 class RoleRecord(SQLModel, table=True):
@@ -32,9 +23,9 @@ class RoleRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
     role: str = Field(max_length=32)
-    person: str = _text()
-    assigned_at: datetime = _utc()
-    assigned_by: str = _text()
+    person: str = text_column()
+    assigned_at: datetime = utc_column()
+    assigned_by: str = text_column()
 
 
 class StatusUpdateRecord(SQLModel, table=True):
@@ -44,13 +35,13 @@ class StatusUpdateRecord(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
-    at: datetime = _utc()
-    by: str = _text()
+    at: datetime = utc_column()
+    by: str = text_column()
     status: str = Field(max_length=16)
     severity: str = Field(max_length=8)  # the incident's severity when posted
-    impact: str = _text()
-    current_action: str = _text()
-    eta: str = _text()
+    impact: str = text_column()
+    current_action: str = text_column()
+    eta: str = text_column()
 
 
 class ChecklistTick(SQLModel, table=True):
@@ -62,9 +53,9 @@ class ChecklistTick(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
     item: str = Field(max_length=40)
-    at: datetime = _utc()
-    by: str = _text()
-    note: str = _text()
+    at: datetime = utc_column()
+    by: str = text_column()
+    note: str = text_column()
 
 
 class ReminderRecord(SQLModel, table=True):
@@ -81,102 +72,5 @@ class ReminderRecord(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     incident_id: int = Field(foreign_key="incident.id", index=True)
     kind: str = Field(max_length=40)
-    due_at: datetime = _utc()
-    at: datetime = _utc()
-
-
-class PostmortemRecord(SQLModel, table=True):
-    """A scheduled postmortem and its milestones."""
-
-    __tablename__ = "postmortem"
-
-    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
-    scheduled_at: datetime = _utc()
-    scheduled_by: str = _text()
-    drafted_at: datetime | None = _utc(nullable=True)
-    reviewed_at: datetime | None = _utc(nullable=True)
-    exception: str = _text()
-    exception_at: datetime | None = _utc(nullable=True)
-
-
-class ActionItemRecord(SQLModel, table=True):
-    """A postmortem action item: an owner, a due date, open until closed."""
-
-    __tablename__ = "action_item"
-    __table_args__ = (Index("ix_action_item_status_due", "status", "due_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    incident_id: int = Field(foreign_key="incident.id", index=True)
-    title: str = _text()
-    owner: str | None = _text(nullable=True)
-    due_at: datetime | None = _utc(nullable=True)
-    status: str = Field(max_length=16)  # open | closed
-    created_at: datetime = _utc()
-    created_by: str = _text()
-    assigned_at: datetime | None = _utc(nullable=True)  # first with an owner and a due date
-    closed_at: datetime | None = _utc(nullable=True)
-    closed_by: str | None = _text(nullable=True)
-
-
-class NotificationMessage(SQLModel, table=True):
-    """A message to a notification target (a chat channel, a webhook, a mailbox).
-
-    Written rendered, in the same transaction as the change it announces, and delivered by
-    the notification dispatcher with retries until `deadline_at`, then marked failed
-    (never dropped). `dedup_key` + `target` is unique: a message announced twice (two
-    overlapping schedulers) is stored once.
-    """
-
-    __tablename__ = "notification_message"
-    __table_args__ = (
-        Index("ix_notification_due", "status", "next_attempt_at"),
-        UniqueConstraint("dedup_key", "target", name="uq_notification_dedup"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    incident_id: int | None = Field(default=None, foreign_key="incident.id", index=True)
-    topic: str = Field(max_length=40)  # status_update | all_clear | reminder | ...
-    audience: str = Field(max_length=40)  # exec | team | ... or "" when addressed directly
-    target: str = Field(max_length=100)  # the configured notification target's name
-    dedup_key: str = Field(max_length=200)
-    subject: str = _text()
-    text: str = _text()  # rendered, what a person reads
-    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    status: str = Field(max_length=16)  # pending | sent | failed
-    attempts: int = 0
-    next_attempt_at: datetime = _utc()
-    deadline_at: datetime = _utc()
-    created_at: datetime = _utc()
-    sent_at: datetime | None = _utc(nullable=True)
-    last_error: str = _text()
-
-
-class HandoffNote(SQLModel, table=True):
-    """A note the person on call leaves for the next one; carried by the next briefing."""
-
-    __tablename__ = "handoff_note"
-
-    id: int | None = Field(default=None, primary_key=True)
-    rotation: str = Field(max_length=100, index=True)
-    at: datetime = _utc()
-    by: str = _text()
-    text: str = _text()
-    briefed_at: datetime | None = _utc(nullable=True)  # the handoff whose briefing carried it
-
-
-class HandoffBriefing(SQLModel, table=True):
-    """One briefing sent at one handoff of one layer: the unique key makes it exactly once."""
-
-    __tablename__ = "handoff_briefing"
-    __table_args__ = (
-        UniqueConstraint("rotation", "layer", "handoff_at", name="uq_handoff_briefing"),
-    )
-
-    id: int | None = Field(default=None, primary_key=True)
-    rotation: str = Field(max_length=100)
-    layer: str = Field(max_length=100)
-    handoff_at: datetime = _utc()
-    outgoing: str | None = _text(nullable=True)
-    incoming: str | None = _text(nullable=True)
-    sent_at: datetime = _utc()
-    late: bool = False
+    due_at: datetime = utc_column()
+    at: datetime = utc_column()

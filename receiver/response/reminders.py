@@ -15,10 +15,11 @@ from datetime import datetime
 from sqlmodel import Session, and_, col, exists, func, or_, select
 
 from receiver.incidents.lookup import locked_incident
-from receiver.incidents.models import IncidentRecord, add_to_timeline
+from receiver.incidents.models import IncidentRecord, IncidentStatus, add_to_timeline
 from receiver.notify.announcements import announce
 from receiver.paging.models import SENT, OutboxMessage
 from receiver.paging.planner import ESCALATE, TRIGGER, queue_escalation
+from receiver.postmortems.models import ActionItemRecord, PostmortemRecord
 from receiver.response.context import ResponseContext
 from receiver.response.facts import (
     UPDATE_REMINDER,
@@ -27,7 +28,7 @@ from receiver.response.facts import (
     load_facts,
     load_facts_of,
 )
-from receiver.response.models import ActionItemRecord, PostmortemRecord, ReminderRecord
+from receiver.response.models import ReminderRecord
 from receiver.store.database import Store
 from response.facts import IncidentFacts, Role
 from response.reminders import DueAction, DueKind, due_actions
@@ -61,14 +62,14 @@ def _watched(session: Session, context: ResponseContext, now: datetime) -> list[
     )
     open_ones = session.exec(
         select(IncidentRecord)
-        .where(IncidentRecord.status == "open")
+        .where(IncidentRecord.status == IncidentStatus.OPEN)
         .where(col(IncidentRecord.severity).in_(severities))
         .where(col(IncidentRecord.opened_at) <= now - soonest)
     ).all()
     postmortems = session.exec(
         select(IncidentRecord)
         .join(PostmortemRecord, col(IncidentRecord.id) == col(PostmortemRecord.incident_id))
-        .where(IncidentRecord.status == "resolved")
+        .where(IncidentRecord.status == IncidentStatus.RESOLVED)
         .where(unfinished)
     ).all()
     return [*open_ones, *postmortems]
@@ -84,7 +85,9 @@ def run_response_reminders(store: Store, context: ResponseContext, now: datetime
     with store.read() as session:
         incidents = _watched(session, context, now)
         facts = load_facts_of(session, incidents)
-        resolved = [i.id for i in incidents if i.status == "resolved" and i.id is not None]
+        resolved = [
+            i.id for i in incidents if i.status == IncidentStatus.RESOLVED and i.id is not None
+        ]
         items = load_action_items_of(session, resolved)
         due = {
             incident_id: actions

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from receiver.incidents.actions import resolve
 from receiver.incidents.lookup import locked_incident
-from receiver.incidents.models import add_to_timeline
+from receiver.incidents.models import IncidentStatus, add_to_timeline
 from receiver.notify.announcements import announce
 from receiver.response.context import ResponseContext
 from receiver.response.facts import STATUS_UPDATE, load_facts
@@ -63,7 +63,7 @@ def post_update(
         raise InputError("current_action: say what is being done now")
     incident = locked_incident(session, incident_id)
     assert incident.id is not None
-    if incident.status != "open":
+    if incident.status != IncidentStatus.OPEN:
         raise Conflict(f"incident {incident.id} is resolved: post no more updates")
     record = StatusUpdateRecord(
         incident_id=incident.id,

@@ -10,50 +10,17 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
 
-from sqlalchemy.engine import make_url
-
+from receiver.cli_support import EXIT_OK, EXIT_PROBLEMS, UsageError, require_rotation
+from receiver.composition import build_rota
 from receiver.config.settings import Settings
 from receiver.instants import parse_instant
-from receiver.rota.store import active_overrides, deleted_overrides
-from receiver.store.database import Store
+from receiver.rota.store import stored_overrides
 from scheduler.calendar import feed_token
 from scheduler.check import check
 from scheduler.feeds import feed_window, person_feed, rotation_feed
 from scheduler.overrides import Override
 from scheduler.rota import Rota
 from scheduler.shifts import Shift
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
-
-
-class RotaUsageError(Exception):
-    """The rota command cannot run as asked; the message says why."""
-
-
-def require_rotation(settings: Settings, name: str, error: type[Exception]) -> None:
-    """Raise `error` unless `name` is a configured rotation; its message lists them."""
-    names = [rotation.name for rotation in settings.rotations]
-    if name not in names:
-        known = ", ".join(names) or "none configured"
-        raise error(f"no rotation {name!r} (rotations: {known})")
-
-
-def stored_overrides(settings: Settings, now: datetime) -> tuple[list[Override], list[Override]]:
-    """Active and recently deleted overrides from the store; none if no database exists yet."""
-    database = settings.database
-    if database.is_sqlite:
-        path = make_url(database.url).database or ""
-        if not path or path == ":memory:" or not Path(path).exists():
-            return [], []  # nothing was ever stored: the rota is the configuration alone
-    store = Store(database)
-    try:
-        store.ensure_schema()
-        with store.read() as session:
-            back, _ = settings.calendar.window
-            deleted = [override for override, _ in deleted_overrides(session, now - back)]
-            return active_overrides(session), deleted
-    finally:
-        store.dispose()
 
 
 def _span(args: argparse.Namespace, default_days: int) -> tuple[datetime, datetime]:
@@ -62,15 +29,15 @@ def _span(args: argparse.Namespace, default_days: int) -> tuple[datetime, dateti
         start = parse_instant(args.start) if args.start else now
         end = parse_instant(args.end) if args.end else start + timedelta(days=default_days)
     except ValueError as exc:
-        raise RotaUsageError(f"--from/--to: {exc}") from None
+        raise UsageError(f"--from/--to: {exc}") from None
     if end <= start:
-        raise RotaUsageError("--to must be after --from")
+        raise UsageError("--to must be after --from")
     return start, end
 
 
 def cmd_rota_check(args: argparse.Namespace, settings: Settings) -> int:
     """List every rota violation with person, dates and rule; exit 1 when there is any."""
-    rota = settings.rota()
+    rota = build_rota(settings)
     start, end = _span(args, settings.calendar.days_ahead)
     overrides, _ = stored_overrides(settings, start)
     violations = check(rota, start, end, overrides)
@@ -92,8 +59,8 @@ def cmd_rota_check(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_rota_show(args: argparse.Namespace, settings: Settings) -> int:
     """Print one rotation's final shifts as a table, in the rotation's own time zone."""
-    rota = settings.rota()
-    require_rotation(settings, args.rotation, RotaUsageError)
+    rota = build_rota(settings)
+    require_rotation(settings, args.rotation)
     rotation = rota.rotation(args.rotation)
     start, end = _span(args, 28)
     overrides, _ = stored_overrides(settings, start)
@@ -126,7 +93,7 @@ def cmd_rota_show(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_rota_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write every ICS feed to a folder, or the final shifts as CSV (for on-call pay)."""
-    rota = settings.rota()
+    rota = build_rota(settings)
     now = datetime.now(UTC)
     overrides, deleted = stored_overrides(settings, now)
     if args.format == "csv":
@@ -200,11 +167,11 @@ def cmd_calendar_urls(args: argparse.Namespace, settings: Settings) -> int:
     """Print the subscription URL of every feed (each with its own token)."""
     secret = settings.calendar.secret
     if secret is None:
-        raise RotaUsageError(
+        raise UsageError(
             "calendar.secret is not set (e.g. export ONWATCH_CALENDAR_SECRET=...): no feed URLs"
         )
     base = args.base_url.rstrip("/")
-    rota = settings.rota()
+    rota = build_rota(settings)
     for kind, names in (("rotation", rota.rotations), ("person", rota.people)):
         for name in names:
             token = feed_token(secret.get_secret_value(), kind, name)

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from datetime import date, time, timedelta
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
+from receiver.config.base import SettingsModel, clock_from_yaml, known_zone
 from receiver.config.interpolation import blank_is_unset
 from receiver.paging.settings import PagingSettings
 from scheduler.roster import (
@@ -34,10 +35,6 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(h|d|w)\s*$")
 _UNITS = {"h": ShiftUnit.HOURS, "d": ShiftUnit.DAYS, "w": ShiftUnit.WEEKS}
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 def parse_length(text: str) -> ShiftLength:
     """`12h`, `1d`, `2w` as a shift length; ValueError naming the expected form otherwise."""
     match = _DURATION.match(text)
@@ -46,31 +43,14 @@ def parse_length(text: str) -> ShiftLength:
     return ShiftLength(int(match.group(1)), _UNITS[match.group(2)])
 
 
-def _zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f'unknown time zone "{name}" (use an IANA name like Europe/London)'
-        ) from None
-    return name
-
-
-def _clock(text: Any) -> Any:
-    # YAML reads 09:00 as the integer 540 (sexagesimal) when unquoted; accept both forms.
-    if isinstance(text, int):
-        return time(text // 60, text % 60)
-    return text
-
-
-class NightWindow(_Model):
+class NightWindow(SettingsModel):
     start: time = time(22, 0)
     end: time = time(7, 0)
 
-    clocks_as_text = field_validator("start", "end", mode="before")(_clock)
+    clocks_as_text = field_validator("start", "end", mode="before")(clock_from_yaml)
 
 
-class UnavailabilitySettings(_Model):
+class UnavailabilitySettings(SettingsModel):
     first_day: date = Field(alias="from")
     last_day: date = Field(alias="to")
     reason: str = ""
@@ -82,7 +62,7 @@ class UnavailabilitySettings(_Model):
         return self
 
 
-class PersonSettings(_Model):
+class PersonSettings(SettingsModel):
     name: str = Field(min_length=1)
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     time_zone: str
@@ -90,7 +70,7 @@ class PersonSettings(_Model):
     night: NightWindow = NightWindow()
     unavailable: list[UnavailabilitySettings] = []
 
-    zone_is_known = field_validator("time_zone")(_zone)
+    zone_is_known = field_validator("time_zone")(known_zone)
 
     def to_person(self) -> Person:
         """The rota's value for this person."""
@@ -107,25 +87,25 @@ class PersonSettings(_Model):
         )
 
 
-class MemberSettings(_Model):
+class MemberSettings(SettingsModel):
     person: str
     joins: date | None = None
     leaves: date | None = None
 
 
-class HandoffSettings(_Model):
+class HandoffSettings(SettingsModel):
     time: dt.time = dt.time(9, 0)
     weekday: Literal[WEEKDAYS] | None = None  # type: ignore[valid-type]
 
-    clock_as_text = field_validator("time", mode="before")(_clock)
+    clock_as_text = field_validator("time", mode="before")(clock_from_yaml)
 
 
-class LayerSettings(_Model):
+class LayerSettings(SettingsModel):
     name: str = Field(min_length=1)
     order: list[str] | None = None  # default: the rotation's member order
 
 
-class EscalationSettings(_Model):
+class EscalationSettings(SettingsModel):
     person: str | None = None
     rotation: str | None = None
 
@@ -136,7 +116,7 @@ class EscalationSettings(_Model):
         return self
 
 
-class RotationSettings(_Model):
+class RotationSettings(SettingsModel):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     time_zone: str
     members: list[str | MemberSettings] = Field(min_length=1)
@@ -152,7 +132,7 @@ class RotationSettings(_Model):
     # its status updates, reminders, handoff briefings and monthly report go there.
     notify: list[str] = []
 
-    zone_is_known = field_validator("time_zone")(_zone)
+    zone_is_known = field_validator("time_zone")(known_zone)
 
     @field_validator("shift_length", "min_rest")
     @classmethod
@@ -190,7 +170,7 @@ class RotationSettings(_Model):
         )
 
 
-class CalendarSettings(_Model):
+class CalendarSettings(SettingsModel):
     """ICS feeds: each feed's URL token is derived from `secret` (rotate it to revoke all)."""
 
     secret: SecretStr | None = None

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
-from receiver.incidents.models import OverrideRecord
+from receiver.config.settings import Settings
+from receiver.rota.models import OverrideRecord
+from receiver.store.database import Store
 from scheduler.overrides import Override
 
 
@@ -49,3 +53,21 @@ def deleted_overrides(session: Session, since: datetime) -> list[tuple[Override,
         assert record.deleted_at is not None
         found.append((to_override(record), record.deleted_at))
     return found
+
+
+def stored_overrides(settings: Settings, now: datetime) -> tuple[list[Override], list[Override]]:
+    """Active and recently deleted overrides from the store; none if no database exists yet."""
+    database = settings.database
+    if database.is_sqlite:
+        path = make_url(database.url).database or ""
+        if not path or path == ":memory:" or not Path(path).exists():
+            return [], []  # nothing was ever stored: the rota is the configuration alone
+    store = Store(database)
+    try:
+        store.ensure_schema()
+        with store.read() as session:
+            back, _ = settings.calendar.window
+            deleted = [override for override, _ in deleted_overrides(session, now - back)]
+            return active_overrides(session), deleted
+    finally:
+        store.dispose()

@@ -11,7 +11,7 @@ from receiver.notify.notifiers.base import Notice, Notifier, redact
 from receiver.notify.notifiers.email import EmailNotifier, SmtpServer
 from receiver.notify.notifiers.slack import SlackNotifier
 from receiver.notify.notifiers.webhook import WebhookNotifier
-from receiver.response.settings import NotificationTargetSettings
+from receiver.notify.settings import NotificationTargetSettings
 
 __all__ = [
     "Delivery",

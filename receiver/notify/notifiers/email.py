@@ -29,7 +29,7 @@ from typing import Any
 
 from receiver.delivery.outcome import Delivery, shorten, unreachable
 from receiver.notify.notifiers.base import Notice
-from receiver.response.settings import mailbox
+from receiver.notify.settings import mailbox
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import receiver.paging.models  # noqa: F401  # its tables belong to the metadata too
-import receiver.response.models  # noqa: F401
-from receiver.incidents.models import SQLModel
+from receiver.store.tables import METADATA
 
 connection = context.config.attributes.get("connection")
 if connection is None:
@@ -14,7 +12,7 @@ if connection is None:
 
 context.configure(
     connection=connection,
-    target_metadata=SQLModel.metadata,
+    target_metadata=METADATA,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
 )
 with context.begin_transaction():

@@ -17,20 +17,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, col, select
 
+from receiver.composition import build_rota
 from receiver.config.settings import Settings
 from receiver.handoffs import briefings as briefings_module
 from receiver.handoffs.briefings import brief_due_handoffs
-from receiver.incidents.models import IncidentRecord, OverrideRecord
+from receiver.handoffs.models import HandoffBriefing, HandoffNote
+from receiver.incidents.models import IncidentRecord
+from receiver.notify.models import NotificationMessage
 from receiver.paging.models import OutboxMessage, PageRecord
-from receiver.response.models import (
-    ActionItemRecord,
-    HandoffBriefing,
-    HandoffNote,
-    NotificationMessage,
-    PostmortemRecord,
-    RoleRecord,
-    StatusUpdateRecord,
-)
+from receiver.postmortems.models import ActionItemRecord, PostmortemRecord
+from receiver.response.models import RoleRecord, StatusUpdateRecord
+from receiver.rota.models import OverrideRecord
 from receiver.store.database import Store
 from scheduler.rota import Rota
 from tests.support.golden_files import assert_golden
@@ -330,7 +327,9 @@ def seeded(store: Store, settings: Settings) -> Settings:
 
 
 def brief(settings: Settings, store: Store, now: datetime, rota: Rota | None = None) -> int:
-    return brief_due_handoffs(settings=settings, store=store, rota=rota or settings.rota(), now=now)
+    return brief_due_handoffs(
+        settings=settings, store=store, rota=rota or build_rota(settings), now=now
+    )
 
 
 def briefings(store: Store) -> list[HandoffBriefing]:
@@ -429,7 +428,7 @@ def test_notes_are_carried_once_by_the_handoff_after_them(store: Store, seeded: 
 def test_each_handoff_is_briefed_once_however_often_the_job_runs(
     store: Store, seeded: Settings
 ) -> None:
-    rota = seeded.rota()
+    rota = build_rota(seeded)
     other = Store(store.settings)  # a second scheduler process on the same database
     try:
         counts = []
@@ -469,7 +468,7 @@ def test_the_unique_key_stops_a_second_scheduler_that_raced_past_the_check(
 def test_several_weekly_handoffs_each_briefed_with_their_own_people(
     store: Store, settings: Settings
 ) -> None:
-    rota = settings.rota()
+    rota = build_rota(settings)
     for week in range(4):
         handoff_at = HANDOFF + timedelta(weeks=week)
         for hours in (0.02, 1, 30, 100):
@@ -603,7 +602,7 @@ def test_daily_handoffs_across_dst_stay_at_nine_and_are_briefed_once(
     span_hours: list[int],
 ) -> None:
     settings = settings_for(store, handoff_config(db_start=db_start))
-    rota = settings.rota()
+    rota = build_rota(settings)
     other = Store(store.settings)
     try:
         now = first

@@ -18,9 +18,10 @@ from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from receiver.cli import main
+from receiver.cli_support import UsageError
 from receiver.handoffs import views as handoff_views
-from receiver.handoffs.cli import HandoffUsageError, cmd_handoff_note, cmd_handoff_show
-from receiver.response.models import HandoffBriefing, HandoffNote
+from receiver.handoffs.cli import cmd_handoff_note, cmd_handoff_show
+from receiver.handoffs.models import HandoffBriefing, HandoffNote
 from receiver.store.database import Store
 from tests.conftest import AUTH, START, TOKEN, Clock
 from tests.receiver.handoffs.test_briefings import handoff_config, incident, page, settings_for, utc
@@ -193,11 +194,11 @@ def test_cli_note_then_show(store: Store, capsys: pytest.CaptureFixture[str]) ->
 def test_cli_refuses_unknown_rotation_and_empty_note(store: Store) -> None:
     settings = settings_for(store)
 
-    with pytest.raises(HandoffUsageError, match=r"no rotation 'nope' \(rotations: ops\)"):
+    with pytest.raises(UsageError, match=r"no rotation 'nope' \(rotations: ops\)"):
         cmd_handoff_show(_args(rotation="nope"), settings, now=START)
-    with pytest.raises(HandoffUsageError, match="text: expected a non-empty string"):
+    with pytest.raises(UsageError, match="text: expected a non-empty string"):
         cmd_handoff_note(_args(rotation="ops", text=" ", by="d"), settings, now=START)
-    with pytest.raises(HandoffUsageError, match="--by: expected a non-empty string"):
+    with pytest.raises(UsageError, match="--by: expected a non-empty string"):
         cmd_handoff_note(_args(rotation="ops", text="x", by=""), settings, now=START)
 
 

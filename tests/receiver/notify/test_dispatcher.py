@@ -19,10 +19,10 @@ from sqlmodel import col, select
 from receiver.delivery.outcome import Delivery
 from receiver.incidents.models import IncidentRecord, TimelineEntry
 from receiver.notify.dispatcher import FAILED_KIND, RETRY, NotificationDispatcher
+from receiver.notify.models import NotificationMessage
 from receiver.notify.notifiers import Notice, Notifier, SlackNotifier, WebhookNotifier
 from receiver.notify.outbox import enqueue
 from receiver.paging.models import FAILED, PENDING, SENT
-from receiver.response.models import NotificationMessage
 from receiver.store.database import Store
 from tests.conftest import Clock
 from tests.support.notify_server import NotifyServer

@@ -15,16 +15,17 @@ import pytest
 import yaml
 from sqlmodel import select
 
+from receiver.composition import build_rota
 from receiver.config.settings import ConfigError, Settings, load_settings
 from receiver.delivery.outcome import Delivery
 from receiver.handoffs.briefings import brief_due_handoffs
 from receiver.notify.dispatcher import NotificationDispatcher
+from receiver.notify.models import NotificationMessage
 from receiver.notify.notifiers import EmailNotifier, Notice, SmtpServer, build_notifier
 from receiver.notify.notifiers.email import message_id
 from receiver.notify.outbox import enqueue
+from receiver.notify.settings import NotificationTargetSettings
 from receiver.paging.models import FAILED, PENDING, SENT
-from receiver.response.models import NotificationMessage
-from receiver.response.settings import NotificationTargetSettings
 from receiver.store.database import Store
 from tests.conftest import Clock
 from tests.support.rota_config import rota_config
@@ -654,7 +655,9 @@ def test_handoff_is_briefed_by_mail_to_the_incoming_and_outgoing_person(
     settings = Settings.model_validate(config)
     clock.now = SENT_AT
 
-    assert brief_due_handoffs(settings=settings, store=store, rota=settings.rota(), now=clock())
+    assert brief_due_handoffs(
+        settings=settings, store=store, rota=build_rota(settings), now=clock()
+    )
 
     notifiers = {"ops-mail": build_notifier(settings.notifications.target("ops-mail"))}
     assert NotificationDispatcher(store=store, notifiers=notifiers, clock=clock).run_once() == 2

@@ -29,7 +29,7 @@ from receiver.notify.notifiers.slack import (
     mrkdwn_sections,
     slack_message,
 )
-from receiver.response.settings import NotificationTargetSettings
+from receiver.notify.settings import NotificationTargetSettings
 from tests.support.notify_server import SLACK_PATH, NotifyServer
 
 FAST_S = 2.0  # a failing send comes back at once: the dispatcher retries, not the notifier

@@ -20,10 +20,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from receiver.cli import main
+from receiver.cli_support import UsageError
+from receiver.composition import build_rota
 from receiver.config.settings import Settings
-from receiver.incidents.models import OverrideRecord
 from receiver.paging import views as escalation_views
-from receiver.paging.cli import EscalationUsageError, cmd_escalation_show
+from receiver.paging.cli import cmd_escalation_show
+from receiver.rota.models import OverrideRecord
 from receiver.store.database import Store
 from scheduler.escalation_paths import PathPolicy, escalation_path
 from scheduler.overrides import Override
@@ -82,7 +84,7 @@ def who(steps: Any) -> list[tuple[str, str, str | None]]:
 
 
 def test_sev2_pages_one_level_at_a_time_and_repeats() -> None:
-    rota = Settings.model_validate(paths_config()).rota()
+    rota = build_rota(Settings.model_validate(paths_config()))
 
     path = escalation_path(rota, "ops", "SEV2", PathPolicy(10 * MINUTES, repeat=1), START)
 
@@ -100,7 +102,7 @@ def test_sev2_pages_one_level_at_a_time_and_repeats() -> None:
 
 
 def test_sev1_pages_every_layer_at_once() -> None:
-    rota = Settings.model_validate(paths_config()).rota()
+    rota = build_rota(Settings.model_validate(paths_config()))
 
     path = escalation_path(rota, "ops", "SEV1", PathPolicy(5 * MINUTES, all_at_once=True), START)
 
@@ -116,7 +118,7 @@ def test_sev4_pages_nobody_and_waits_for_the_primarys_business_day() -> None:
     for person in config["people"]:
         if person["name"] == "d":
             person["time_zone"] = "America/New_York"
-    rota = Settings.model_validate(config).rota()
+    rota = build_rota(Settings.model_validate(config))
 
     path = escalation_path(rota, "ops", "SEV4", PathPolicy(None), START)
 
@@ -132,7 +134,7 @@ def test_sev4_pages_nobody_and_waits_for_the_primarys_business_day() -> None:
 
 
 def test_each_step_reaches_whoever_is_on_call_when_it_is_sent() -> None:
-    rota = Settings.model_validate(paths_config()).rota()
+    rota = build_rota(Settings.model_validate(paths_config()))
     before_handoff = utc(2026, 11, 30, 8, 55)
 
     path = escalation_path(rota, "ops", "SEV3", PathPolicy(30 * MINUTES), before_handoff)
@@ -145,7 +147,7 @@ def test_each_step_reaches_whoever_is_on_call_when_it_is_sent() -> None:
 
 
 def test_overrides_are_honoured_in_both_rotations() -> None:
-    rota = Settings.model_validate(paths_config(escalate_to_rotation=True)).rota()
+    rota = build_rota(Settings.model_validate(paths_config(escalate_to_rotation=True)))
     covers = [
         Override(1, "ops", "primary", "a", START - MINUTES, START + MINUTES, START),
         Override(2, "dba", "primary", "g", START, START + timedelta(hours=1), START),
@@ -168,7 +170,7 @@ def test_overrides_are_honoured_in_both_rotations() -> None:
 
 
 def test_before_the_rotation_starts_nobody_is_paged() -> None:
-    rota = Settings.model_validate(paths_config()).rota()
+    rota = build_rota(Settings.model_validate(paths_config()))
 
     path = escalation_path(rota, "ops", "SEV2", PathPolicy(10 * MINUTES), utc(2026, 10, 1))
 
@@ -306,11 +308,11 @@ def test_cli_shows_the_paths(store: Store, capsys: pytest.CaptureFixture[str]) -
 def test_cli_refuses_unknown_severity_and_rotation(store: Store) -> None:
     settings = _settings(store, paths_config())
 
-    with pytest.raises(EscalationUsageError, match="--severity: unknown severity 'SEV9'"):
+    with pytest.raises(UsageError, match="--severity: unknown severity 'SEV9'"):
         cmd_escalation_show(
             argparse.Namespace(config=None, rotation="ops", severity="SEV9"), settings, now=START
         )
-    with pytest.raises(EscalationUsageError, match=r"no rotation 'nope' \(rotations: ops\)"):
+    with pytest.raises(UsageError, match=r"no rotation 'nope' \(rotations: ops\)"):
         cmd_escalation_show(
             argparse.Namespace(config=None, rotation="nope", severity=None), settings, now=START
         )

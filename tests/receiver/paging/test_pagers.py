@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from receiver.config.base import parse_duration
 from receiver.delivery.outcome import retry_after_seconds
 from receiver.paging.pagers import (
     Delivery,
@@ -36,7 +37,7 @@ from receiver.paging.pagers import (
 from receiver.paging.pagers._pdpyras import DEPRECATION_MESSAGE
 from receiver.paging.pagers.pagerduty_events import PagerDutyEventsPager
 from receiver.paging.pagers.pagerduty_rest import PagerDutyRestPager
-from receiver.paging.settings import PagerSettings, PagingSettings, parse_duration
+from receiver.paging.settings import PagerSettings, PagingSettings
 from tests.support.fake_pagerduty import FakePagerDuty
 from tests.support.servers import REPO_ROOT
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from receiver.response.models import NotificationMessage
+from receiver.notify.models import NotificationMessage
 from receiver.response.reminders import run_response_reminders
 from tests.conftest import START
 from tests.receiver.paging.test_planner import Paging, group, make_paging, paging_config

@@ -12,8 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from receiver.config.settings import DatabaseSettings
-from receiver.incidents.models import AppendOnlyViolation, IncidentRecord, SQLModel, TimelineEntry
+from receiver.incidents.models import AppendOnlyViolation, IncidentRecord, TimelineEntry
 from receiver.store.database import SchemaOutOfDate, Store, StoreUnavailable
+from receiver.store.tables import METADATA
 
 AT = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
@@ -53,7 +54,7 @@ def _add_incident_with_entry(store: Store) -> int:
 def test_store_migrations_match_models(store: Store) -> None:
     with store.engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        differences = compare_metadata(context, SQLModel.metadata)
+        differences = compare_metadata(context, METADATA)
 
     assert differences == []
 

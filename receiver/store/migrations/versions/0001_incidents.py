@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from receiver.incidents.models import UTCDateTime
+from receiver.store.columns import UTCDateTime
 
 revision = "0001_incidents"
 down_revision = None

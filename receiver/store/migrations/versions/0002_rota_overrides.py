@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from receiver.incidents.models import UTCDateTime
+from receiver.store.columns import UTCDateTime
 
 revision = "0002_rota_overrides"
 down_revision = "0001_incidents"

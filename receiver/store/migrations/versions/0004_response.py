@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from receiver.incidents.models import UTCDateTime
+from receiver.store.columns import UTCDateTime
 
 revision = "0004_response"
 down_revision = "0003_paging"
