@@ -51,10 +51,12 @@ if str(REPO_ROOT) not in sys.path:
 
 from sqlalchemy import insert  # noqa: E402
 
+from receiver.composition import build_rota  # noqa: E402
 from receiver.config.settings import DatabaseSettings, Settings  # noqa: E402
 from receiver.incidents.models import AlertRecord, IncidentRecord  # noqa: E402
 from receiver.paging.models import OutboxMessage, PageRecord  # noqa: E402
-from receiver.report.build import build_report, render  # noqa: E402
+from receiver.report.build import build_report  # noqa: E402
+from receiver.report.render import render  # noqa: E402
 from receiver.store.database import Store  # noqa: E402
 from scheduler.burden import Month  # noqa: E402
 from scheduler.rota import Rota  # noqa: E402
@@ -298,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         gc.collect()
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         month = Month.parse(MONTH_TEXT, settings.report.zone)
-        rota = settings.rota()
+        rota = build_rota(settings)
         start, end = month.start, month.end
 
         def baseline() -> list[tuple]:

@@ -123,7 +123,9 @@ def write_burden_report() -> None:
     runner = _leader()
     if runner is None:
         return
-    written = write_monthly_report(runner.settings, runner.store, runner.clock())
+    written = write_monthly_report(
+        runner.settings, runner.store, runner.clock(), rota=runner.dispatcher.context.rota
+    )
     log.info("burden report written: %s", ", ".join(str(path) for path in written))
 
 

@@ -1,1 +1,1 @@
-"""The monthly on-call burden report: load the month, build its figures, render, announce."""
+"""The monthly on-call burden report: load a month, build its figures, render, archive, announce."""

@@ -6,16 +6,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from receiver.cli_support import EXIT_OK, UsageError
+from receiver.composition import build_rota
 from receiver.config.settings import Settings
-from receiver.report.build import UnknownRotation, build_report, render
+from receiver.report.build import UnknownRotation, build_report
+from receiver.report.render import render
 from receiver.store.database import Store
 from scheduler.burden import Month
-
-EXIT_OK = 0
-
-
-class ReportUsageError(Exception):
-    """The report command cannot run as asked; the message says why."""
 
 
 def cmd_report_burden(args: argparse.Namespace, settings: Settings) -> int:
@@ -23,13 +20,14 @@ def cmd_report_burden(args: argparse.Namespace, settings: Settings) -> int:
     try:
         month = Month.parse(args.month, settings.report.zone)
     except ValueError as exc:
-        raise ReportUsageError(f"--month: {exc}") from None
+        raise UsageError(f"--month: {exc}") from None
     store = Store(settings.database)
     try:
         store.ensure_schema()
-        report = build_report(settings, store, month, rotation=args.rotation)
+        rota = build_rota(settings)
+        report = build_report(settings, store, month, rota=rota, rotation=args.rotation)
     except UnknownRotation as exc:
-        raise ReportUsageError(f"--rotation: {exc}") from None
+        raise UsageError(f"--rotation: {exc}") from None
     finally:
         store.dispose()
     text = render(report, args.format)

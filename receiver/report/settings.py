@@ -7,9 +7,10 @@ from datetime import time, timedelta
 from typing import Any, Literal, get_args
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from receiver.rota.settings import WEEKDAYS, _clock, _zone
+from receiver.config.base import SettingsModel, clock_from_yaml, known_zone
+from receiver.rota.settings import WEEKDAYS
 from scheduler.burden import BusinessHours, Policy
 
 Weekday = Literal[WEEKDAYS]  # type: ignore[valid-type]
@@ -17,18 +18,14 @@ Format = Literal["md", "html", "csv", "json"]  # the report's file formats, writ
 FORMATS: tuple[Format, ...] = get_args(Format)
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BusinessHoursSettings(_Model):
+class BusinessHoursSettings(SettingsModel):
     """Working days and hours, on each person's own clock (pages outside are after-hours)."""
 
     days: list[Weekday] = ["monday", "tuesday", "wednesday", "thursday", "friday"]
     start: time = time(9, 0)
     end: time = time(17, 0)
 
-    clocks_as_text = field_validator("start", "end", mode="before")(_clock)
+    clocks_as_text = field_validator("start", "end", mode="before")(clock_from_yaml)
 
     @model_validator(mode="after")
     def _ordered(self) -> BusinessHoursSettings:
@@ -37,7 +34,7 @@ class BusinessHoursSettings(_Model):
         return self
 
 
-class ReportSettings(_Model):
+class ReportSettings(SettingsModel):
     """Where the monthly files go, whose calendar draws the month, and the seed's numbers."""
 
     folder: str = "reports"
@@ -50,7 +47,7 @@ class ReportSettings(_Model):
     # An alert whose classified incidents are at least this % noise is named in the report.
     noisy_alert_pct: float = Field(default=50, gt=0, le=100)
 
-    zone_is_known = field_validator("time_zone")(_zone)
+    zone_is_known = field_validator("time_zone")(known_zone)
 
     @model_validator(mode="before")
     @classmethod

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from receiver.report.build import MEDIA_TYPES, UnknownRotation, build_report, render
+from receiver.report.build import UnknownRotation, build_report
+from receiver.report.render import MEDIA_TYPES, render
 from receiver.report.settings import FORMATS
 from receiver.services import services
 from receiver.web.auth import require_api_token

@@ -19,11 +19,15 @@ from sqlalchemy import Connection, insert
 from sqlmodel import col, select
 
 from receiver.cli import main
+from receiver.composition import build_rota
 from receiver.config.settings import Settings
-from receiver.incidents.models import AlertRecord, IncidentRecord, OverrideRecord
+from receiver.incidents.models import AlertRecord, IncidentRecord
+from receiver.notify.models import NotificationMessage
 from receiver.paging.models import OutboxMessage, PageRecord
-from receiver.report.build import build_report, render, report_data, write_monthly_report
-from receiver.response.models import NotificationMessage
+from receiver.report.archive import write_monthly_report
+from receiver.report.build import build_report
+from receiver.report.render import render, report_data
+from receiver.rota.models import OverrideRecord
 from receiver.store.database import Store
 from scheduler.burden import Month
 from tests.conftest import AUTH, TOKEN
@@ -237,7 +241,14 @@ def noise_of(alertname: str) -> dict[str, Any]:
 
 
 def test_report_figures_from_the_store(seeded: Store) -> None:
-    data = report_data(build_report(settings_for(seeded), seeded, Month.parse("2026-11", LONDON)))
+    data = report_data(
+        build_report(
+            settings_for(seeded),
+            seeded,
+            Month.parse("2026-11", LONDON),
+            rota=build_rota(settings_for(seeded)),
+        )
+    )
     a, b, c, d = (_person(data, n) for n in "abcd")
     assert (a["pages"], a["interruptions"], a["night_pages"]) == (5, 3, 4)
     assert a["nights_over_limit"] == 1  # three pages on the night of Nov 3
@@ -278,7 +289,12 @@ def test_report_figures_from_the_store(seeded: Store) -> None:
 
 
 def test_report_csv_and_json_carry_the_same_numbers(seeded: Store) -> None:
-    report = build_report(settings_for(seeded), seeded, Month.parse("2026-11", LONDON))
+    report = build_report(
+        settings_for(seeded),
+        seeded,
+        Month.parse("2026-11", LONDON),
+        rota=build_rota(settings_for(seeded)),
+    )
     data = json.loads(render(report, "json"))
     rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
 
@@ -326,7 +342,12 @@ def test_report_csv_and_json_carry_the_same_numbers(seeded: Store) -> None:
 
 
 def test_report_html_has_its_charts_and_figures(seeded: Store) -> None:
-    report = build_report(settings_for(seeded), seeded, Month.parse("2026-11", LONDON))
+    report = build_report(
+        settings_for(seeded),
+        seeded,
+        Month.parse("2026-11", LONDON),
+        rota=build_rota(settings_for(seeded)),
+    )
     page = render(report, "html")
     for chart in ("pages_per_night", "pages_by_hour", "severity_mix"):
         assert f'id="chart-{chart}"><svg' in page
@@ -357,7 +378,9 @@ def test_report_of_a_quiet_month_renders_without_warnings(seeded: Store) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         for settings in (settings_for(seeded), no_rotations):
-            report = build_report(settings, seeded, Month.parse("2027-01", LONDON))
+            report = build_report(
+                settings, seeded, Month.parse("2027-01", LONDON), rota=build_rota(settings)
+            )
             page = render(report, "html")
             assert page.count("<svg") == 3 and "no night pages this month" in page
             for fmt in ("md", "csv", "json"):
@@ -405,11 +428,15 @@ def test_report_cli_writes_the_month(
 
 def test_monthly_job_writes_last_months_files(seeded: Store, tmp_path: Path) -> None:
     settings = settings_for(seeded, folder=str(tmp_path / "reports"), formats=["json", "md"])
-    written = write_monthly_report(settings, seeded, datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    written = write_monthly_report(
+        settings, seeded, datetime(2026, 12, 1, 0, 30, tzinfo=UTC), rota=build_rota(settings)
+    )
     assert [p.name for p in written] == ["burden-2026-11.json", "burden-2026-11.md"]
     assert _person(json.loads(written[0].read_text()), "a")["pages"] == 5
     # Run again (a catch-up): the same files, overwritten, nothing else.
-    write_monthly_report(settings, seeded, datetime(2026, 12, 1, 1, 0, tzinfo=UTC))
+    write_monthly_report(
+        settings, seeded, datetime(2026, 12, 1, 1, 0, tzinfo=UTC), rota=build_rota(settings)
+    )
     assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
         "burden-2026-11.json",
         "burden-2026-11.md",
@@ -457,9 +484,11 @@ def announcements(store: Store) -> list[NotificationMessage]:
 def test_monthly_job_announces_to_each_rotations_targets(seeded: Store, tmp_path: Path) -> None:
     settings = announcing(seeded, tmp_path / "reports")
     now = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
-    written = write_monthly_report(settings, seeded, now)
+    written = write_monthly_report(settings, seeded, now, rota=build_rota(settings))
     files = [str(path.resolve()) for path in written]
-    data = report_data(build_report(settings, seeded, Month.parse("2026-11", LONDON)))
+    data = report_data(
+        build_report(settings, seeded, Month.parse("2026-11", LONDON), rota=build_rota(settings))
+    )
     ops = data["rotations"][0]
     queued = announcements(seeded)
     # ops's two targets with a URL; not the one without, and nothing for quiet (no notify).
@@ -500,13 +529,19 @@ def test_monthly_job_announces_to_each_rotations_targets(seeded: Store, tmp_path
 
 def test_monthly_job_announces_a_month_once(seeded: Store, tmp_path: Path) -> None:
     settings = announcing(seeded, tmp_path / "reports")
-    write_monthly_report(settings, seeded, datetime(2026, 12, 1, 0, 30, tzinfo=UTC))
+    write_monthly_report(
+        settings, seeded, datetime(2026, 12, 1, 0, 30, tzinfo=UTC), rota=build_rota(settings)
+    )
     first = [(m.id, m.target, m.dedup_key) for m in announcements(seeded)]
     # A catch-up run of the same month, later: the files again, no second announcement.
-    write_monthly_report(settings, seeded, datetime(2026, 12, 1, 6, 0, tzinfo=UTC))
+    write_monthly_report(
+        settings, seeded, datetime(2026, 12, 1, 6, 0, tzinfo=UTC), rota=build_rota(settings)
+    )
     assert [(m.id, m.target, m.dedup_key) for m in announcements(seeded)] == first
     # The next month is announced on its own.
-    write_monthly_report(settings, seeded, datetime(2027, 1, 1, 0, 30, tzinfo=UTC))
+    write_monthly_report(
+        settings, seeded, datetime(2027, 1, 1, 0, 30, tzinfo=UTC), rota=build_rota(settings)
+    )
     keys = [m.dedup_key for m in announcements(seeded)]
     assert keys == [*(k for _, _, k in first), *["burden-report-2026-12-ops"] * 2]
     december = announcements(seeded)[-1]
@@ -533,7 +568,9 @@ def test_report_measures_time_to_resolve_against_response_mttr(seeded: Store) ->
             "response": Settings.model_validate({"response": {"mttr": {"SEV2": "1s"}}}).response
         }
     )
-    data = report_data(build_report(settings, seeded, Month.parse("2026-11", LONDON)))
+    data = report_data(
+        build_report(settings, seeded, Month.parse("2026-11", LONDON), rota=build_rota(settings))
+    )
     assert data["definitions"]["resolve_target_s"] == {
         "SEV1": 4 * 3600.0,
         "SEV2": 1.0,
