@@ -12,12 +12,11 @@ from response.milestones import CLOSED, MilestoneState, is_overdue, milestones
 from response.rendering import (
     as_utc,
     builtin_environment,
-    format_duration,
     format_utc,
     last_impact,
     role_views,
 )
-from response.resolution import resolution_view
+from response.resolution import format_span, resolution_view
 from response.targets import ResponseTargets
 from rules.explain import one_line
 
@@ -88,13 +87,13 @@ def _context(
         "still_open": still_open,
         "opened": format_utc(opened),
         "ended": format_utc(ended),
-        "duration": format_duration(resolution.elapsed),
+        "duration": format_span(resolution.elapsed),
         "time_to_acknowledge": (
-            format_duration(resolution.time_to_acknowledge)
+            format_span(resolution.time_to_acknowledge)
             if resolution.time_to_acknowledge is not None
             else None
         ),
-        "mttr_target": format_duration(resolution.mttr_target),
+        "mttr_target": format_span(resolution.mttr_target),
         "mttr_breached": resolution.breached,
         "roles": role_views(facts.roles).values(),
         "summary": _summary(facts, alerts, opened, ended),
@@ -119,10 +118,8 @@ def _summary(
         f'incident, "{one_line(facts.title)}"{detected}; '
     )
     if facts.resolved_at is None:
-        return f"{start}it is still open after {format_duration(ended - opened)}."
-    return (
-        f"{start}it was resolved at {format_utc(ended)}, {format_duration(ended - opened)} later."
-    )
+        return f"{start}it is still open after {format_span(ended - opened)}."
+    return f"{start}it was resolved at {format_utc(ended)}, {format_span(ended - opened)} later."
 
 
 def _services(facts: IncidentFacts, alerts: Sequence[AlertFact]) -> list[str]:
@@ -195,7 +192,7 @@ def _milestones(
             "Action items completed",
         )
         return [
-            Milestone(name, f"{format_duration(after)} after resolution", "not started")
+            Milestone(name, f"{format_span(after)} after resolution", "not started")
             for name, after in zip(names, spans, strict=True)
         ]
     postmortem = facts.postmortem or Postmortem(scheduled_at=now)
@@ -209,6 +206,6 @@ def _milestones(
             state = view.state.value
         if view.note:
             state += f" ({one_line(view.note)})"
-        when = f"{format_utc(view.due_at)} ({format_duration(after)} after resolution)"
+        when = f"{format_utc(view.due_at)} ({format_span(after)} after resolution)"
         rows.append(Milestone(view.label, when, state))
     return rows

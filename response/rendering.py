@@ -53,6 +53,7 @@ from response.facts import (
     Tick,
     UpdateStatus,
 )
+from response.resolution import format_span
 from rules.explain import one_line
 
 TemplateName = Literal["internal", "executive"]
@@ -134,15 +135,6 @@ def format_clock(at: datetime, now: datetime) -> str:
     return at.strftime("%H:%M UTC") if at.date() == as_utc(now).date() else format_utc(at)
 
 
-def format_duration(delta: timedelta) -> str:
-    """A duration in whole minutes, largest units first: "1h 25m", "3d 4h", "0m"."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [f"{n}{unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "m")) if n]
-    return " ".join(parts) or "0m"
-
-
 @jinja2.pass_context
 def _clock_filter(context: jinja2.runtime.Context, at: datetime) -> str:
     return format_clock(at, context["now"])
@@ -159,7 +151,7 @@ def environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(utc=format_utc, clock=_clock_filter, duration=format_duration)
+    env.filters.update(utc=format_utc, clock=_clock_filter, duration=format_span)
     return env
 
 
@@ -203,13 +195,11 @@ def message_context(
         "last_impact": last_impact(updates),
         "roles": role_views(facts.roles),
         "customer_communication": customer_communication(facts.ticks, now),
-        "duration": format_duration(elapsed),
+        "duration": format_span(elapsed),
         "time_to_acknowledge": (
-            format_duration(as_utc(acknowledged) - as_utc(facts.opened_at))
-            if acknowledged
-            else None
+            format_span(as_utc(acknowledged) - as_utc(facts.opened_at)) if acknowledged else None
         ),
-        "mttr_target": format_duration(mttr_target) if mttr_target is not None else None,
+        "mttr_target": format_span(mttr_target) if mttr_target is not None else None,
         "mttr_breached": elapsed > mttr_target if mttr_target is not None else None,
         "postmortem_scheduled": facts.postmortem is not None,
         "now": as_utc(now),

@@ -45,7 +45,12 @@ def resolution_view(
 
 
 def format_span(span: timedelta) -> str:
-    """A span as people read it on a dashboard: "2d 03h", "4h 05m", "12m 30s", "45s"."""
+    """A span as people read it, in its two largest units: "2d 03h", "4h 05m", "12m 30s", "45s".
+
+    The one way onwatch writes a duration, in the timeline, updates, briefings and paths. A
+    zero second unit is left out ("45m", "2d"); seconds show only under an hour, so a
+    30-second timeout reads "30s", never "0m".
+    """
     # Whole seconds, truncated: "4h 05m" must not claim a minute that has not passed yet.
     seconds = int(abs(span).total_seconds())
     sign = "-" if span < timedelta(0) and seconds else ""
@@ -53,14 +58,14 @@ def format_span(span: timedelta) -> str:
     hours, rest = divmod(rest, _HOUR)
     minutes, seconds = divmod(rest, _MINUTE)
     if days:
-        text = f"{days}d {hours:02d}h"
+        first, second = f"{days}d", f"{hours:02d}h" if hours else ""
     elif hours:
-        text = f"{hours}h {minutes:02d}m"
+        first, second = f"{hours}h", f"{minutes:02d}m" if minutes else ""
     elif minutes:
-        text = f"{minutes}m {seconds:02d}s"
+        first, second = f"{minutes}m", f"{seconds:02d}s" if seconds else ""
     else:
-        text = f"{seconds}s"
-    return sign + text
+        first, second = f"{seconds}s", ""
+    return sign + " ".join(part for part in (first, second) if part)
 
 
 def span_in_words(span: timedelta) -> str:

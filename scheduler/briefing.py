@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from response.facts import ActionItem
+from response.resolution import format_span
 from scheduler.burden import Policy, interruptions, night_window
 from scheduler.handoffs import handoff_at, index_at
 from scheduler.night_pages import NIGHT_PAGE_LIMIT, NightLoad, is_night_page
@@ -298,18 +299,6 @@ def absences(
 # Rendering
 
 
-def format_duration(span: timedelta) -> str:
-    """A span as people say it: "45m", "3h 05m", "2d 4h"."""
-    minutes = max(int(span.total_seconds() // 60), 0)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m"
-
-
 def format_instant(at: datetime, zone: ZoneInfo) -> str:
     """An instant on `zone`'s clock: "Mon 2026-11-09 09:00 GMT"."""
     return f"{at.astimezone(zone):%a %Y-%m-%d %H:%M %Z}"
@@ -347,8 +336,8 @@ def briefing_text(briefing: Briefing) -> str:
             b=briefing,
             when=lambda at: format_instant(at, zone),
             day=lambda d: f"{d:%a %Y-%m-%d}",
-            duration=format_duration,
-            age=lambda at: format_duration(briefing.composed_at - at),
+            duration=format_span,
+            age=lambda at: format_span(briefing.composed_at - at),
             contact=_contact_line,
             plural=_plural,
             limit=f"{NIGHT_PAGE_LIMIT:g}",

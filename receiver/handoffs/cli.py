@@ -15,8 +15,8 @@ from receiver.store.database import Store
 from scheduler.briefing import (
     briefing_subject,
     briefing_text,
-    format_duration,
     format_instant,
+    format_span,
     next_handoff,
 )
 
@@ -76,7 +76,7 @@ def cmd_handoff_show(
         if number:
             print()
         when = format_instant(briefing.handoff_at, briefing.zone)
-        print(f"== {briefing_subject(briefing)} (in {format_duration(briefing.handoff_at - now)})")
+        print(f"== {briefing_subject(briefing)} (in {format_span(briefing.handoff_at - now)})")
         print(f"== the briefing {when} will send, as of now:\n")
         sys.stdout.write(briefing_text(briefing))
     return EXIT_OK

@@ -27,6 +27,7 @@ from receiver.paging.planner import (
 )
 from receiver.response.commander import classify, commander_by_default
 from receiver.response.context import ResponseContext
+from response.resolution import format_span
 
 __all__ = ["ActionResult", "UnknownIncident", "acknowledge", "resolve"]
 
@@ -48,11 +49,6 @@ def _result(incident: IncidentRecord, changed: bool) -> ActionResult:
     tta = incident.acknowledged_at - incident.opened_at if incident.acknowledged_at else None
     assert incident.id is not None
     return ActionResult(incident.id, changed, incident.status, incident.acknowledged_at, tta)
-
-
-def _minutes(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    return f"{seconds // 60}m{seconds % 60:02d}s"
 
 
 def acknowledge(
@@ -78,7 +74,7 @@ def acknowledge(
         incident,
         now,
         "acknowledged",
-        f"acknowledged by {by}{via} after {_minutes(tta)} (time to acknowledge); "
+        f"acknowledged by {by}{via} after {format_span(tta)} (time to acknowledge); "
         f"{cancelled} pending pages cancelled",
         by=by,
         source=source,

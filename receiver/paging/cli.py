@@ -12,7 +12,8 @@ from receiver.composition import build_rota, paging_context
 from receiver.config.settings import Settings
 from receiver.paging.escalation import paths_now, severities_asked
 from receiver.rota.store import stored_overrides
-from scheduler.briefing import format_duration, format_instant
+from response.resolution import format_span
+from scheduler.briefing import format_instant
 from scheduler.escalation_paths import EscalationPath
 from scheduler.rota import Rota
 
@@ -29,7 +30,7 @@ def _policy_line(path: EscalationPath) -> str:
     policy = path.policy
     if policy.ack_timeout is None:
         return f"{path.severity}: pages nobody now (next business day)"
-    timeout = format_duration(policy.ack_timeout)
+    timeout = format_span(policy.ack_timeout)
     start = "every layer at once" if policy.all_at_once else "one level at a time"
     repeats = {0: "chain not repeated", 1: "chain repeated once"}.get(
         policy.repeat, f"chain repeated {policy.repeat} times"
@@ -54,7 +55,7 @@ def format_paths(
         for step in path.steps:
             loop = f" (repeat {step.loop})" if step.loop else ""
             lines.append(
-                f"  +{format_duration(step.after):<7} {format_instant(step.at, zone)}  "
+                f"  +{format_span(step.after):<7} {format_instant(step.at, zone)}  "
                 f"{step.via}{loop}: {_contact(rota, step.person)}"
             )
         if path.queued is not None:

@@ -19,7 +19,7 @@ from receiver.rota.store import active_overrides
 from receiver.services import services
 from receiver.web.auth import require_api_token
 from receiver.web.errors import InputError, error_response
-from scheduler.briefing import format_duration
+from response.resolution import format_span
 from scheduler.escalation_paths import EscalationPath
 from scheduler.rota import Rota
 
@@ -42,13 +42,13 @@ def path_view(rota: Rota, path: EscalationPath) -> dict[str, Any]:
     return {
         "severity": path.severity,
         "pages_now": timeout is not None,
-        "ack_timeout": format_duration(timeout) if timeout is not None else None,
+        "ack_timeout": format_span(timeout) if timeout is not None else None,
         "ack_timeout_seconds": int(timeout.total_seconds()) if timeout is not None else None,
         "repeat": policy.repeat,
         "all_layers_at_once": policy.all_at_once,
         "steps": [
             {
-                "after": format_duration(step.after),
+                "after": format_span(step.after),
                 "after_seconds": int(step.after.total_seconds()),
                 "at": step.at.isoformat(),
                 "level": step.level,

@@ -434,7 +434,7 @@ def test_escalated_if_stuck_mitigated_late_without_escalation_stays_pending() ->
     stuck = item(view, "escalated_if_stuck")
     assert (stuck.state, stuck.note) == (
         ItemState.PENDING,
-        "mitigated after 45m 00s without escalation",
+        "mitigated after 45m without escalation",
     )
 
 

@@ -128,7 +128,7 @@ def test_milestones_exception_recorded_late_is_met_late() -> None:
     pm = postmortem(exception="blocked on hardware", exception_at=late)
     completed = milestones(pm, RESOLVED, (action_item(1),), TARGETS, at(days=45))[3]
     assert completed.state == MilestoneState.MET
-    assert completed.note == "exception: blocked on hardware; met late by 2d 00h"
+    assert completed.note == "exception: blocked on hardware; met late by 2d"
 
 
 def test_is_overdue_open_and_past_due() -> None:

@@ -402,8 +402,8 @@ def test_open_incident_draft_says_so_and_runs_to_now(outage: IncidentFacts) -> N
     text = render_postmortem(still_open, ALERTS, TIMELINE[:8], (), TARGETS, now)
     header = text[: text.index("## 1. Summary")]
     assert "Incident still open: draft ahead of resolution" in header
-    assert "- **Duration:** 1h 9m, from 2026-11-27 23:41 UTC to now, 2026-11-28 00:50 UTC" in text
-    assert "it is still open after 1h 9m." in text
+    assert "- **Duration:** 1h 09m, from 2026-11-27 23:41 UTC to now, 2026-11-28 00:50 UTC" in text
+    assert "it is still open after 1h 09m." in text
     assert "| Draft written | 2d after resolution | not started |" in header
 
 

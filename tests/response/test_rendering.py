@@ -31,7 +31,6 @@ from response.rendering import (
     TemplateError,
     Templates,
     check_template,
-    format_duration,
 )
 from tests.support.golden_files import assert_golden
 from tests.support.paths import GOLDEN as GOLDEN_DIR
@@ -319,21 +318,6 @@ def test_builtin_templates_document_every_context_variable(name: str) -> None:
 def test_context_holds_exactly_the_documented_variables(outage: IncidentFacts) -> None:
     context = rendering.message_context(outage, IDENTIFIED, at(28, 0, 9), FOUR_HOURS)
     assert set(context) == set(CONTEXT_VARIABLES)
-
-
-@pytest.mark.parametrize(
-    ("delta", "text"),
-    [
-        (timedelta(0), "0m"),
-        (timedelta(seconds=59), "0m"),
-        (timedelta(minutes=85), "1h 25m"),
-        (timedelta(hours=4), "4h"),
-        (timedelta(days=2, minutes=5), "2d 5m"),
-        (timedelta(minutes=-3), "0m"),
-    ],
-)
-def test_format_duration(delta: timedelta, text: str) -> None:
-    assert format_duration(delta) == text
 
 
 def test_user_template_cannot_reach_python_internals(tmp_path: Path) -> None:

@@ -68,8 +68,11 @@ def test_resolution_view_reads_the_configured_target() -> None:
         (timedelta(seconds=45), "45s"),
         (timedelta(0), "0s"),
         (timedelta(minutes=59, seconds=59, microseconds=999_999), "59m 59s"),
-        (timedelta(hours=1), "1h 00m"),
-        (-timedelta(minutes=5), "-5m 00s"),
+        (timedelta(hours=1), "1h"),
+        (timedelta(minutes=45), "45m"),
+        (timedelta(days=7), "7d"),
+        (timedelta(seconds=30), "30s"),
+        (-timedelta(minutes=5), "-5m"),
     ],
 )
 def test_format_span_examples(span: timedelta, text: str) -> None:

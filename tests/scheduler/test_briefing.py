@@ -17,7 +17,6 @@ from scheduler.briefing import (
     briefing_text,
     compose_briefing,
     due_handoff,
-    format_duration,
     next_handoff,
     shift_load,
     shifts_around,
@@ -235,19 +234,3 @@ def test_text_lists_notes_with_their_lines_indented() -> None:
 
     assert "- Sun 2026-11-08 17:00 GMT, a: line one\n  line two\n" in text
     assert text.endswith("\n")
-
-
-@pytest.mark.parametrize(
-    ("span", "expected"),
-    [
-        (timedelta(0), "0m"),
-        (timedelta(seconds=59), "0m"),
-        (timedelta(minutes=45), "45m"),
-        (timedelta(hours=3, minutes=5), "3h 05m"),
-        (timedelta(days=2, hours=4, minutes=30), "2d 4h"),
-        (timedelta(days=7), "7d"),
-        (timedelta(minutes=-3), "0m"),
-    ],
-)
-def test_format_duration(span: timedelta, expected: str) -> None:
-    assert format_duration(span) == expected

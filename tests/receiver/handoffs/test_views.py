@@ -183,7 +183,7 @@ def test_cli_note_then_show(store: Store, capsys: pytest.CaptureFixture[str]) ->
 
     out = capsys.readouterr().out
     assert out.startswith(
-        "== Handoff ops primary: d -> e at Mon 2026-11-30 09:00 GMT (in 2d 2h)\n"
+        "== Handoff ops primary: d -> e at Mon 2026-11-30 09:00 GMT (in 2d 02h)\n"
         "== the briefing Mon 2026-11-30 09:00 GMT will send, as of now:\n\n"
         "Handoff briefing: ops primary at Mon 2026-11-30 09:00 GMT\n"
     )

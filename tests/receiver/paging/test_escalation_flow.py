@@ -207,7 +207,10 @@ def test_acknowledge_through_the_api_stops_escalation(paging: Paging) -> None:
     assert ("trigger", "escalation", "cancelled") in pages
     assert ("acknowledge", "", "sent") in pages
     [entry] = [e for e in view["timeline"] if e["kind"] == "acknowledged"]
-    assert entry["data"]["time_to_acknowledge_s"] == 120.0 and "2m00s" in entry["message"]
+    assert (
+        entry["data"]["time_to_acknowledge_s"] == 120.0
+        and "after 2m (time to acknowledge)" in entry["message"]
+    )
     # Acknowledging again changes nothing and tells PagerDuty nothing more.
     again = paging.client.post(f"/api/v1/incidents/{incident}/ack", json={"by": "b"})
     assert again.get_json()["changed"] is False

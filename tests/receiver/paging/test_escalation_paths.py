@@ -27,6 +27,7 @@ from receiver.paging import views as escalation_views
 from receiver.paging.cli import cmd_escalation_show
 from receiver.rota.models import OverrideRecord
 from receiver.store.database import Store
+from response.resolution import format_span
 from scheduler.escalation_paths import PathPolicy, escalation_path
 from scheduler.overrides import Override
 from tests.conftest import AUTH, START, TOKEN
@@ -75,7 +76,7 @@ def who(steps: Any) -> list[tuple[str, str, str | None]]:
             person = step["person"]["name"] if step["person"] else None
             found.append((step["after"], step["target"], person))
         else:
-            found.append((f"{int(step.after / MINUTES)}m", step.target, step.person))
+            found.append((format_span(step.after), step.target, step.person))
     return found
 
 
@@ -89,7 +90,7 @@ def test_sev2_pages_one_level_at_a_time_and_repeats() -> None:
     path = escalation_path(rota, "ops", "SEV2", PathPolicy(10 * MINUTES, repeat=1), START)
 
     assert who(path.steps) == [
-        ("0m", "primary", "d"),
+        ("0s", "primary", "d"),
         ("10m", "secondary", "b"),
         ("20m", "escalation", "f"),
         ("30m", "primary", "d"),
@@ -107,8 +108,8 @@ def test_sev1_pages_every_layer_at_once() -> None:
     path = escalation_path(rota, "ops", "SEV1", PathPolicy(5 * MINUTES, all_at_once=True), START)
 
     assert who(path.steps) == [
-        ("0m", "primary", "d"),
-        ("0m", "secondary", "b"),
+        ("0s", "primary", "d"),
+        ("0s", "secondary", "b"),
         ("5m", "escalation", "f"),
     ]
 
@@ -140,9 +141,9 @@ def test_each_step_reaches_whoever_is_on_call_when_it_is_sent() -> None:
     path = escalation_path(rota, "ops", "SEV3", PathPolicy(30 * MINUTES), before_handoff)
 
     assert who(path.steps) == [
-        ("0m", "primary", "d"),
+        ("0s", "primary", "d"),
         ("30m", "secondary", "c"),  # 09:25: the week of Nov 30
-        ("60m", "escalation", "f"),
+        ("1h", "escalation", "f"),
     ]
 
 
@@ -157,13 +158,13 @@ def test_overrides_are_honoured_in_both_rotations() -> None:
     covered = escalation_path(rota, "ops", "SEV2", PathPolicy(10 * MINUTES), START, covers)
 
     assert who(plain.steps) == [
-        ("0m", "primary", "d"),
+        ("0s", "primary", "d"),
         ("10m", "secondary", "b"),
         ("20m", "escalation", "h"),  # dba's week of Nov 23 (g, h, g, h from Nov 2)
     ]
     assert plain.steps[2].via == "escalation rotation dba primary"
     assert who(covered.steps) == [
-        ("0m", "primary", "a"),
+        ("0s", "primary", "a"),
         ("10m", "secondary", "b"),
         ("20m", "escalation", "g"),
     ]
@@ -205,7 +206,7 @@ def test_api_shows_every_severity_with_contacts_and_no_secrets(client: FlaskClie
     sev2 = by_severity["SEV2"]
     assert (sev2["ack_timeout"], sev2["ack_timeout_seconds"], sev2["repeat"]) == ("10m", 600, 1)
     assert who(sev2["steps"])[:3] == [
-        ("0m", "primary", "d"),
+        ("0s", "primary", "d"),
         ("10m", "secondary", "b"),
         ("20m", "escalation", "f"),
     ]
@@ -260,7 +261,7 @@ def test_api_honours_stored_overrides(client: FlaskClient, store: Store) -> None
 
     body = client.get("/api/v1/rotations/ops/escalation?severity=SEV2").get_json()
 
-    assert who(body["severities"][0]["steps"])[0] == ("0m", "primary", "a")
+    assert who(body["severities"][0]["steps"])[0] == ("0s", "primary", "a")
 
 
 def test_api_token_is_required_when_configured(make_app: Callable[..., Flask]) -> None:
@@ -292,7 +293,7 @@ def test_cli_shows_the_paths(store: Store, capsys: pytest.CaptureFixture[str]) -
     assert (
         "SEV2: one level at a time; next level after 10m without an acknowledgement; "
         "chain repeated once\n"
-        "  +0m      Sat 2026-11-28 06:45 GMT  ops primary: d <d@example.com> "
+        "  +0s      Sat 2026-11-28 06:45 GMT  ops primary: d <d@example.com> "
         "(Europe/London, PagerDuty user set)\n"
         "  +10m     Sat 2026-11-28 06:55 GMT  ops secondary: b <b@example.com> "
         "(Europe/London, no PagerDuty user)\n"

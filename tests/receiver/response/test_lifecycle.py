@@ -203,7 +203,7 @@ def test_sev1_outage_through_its_whole_life(life: Paging) -> None:
     assert items["postmortem_scheduled"]["state"] == "done"
     assert items["verified"]["state"] == "pending"  # resolved by hand: verify by hand
     assert [e.message for e in life.timeline(incident, "resolution_times")] == [
-        "time to acknowledge 2m 00s, time to resolve 1h 25m: SEV1's MTTR target of 4h 00m met"
+        "time to acknowledge 2m, time to resolve 1h 25m: SEV1's MTTR target of 4h met"
     ]
 
     # The postmortem draft is pre-filled; its milestones are reminded when overdue.
@@ -406,7 +406,7 @@ def test_alertmanager_resolution_is_verified_by_monitoring(life: Paging) -> None
     view = api(life, "GET", f"incidents/{incident}/response")
     assert view["resolution"]["mttr_breached"] is True
     [times] = life.timeline(incident, "resolution_times")
-    assert times.message.endswith("SEV1's MTTR target of 4h 00m BREACHED")
+    assert times.message.endswith("SEV1's MTTR target of 4h BREACHED")
     assert START.isoformat() == view["phases"][0]["items"][2]["at"]  # channel named at opening
 
 
