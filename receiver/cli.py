@@ -190,7 +190,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
 
     from prometheus_client import CollectorRegistry
 
-    from receiver.jobs import SchedulerRunner
+    from receiver.jobs.runner import SchedulerRunner
     from receiver.metrics import Metrics
     from receiver.paging.dispatcher import count_dispatch
     from receiver.store.database import Store

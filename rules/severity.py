@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Literal
 
 
 class Severity(enum.IntEnum):
@@ -31,6 +32,7 @@ class Severity(enum.IntEnum):
 
 
 # The names in order, worst first: what configuration keys, API fields and reports list.
+SeverityName = Literal["SEV1", "SEV2", "SEV3", "SEV4"]  # the names as a type, for settings
 SEVERITIES: tuple[str, ...] = tuple(member.name for member in Severity)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import (
@@ -38,6 +38,7 @@ from receiver.rota.settings import (
 )
 from rules import Rule, RuleSet, Severity, default_rules, parse_matcher, parse_matchers
 from rules.engine import NO_RULE_MATCHED
+from rules.severity import SeverityName
 
 CONFIG_ENV_VAR = "ONWATCH_CONFIG"
 ModelT = TypeVar("ModelT", bound=BaseModel)
@@ -131,7 +132,7 @@ class RuleSettings(SettingsModel):
     """One severity rule: all its matchers must match; the first matching rule wins."""
 
     name: str = Field(min_length=1)
-    severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+    severity: SeverityName
     match: list[MatcherText] = []
     match_annotations: list[MatcherText] = []
     service: str | None = Field(default=None, min_length=1)
@@ -152,7 +153,7 @@ class RuleSettings(SettingsModel):
 class RoutingSettings(SettingsModel):
     service_label: str = "service"
     default_service: str = "unrouted"
-    fallback_severity: Literal["SEV1", "SEV2", "SEV3", "SEV4"] = "SEV3"
+    fallback_severity: SeverityName = "SEV3"
 
 
 class RulesFile(SettingsModel):

@@ -26,8 +26,8 @@ from pydantic import (
 
 from receiver.config.base import SettingsModel
 from receiver.config.interpolation import blank_is_unset
-from receiver.paging.settings import SeverityName
 from response.rendering import TemplateName, check_template
+from rules.severity import SeverityName
 
 NotifierKind = Literal["webhook", "slack", "email"]
 HTTP_KINDS = ("webhook", "slack")

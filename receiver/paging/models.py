@@ -1,11 +1,11 @@
-"""The rows of paging: the outbox of messages to pagers, the page ledger, the scheduler lease."""
+"""The rows of paging: the outbox of messages to pagers, and the ledger of pages sent."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Float, Index, LargeBinary, Table, Unicode
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from receiver.store.columns import text_column, utc_column
@@ -59,25 +59,3 @@ class PageRecord(SQLModel, table=True):
     severity: str = Field(max_length=8)
     at: datetime = utc_column()
     night: bool = False
-
-
-class SchedulerLease(SQLModel, table=True):
-    """Which process runs the time-driven jobs: one holder, renewed before it expires."""
-
-    __tablename__ = "scheduler_lease"
-
-    name: str = Field(primary_key=True, max_length=40)
-    holder: str = Field(max_length=200)
-    expires_at: datetime = utc_column()
-
-
-# APScheduler's persistent job store lives in the same database; the table is created by
-# the migrations (with exactly the columns APScheduler 3 defines) so that the schema has one
-# owner, and is declared here so the migrations and the models are compared whole.
-APSCHEDULER_JOBS = Table(
-    "apscheduler_jobs",
-    SQLModel.metadata,
-    Column("id", Unicode(191), primary_key=True),
-    Column("next_run_time", Float(25), index=True),
-    Column("job_state", LargeBinary, nullable=False),
-)

@@ -20,10 +20,9 @@ from pydantic import (
 )
 
 from receiver.config.base import SettingsModel, parse_duration
-from rules.severity import SEVERITIES
+from rules.severity import SEVERITIES, SeverityName
 
 PagerKind = Literal["dry-run", "pagerduty-events", "pagerduty-rest", "webhook"]
-SeverityName = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
 
 PAGES_NOBODY = "SEV4"  # the seed: SEV4 is queued for the next business day, never paged
 DEFAULT_ACK_TIMEOUT = {"SEV1": "5m", "SEV2": "5m", "SEV3": "15m"}

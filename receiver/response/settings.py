@@ -11,8 +11,8 @@ from pydantic import (
 )
 
 from receiver.config.base import SettingsModel, parse_duration
-from receiver.paging.settings import SeverityName
 from response.targets import ResponseTargets
+from rules.severity import SeverityName
 
 
 def _duration(value: Any) -> Any:

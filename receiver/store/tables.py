@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 import receiver.handoffs.models
 import receiver.incidents.models
+import receiver.jobs.models
 import receiver.notify.models
 import receiver.paging.models
 import receiver.postmortems.models

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
 from rules import Severity, worst
+from rules.severity import SEVERITIES, SeverityName
 
 
 def test_severity_lower_value_is_worse() -> None:
@@ -62,3 +65,7 @@ def test_worst_returns_most_severe(severities: tuple[Severity, ...], expected: S
 def test_worst_without_arguments_raises() -> None:
     with pytest.raises(ValueError, match="at least one"):
         worst()
+
+
+def test_severity_name_type_lists_every_severity_in_order() -> None:
+    assert get_args(SeverityName) == SEVERITIES

@@ -19,22 +19,21 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from sqlmodel import Session, select
 
 from receiver.composition import build_contexts
 from receiver.config.settings import Settings
 from receiver.handoffs.briefings import brief_due_handoffs
+from receiver.jobs.lease import LEASE_RENEW_EVERY, Lease
 from receiver.notify.dispatcher import NotificationDispatcher
 from receiver.notify.notifiers import Notifier, build_notifier
 from receiver.paging.dispatcher import Dispatcher
-from receiver.paging.models import SchedulerLease
 from receiver.paging.pagers import Pager, build_pager
 from receiver.report.archive import write_monthly_report
 from receiver.response.reminders import run_response_reminders
@@ -42,9 +41,6 @@ from receiver.store.database import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-LEASE_NAME = "scheduler"
-LEASE_TTL = timedelta(seconds=15)
-LEASE_RENEW_EVERY = 5.0  # seconds; well inside the TTL
 DISPATCH_JOB = "dispatch-outbox"
 REMINDERS_JOB = "response-reminders"
 REMINDERS_EVERY = 30  # seconds: reminders are due on minute boundaries, 15 minutes apart
@@ -187,52 +183,6 @@ class _QuietPoolExecutor(ThreadPoolExecutor):
         super().shutdown(wait)
 
 
-class Lease:
-    """A named lease in the database: one holder at a time, expiring unless renewed."""
-
-    def __init__(self, store: Store, holder: str, ttl: timedelta = LEASE_TTL) -> None:
-        self.store, self.holder, self.ttl = store, holder, ttl
-
-    def acquire(self, now: datetime) -> bool:
-        """Take or renew the lease; False while another live holder has it."""
-
-        def work(session: Session) -> bool:
-            row = session.exec(
-                select(SchedulerLease).where(SchedulerLease.name == LEASE_NAME).with_for_update()
-            ).first()
-            if row is None:
-                session.add(
-                    SchedulerLease(name=LEASE_NAME, holder=self.holder, expires_at=now + self.ttl)
-                )
-                return True
-            if row.holder != self.holder and row.expires_at > now:
-                return False
-            row.holder, row.expires_at = self.holder, now + self.ttl
-            session.add(row)
-            return True
-
-        return self.store.write(work)
-
-    def held(self, now: datetime) -> bool:
-        """True while this holder's lease is live in the database (the dispatcher's fence)."""
-        try:
-            with self.store.read() as session:
-                row = session.get(SchedulerLease, LEASE_NAME)
-        except StoreUnavailable:
-            return False
-        return row is not None and row.holder == self.holder and row.expires_at > now
-
-    def release(self) -> None:
-        """Give the lease up at once (a clean stop), so a standby need not wait for expiry."""
-
-        def work(session: Session) -> None:
-            row = session.get(SchedulerLease, LEASE_NAME)
-            if row is not None and row.holder == self.holder:
-                session.delete(row)
-
-        self.store.write(work)
-
-
 class SchedulerRunner:
     """Waits for the lease, then runs the jobs until stopped or the lease is lost."""
 
@@ -333,7 +283,7 @@ class SchedulerRunner:
         # whatever fell due while no scheduler ran is done once, at once, rather than one
         # interval later.
         scheduler.add_job(
-            "receiver.jobs:dispatch_outbox",
+            "receiver.jobs.runner:dispatch_outbox",
             "interval",
             seconds=self.settings.dispatcher.poll_seconds,
             id=DISPATCH_JOB,
@@ -345,7 +295,7 @@ class SchedulerRunner:
             ("brief_handoffs", HANDOFF_JOB, HANDOFF_EVERY),  # a missed handoff: briefed at once
         ):
             scheduler.add_job(
-                f"receiver.jobs:{function}",
+                f"receiver.jobs.runner:{function}",
                 "interval",
                 seconds=seconds,
                 id=job,
@@ -353,7 +303,7 @@ class SchedulerRunner:
                 next_run_time=datetime.now(UTC),
             )
         scheduler.add_job(
-            "receiver.jobs:write_burden_report",
+            "receiver.jobs.runner:write_burden_report",
             CronTrigger(day=1, hour=0, minute=30, timezone=self.settings.report.zone),
             id=REPORT_JOB,
             replace_existing=True,

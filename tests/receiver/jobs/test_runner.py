@@ -17,15 +17,15 @@ from sqlalchemy import text
 from sqlmodel import select
 
 from receiver.config.settings import Settings
-from receiver.jobs import (
+from receiver.jobs.lease import LEASE_TTL
+from receiver.jobs.models import SchedulerLease
+from receiver.jobs.runner import (
     DISPATCH_JOB,
     HANDOFF_JOB,
-    LEASE_TTL,
     REMINDERS_JOB,
     REPORT_JOB,
     SchedulerRunner,
 )
-from receiver.paging.models import SchedulerLease
 from receiver.store.database import Store
 from tests.conftest import Clock
 from tests.receiver.paging.test_planner import Paging, group, make_paging, paging_config
@@ -198,8 +198,8 @@ def test_scheduler_writes_last_months_burden_report(tmp_path, store) -> None:  #
     """The monthly job, run by reference as APScheduler runs it, writes last month's files."""
     from datetime import UTC, datetime
 
-    from receiver import jobs
     from receiver.config.settings import Settings
+    from receiver.jobs import runner as jobs
     from tests.support.rota_config import rota_config
 
     settings = Settings.model_validate(

@@ -1,0 +1,1 @@
+"""The time-driven jobs: one elected process runs them on APScheduler, under a database lease."""
