@@ -7,11 +7,9 @@ the PostgreSQL cases are skipped locally, and fail under CI, where a skip would 
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,46 +23,15 @@ from prometheus_client import CollectorRegistry
 from receiver.app import create_app
 from receiver.config.settings import DatabaseSettings, Settings
 from receiver.store.database import Store
+from tests.support.alertmanager import SERVER_TOKEN, TOKEN, post_alerts, raw_fixture
+from tests.support.clock import Clock
 from tests.support.fake_pagerduty import FakePagerDuty
-from tests.support.paths import FIXTURES
-from tests.support.servers import backend_config
+from tests.support.paging import Paging, make_paging
+from tests.support.servers import backend_config, libpq_url
 
 POSTGRES_URL = os.environ.get(
     "ONWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-TOKEN = "test-token"
-SERVER_TOKEN = "server-test-token"  # the webhook token of the real servers tests start
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-START = datetime(2026, 11, 28, 6, 45, tzinfo=UTC)
-
-
-def raw_fixture(name: str) -> bytes:
-    """The exact bytes Alertmanager 0.25 sent, from tests/fixtures/alertmanager/raw/."""
-    return (FIXTURES / "raw" / name).read_bytes()
-
-
-def fixture_json(name: str) -> dict[str, Any]:
-    """A captured payload as a dict, to derive variants from."""
-    return json.loads(raw_fixture(name))
-
-
-def libpq_url(sqlalchemy_url: str) -> str:
-    """The same PostgreSQL URL as psycopg itself takes it."""
-    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)
-
-
-class Clock:
-    """An injected clock that tests move by hand."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
 
 
 @pytest.fixture(scope="session")
@@ -152,15 +119,6 @@ def client(app: Flask) -> FlaskClient:
     return app.test_client()
 
 
-def post_alerts(client: FlaskClient, body: bytes | dict[str, Any], **headers: str) -> Any:
-    """POST a notification the way Alertmanager does (bearer token unless overridden)."""
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    sent = {**AUTH, **headers}
-    return client.post(
-        "/api/v1/alertmanager", data=data, headers=sent, content_type="application/json"
-    )
-
-
 @pytest.fixture
 def fake() -> Iterator[FakePagerDuty]:
     """A fake PagerDuty (Events API and REST) on loopback, stopped after the test."""
@@ -169,12 +127,10 @@ def fake() -> Iterator[FakePagerDuty]:
 
 
 @pytest.fixture
-def paging(make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty) -> Any:
+def paging(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> Paging:
     """The app, a dispatcher and the fake PagerDuty wired as the scheduler wires them."""
-    from tests.receiver.paging.test_planner import (
-        make_paging,  # the harness lives beside the paging tests
-    )
-
     return make_paging(make_app, store, clock, fake)
 
 

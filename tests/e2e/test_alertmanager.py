@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SERVER_TOKEN
+from tests.support.alertmanager import SERVER_TOKEN
 from tests.support.servers import (
     get_text,
     incident_detail,

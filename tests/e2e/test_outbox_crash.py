@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from tests.receiver.paging.test_planner import events, group, paging_config
 from tests.support.fake_pagerduty import FakePagerDuty
+from tests.support.paging import events, group, paging_config
 from tests.support.servers import (
     REPO_ROOT,
     db_upgrade,

@@ -22,7 +22,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
-from tests.conftest import SERVER_TOKEN
+from tests.support.alertmanager import SERVER_TOKEN, raw_fixture
 from tests.support.servers import (
     TcpProxy,
     backend_config,
@@ -34,7 +34,6 @@ from tests.support.servers import (
     incident_detail,
     list_incidents,
     post_json,
-    raw_fixture,
     run_onwatch,
     running_onwatch,
     write_config,

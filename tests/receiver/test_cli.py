@@ -10,8 +10,7 @@ import pytest
 from receiver.cli import main
 from receiver.config.settings import DatabaseSettings
 from receiver.store.database import Store
-from tests.conftest import FIXTURES
-from tests.support.paths import REPO_ROOT
+from tests.support.paths import FIXTURES, REPO_ROOT
 
 REPO = REPO_ROOT
 BAD_CONFIG = "rules:\n  - name: broken\n    severity: SEV2\n    match: ['foo=~\"(\"']\n"
@@ -83,7 +82,7 @@ def test_serve_refuses_postgres_schema_out_of_date(
 
     import psycopg
 
-    from tests.conftest import libpq_url
+    from tests.support.servers import libpq_url
 
     name = f"onwatch_empty_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(libpq_url(postgres_server), autocommit=True) as admin:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import post_alerts, raw_fixture
+from tests.support.alertmanager import post_alerts, raw_fixture
 
 
 def sample(app: Flask, name: str, labels: dict[str, str] | None = None) -> float | None:

@@ -28,7 +28,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from tests.support.paths import FIXTURES, HARNESS, REPO_ROOT
+from tests.support.paths import HARNESS, REPO_ROOT
 
 READY_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
@@ -43,11 +43,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def raw_fixture(name: str) -> bytes:
-    """The exact body bytes Alertmanager 0.25 sent (tests/fixtures/alertmanager/raw/)."""
-    return (FIXTURES / "raw" / name).read_bytes()
 
 
 def wait_for(
@@ -477,3 +472,8 @@ class TcpProxy:
             with self._lock:
                 self._connections.discard(source)
             source.close()  # each pump closes the socket it reads; the other pump the other
+
+
+def libpq_url(sqlalchemy_url: str) -> str:
+    """The same PostgreSQL URL as psycopg itself takes it."""
+    return sqlalchemy_url.replace("postgresql+psycopg://", "postgresql://", 1)

@@ -23,8 +23,9 @@ from receiver.handoffs import views as handoff_views
 from receiver.handoffs.cli import cmd_handoff_note, cmd_handoff_show
 from receiver.handoffs.models import HandoffBriefing, HandoffNote
 from receiver.store.database import Store
-from tests.conftest import AUTH, START, TOKEN, Clock
-from tests.receiver.handoffs.test_briefings import handoff_config, incident, page, settings_for, utc
+from tests.support.alertmanager import AUTH, TOKEN
+from tests.support.clock import START, Clock
+from tests.support.handoffs import handoff_config, incident, page, settings_for, utc
 
 NEXT = "2026-11-30T09:00:00+00:00"
 

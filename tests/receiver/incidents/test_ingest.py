@@ -11,7 +11,8 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from tests.conftest import Clock, fixture_json, post_alerts, raw_fixture
+from tests.support.alertmanager import fixture_json, post_alerts, raw_fixture
+from tests.support.clock import Clock
 
 
 def incidents(client: FlaskClient, **query: str) -> list[dict[str, Any]]:

@@ -25,7 +25,8 @@ from receiver.app import create_app
 from receiver.config.settings import Settings
 from receiver.incidents.channels import channel_candidates, channel_name
 from receiver.store.database import Store, StoreUnavailable
-from tests.conftest import START, TOKEN, Clock, fixture_json, post_alerts, raw_fixture
+from tests.support.alertmanager import TOKEN, fixture_json, post_alerts, raw_fixture
+from tests.support.clock import START, Clock
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import fixture_json, post_alerts
+from tests.support.alertmanager import fixture_json, post_alerts
 
 
 def _group(number: int, severity: str = "warning", service: str = "api") -> dict[str, Any]:

@@ -17,7 +17,8 @@ from prometheus_client import CollectorRegistry
 from receiver.app import create_app
 from receiver.config.settings import Settings
 from receiver.store.database import Store
-from tests.conftest import FIXTURES, TOKEN, fixture_json, post_alerts, raw_fixture
+from tests.support.alertmanager import TOKEN, fixture_json, post_alerts, raw_fixture
+from tests.support.paths import FIXTURES
 
 
 def assert_nothing_stored(client: FlaskClient) -> None:

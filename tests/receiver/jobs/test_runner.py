@@ -27,10 +27,10 @@ from receiver.jobs.runner import (
     SchedulerRunner,
 )
 from receiver.store.database import Store
-from tests.conftest import Clock
-from tests.receiver.paging.test_planner import Paging, group, make_paging, paging_config
+from tests.support.clock import Clock
 from tests.support.fake_pagerduty import FakePagerDuty
 from tests.support.notify_server import NotifyServer
+from tests.support.paging import Paging, group, make_paging, paging_config
 from tests.support.servers import wait_for
 
 WAIT_S = 10.0

@@ -24,7 +24,7 @@ from receiver.notify.notifiers import Notice, Notifier, SlackNotifier, WebhookNo
 from receiver.notify.outbox import enqueue
 from receiver.paging.models import FAILED, PENDING, SENT
 from receiver.store.database import Store
-from tests.conftest import Clock
+from tests.support.clock import Clock
 from tests.support.notify_server import NotifyServer
 
 SLACK = "team-slack"

@@ -27,7 +27,7 @@ from receiver.notify.outbox import enqueue
 from receiver.notify.settings import NotificationTargetSettings
 from receiver.paging.models import FAILED, PENDING, SENT
 from receiver.store.database import Store
-from tests.conftest import Clock
+from tests.support.clock import Clock
 from tests.support.rota_config import rota_config
 from tests.support.smtp_server import SmtpServer as LocalSmtpServer
 

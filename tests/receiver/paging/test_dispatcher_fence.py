@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from receiver.paging.dispatcher import CHUNK, Dispatcher
-from tests.receiver.paging.test_planner import Paging, group
+from tests.support.paging import Paging, group
 
 MONDAY_NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 

@@ -21,8 +21,10 @@ from receiver.incidents.models import IncidentRecord
 from receiver.paging.pagers import Delivery, PageRequest
 from receiver.paging.planner import queue_escalation
 from receiver.store.database import Store
-from tests.conftest import Clock, raw_fixture
-from tests.receiver.paging.test_planner import (
+from tests.support.alertmanager import raw_fixture
+from tests.support.clock import Clock
+from tests.support.fake_pagerduty import FakePagerDuty
+from tests.support.paging import (
     WEBHOOK_SECRET,
     Paging,
     events,
@@ -32,7 +34,6 @@ from tests.receiver.paging.test_planner import (
     rest_paging_config,
     sign,
 )
-from tests.support.fake_pagerduty import FakePagerDuty
 
 FIRING_KEY = "onwatch-1"
 

@@ -30,7 +30,8 @@ from receiver.store.database import Store
 from response.resolution import format_span
 from scheduler.escalation_paths import PathPolicy, escalation_path
 from scheduler.overrides import Override
-from tests.conftest import AUTH, START, TOKEN
+from tests.support.alertmanager import AUTH, TOKEN
+from tests.support.clock import START
 from tests.support.rota_config import rota_config
 
 MINUTES = timedelta(minutes=1)

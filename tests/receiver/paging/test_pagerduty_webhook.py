@@ -20,8 +20,9 @@ from werkzeug.test import TestResponse
 from receiver.incidents.models import IncidentRecord
 from receiver.paging.planner import queue_escalation
 from receiver.store.database import Store
-from tests.conftest import Clock
-from tests.receiver.paging.test_planner import (
+from tests.support.clock import Clock
+from tests.support.fake_pagerduty import FakePagerDuty
+from tests.support.paging import (
     WEBHOOK_SECRET,
     Paging,
     events,
@@ -30,7 +31,6 @@ from tests.receiver.paging.test_planner import (
     paging_config,
     sign,
 )
-from tests.support.fake_pagerduty import FakePagerDuty
 
 NEW_SECRET = "pd-webhook-secret-rotated"
 

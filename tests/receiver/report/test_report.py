@@ -30,7 +30,7 @@ from receiver.report.render import render, report_data
 from receiver.rota.models import OverrideRecord
 from receiver.store.database import Store
 from scheduler.burden import Month
-from tests.conftest import AUTH, TOKEN
+from tests.support.alertmanager import AUTH, TOKEN
 from tests.support.rota_config import rota_config
 
 LONDON = ZoneInfo("Europe/London")

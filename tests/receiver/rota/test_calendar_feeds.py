@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from receiver.config.settings import Settings
 from scheduler.calendar import feed_token
-from tests.conftest import Clock
+from tests.support.clock import Clock
 from tests.support.rota_config import CALENDAR_SECRET, rota_config
 
 

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import Clock
+from tests.support.clock import Clock
 from tests.support.rota_config import rota_config
 
 
@@ -226,7 +226,7 @@ def test_rota_api_needs_token_when_configured(make_app: Callable[..., Flask]) ->
 
 
 def test_incident_shows_who_is_on_call_for_its_service(client: FlaskClient) -> None:
-    from tests.conftest import post_alerts, raw_fixture
+    from tests.support.alertmanager import post_alerts, raw_fixture
 
     post_alerts(client, raw_fixture("firing_single.json"))  # service checkout -> rotation ops
     post_alerts(client, raw_fixture("group_5.json"))  # service api: no rotation covers it
