@@ -51,7 +51,6 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 LUA_SCRIPT = BENCH_DIR / "ingest.lua"
-SHARED_ENV_VAR = "ONWATCH_SHARED_DIR"
 WEBHOOK_PATH = "/api/v1/alertmanager"
 TOKEN = "bench-token"
 HEADERS = {
@@ -143,19 +142,11 @@ def _fingerprint_suffix(text: str) -> str:
 
 
 def find_fixtures() -> Path:
-    """The fixtures: `../shared/fixtures/alertmanager` beside the repo, else $ONWATCH_SHARED_DIR."""
-    candidates = [REPO_ROOT.parent / "shared" / "fixtures" / "alertmanager"]
-    if os.environ.get(SHARED_ENV_VAR):
-        base = Path(os.environ[SHARED_ENV_VAR])
-        candidates += [base / "fixtures" / "alertmanager", base / "alertmanager", base]
-    for candidate in candidates:
-        if (candidate / "raw" / "firing_single.json").is_file():
-            return candidate
-    tried = ", ".join(str(c) for c in candidates)
-    raise SystemExit(
-        f"bench/ingest: Alertmanager fixtures not found (tried {tried}); "
-        f"set {SHARED_ENV_VAR} to the shared directory"
-    )
+    """The real Alertmanager captures kept in the repository (tests/fixtures/alertmanager)."""
+    found = REPO_ROOT / "tests" / "fixtures" / "alertmanager"
+    if not (found / "raw" / "firing_single.json").is_file():
+        raise SystemExit(f"bench/ingest: Alertmanager fixtures not found in {found}")
+    return found
 
 
 def single_templates(fixture: dict[str, Any], now: datetime) -> dict[str, list[str]]:
