@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Literal
+from typing import Literal, TypeGuard
 
 
 class Severity(enum.IntEnum):
@@ -34,6 +34,11 @@ class Severity(enum.IntEnum):
 # The names in order, worst first: what configuration keys, API fields and reports list.
 SeverityName = Literal["SEV1", "SEV2", "SEV3", "SEV4"]  # the names as a type, for settings
 SEVERITIES: tuple[str, ...] = tuple(member.name for member in Severity)
+
+
+def is_severity_name(name: str) -> TypeGuard[SeverityName]:
+    """Whether `name` is a severity's name ("SEV1"), for code that keys severities by str."""
+    return name in SEVERITIES
 
 
 def worst(*severities: Severity) -> Severity:

@@ -111,7 +111,8 @@ def error_message(body: Any) -> str:
     if not isinstance(body, dict):
         return str(body) if body else ""
     # Events API: {"message", "errors"}; REST API: {"error": {"message", "code", "errors"}}.
-    inner = body.get("error") if isinstance(body.get("error"), dict) else body
+    error = body.get("error")
+    inner = error if isinstance(error, dict) else body
     message = str(inner.get("message") or body.get("status") or "")
     errors = inner.get("errors") or []
     if isinstance(errors, list) and errors:

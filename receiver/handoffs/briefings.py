@@ -126,7 +126,7 @@ def _follow_ups(
         .where(col(IncidentRecord.resolved_at) < end)
         .order_by(col(IncidentRecord.id))
     ).all()
-    ids = [row.id for row in rows]
+    ids = [row.id for row in rows if row.id is not None]  # loaded rows: all have ids
     postmortems = {
         p.incident_id: p
         for p in session.exec(

@@ -469,7 +469,7 @@ def _plan_resolution(plan: _Plan, now: datetime) -> None:
 
 def _write(connection: Connection, group: AlertGroup, plan: _Plan, now: datetime) -> IngestResult:
     # The plan is left as it is: a retried transaction may use it again.
-    timeline = [
+    timeline: list[dict[str, Any]] = [  # column values, like the plan's rows
         {"at": now, "kind": kind, "message": message, "data": data}
         for kind, message, data in plan.timeline
     ]
@@ -478,7 +478,9 @@ def _write(connection: Connection, group: AlertGroup, plan: _Plan, now: datetime
         timeline[0]["data"] = {**timeline[0]["data"], "channel": channel}  # incident_opened
         # A racing twin fails here on the one-open-per-group index; the store retries it.
         result = connection.execute(_INSERT_INCIDENT, {**plan.incident, "channel": channel})
-        incident_id = int(result.inserted_primary_key[0])
+        primary_key = result.inserted_primary_key
+        assert primary_key is not None  # None only for an insert that wrote no row
+        incident_id = int(primary_key[0])
     else:
         incident_id = plan.incident["id"]
         if plan.changed:
@@ -515,23 +517,24 @@ def _pages_due(
     raised = any(kind == "severity_raised" for kind, _message, _data in plan.timeline)
     if not (plan.opened or raised or result.resolved):
         return False
-    service = plan.incident.get("service")  # only new incidents carry it in the plan
-    if plan.opened and paging.rota.rotation_for_service(service) is None:
-        if result.resolved:  # opened already resolved: there was never anything to page
+    if plan.opened:
+        service: str = plan.incident["service"]  # only new incidents carry it in the plan
+        if paging.rota.rotation_for_service(service) is None:
+            if result.resolved:  # opened already resolved: there was never anything to page
+                return False
+            # Nobody to page: say so once, without an ORM session (this is the hot path).
+            kind, message = not_paged(service)
+            connection.execute(
+                _INSERT_TIMELINE,
+                {
+                    "incident_id": result.incident_id,
+                    "at": now,
+                    "kind": kind,
+                    "message": message,
+                    "data": {},
+                },
+            )
             return False
-        # Nobody to page: say so once, without an ORM session (this is the hot path).
-        kind, message = not_paged(service)
-        connection.execute(
-            _INSERT_TIMELINE,
-            {
-                "incident_id": result.incident_id,
-                "at": now,
-                "kind": kind,
-                "message": message,
-                "data": {},
-            },
-        )
-        return False
     # A resolution of an incident never paged (nobody covers it) has no escalation to stop
     # and nobody to tell.
     return (

@@ -115,6 +115,7 @@ def add_to_timeline(
     **data: object,
 ) -> None:
     """Append one entry to the incident's timeline (in the caller's transaction)."""
+    assert incident.id is not None  # a stored incident: there is no relationship to fill it in
     session.add(
         TimelineEntry(incident_id=incident.id, at=now, kind=kind, message=message, data=data)
     )

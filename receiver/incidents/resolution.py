@@ -11,10 +11,10 @@ from datetime import datetime
 from sqlalchemy import Table, insert, select, update
 from sqlmodel import Session, col
 
+from receiver.delivery.outbox import CANCELLED, PENDING
 from receiver.incidents.models import IncidentRecord, TimelineEntry
 from receiver.notify.announcements import announce
 from receiver.notify.models import NotificationMessage
-from receiver.paging.models import CANCELLED, PENDING
 from receiver.postmortems.models import PostmortemRecord
 from receiver.response.context import ResponseContext
 from receiver.response.facts import (

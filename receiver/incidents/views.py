@@ -144,7 +144,13 @@ def list_incidents() -> Response:
     page, more = rows[:limit], len(rows) > limit
     next_url = None
     if more:
-        args = {key: value for key, value in request.args.items() if key != "before"}
+        # The filters carry over, but not as url_for's own keywords (_external, _scheme,
+        # _anchor, _method): a query string must not choose the link's form (or fail it).
+        args: dict[str, Any] = {
+            key: value
+            for key, value in request.args.items()
+            if key != "before" and not key.startswith("_")
+        }
         next_url = url_for(".list_incidents", **args, before=page[-1].id)
     return jsonify(incidents=[incident_summary(row) for row in page], next=next_url)
 

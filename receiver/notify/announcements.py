@@ -19,6 +19,7 @@ from receiver.incidents.models import IncidentRecord
 from receiver.notify.outbox import audience_targets, enqueue
 from receiver.response.context import ResponseContext
 from response.rendering import RenderedMessage, TemplateError, TemplateName, Templates
+from rules.severity import is_severity_name
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,9 @@ def announce(
     """
     chosen = audiences
     if chosen is None:
-        chosen = list(context.notifications.severity_audiences.get(incident.severity, []))
+        severity = incident.severity
+        by_severity = context.notifications.severity_audiences
+        chosen = list(by_severity.get(severity, [])) if is_severity_name(severity) else []
     addressees, skipped = audience_targets(
         context.notifications, chosen, context.team_targets(incident.service)
     )

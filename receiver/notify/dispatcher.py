@@ -1,11 +1,12 @@
 """The notification dispatcher: delivers due notification messages, retries, never drops one.
 
 The twin of the paging dispatcher (`receiver.paging.dispatcher`) for messages to people: status
-updates, reminders, all-clears. Due messages are read in one short read; each is sent with no
-transaction open (a target may take seconds); a chunk's outcomes are written in one short
-transaction: sent, retried later with the pagers' back-off (or the target's Retry-After), or
-failed when the target refuses it for good or its deadline has passed. A failure is logged
-at error level and, for an incident's message, written to the incident's timeline.
+updates, reminders, all-clears, in the same outbox loop (`receiver.delivery.outbox`). Due
+messages are read in one short read; each is sent with no transaction open (a target may take
+seconds); a chunk's outcomes are written in one short transaction: sent, retried later with
+the pagers' back-off (or the target's Retry-After), or failed when the target refuses it for
+good or its deadline has passed. A failure is logged at error level and, for an incident's
+message, written to the incident's timeline.
 """
 
 from __future__ import annotations
@@ -17,17 +18,16 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from receiver.delivery.outbox import FAILED, PENDING, SENT, OutboxLoop, Report
 from receiver.delivery.outcome import Delivery, shorten
 from receiver.delivery.retries import next_attempt
 from receiver.incidents.models import TimelineEntry
 from receiver.notify.models import NotificationMessage
 from receiver.notify.notifiers import Notice, Notifier
-from receiver.paging.models import FAILED, PENDING, SENT
 from receiver.store.database import Store
 
 log = logging.getLogger(__name__)
 
-CHUNK = 20  # messages sent, then recorded together
 RETRY = "retry"  # the third outcome reported through on_outcome, besides SENT and FAILED
 FAILED_KIND = "notification_failed"  # the timeline entry of a message that was not delivered
 
@@ -42,7 +42,7 @@ class _Due:
     notice: Notice
 
 
-class NotificationDispatcher:
+class NotificationDispatcher(OutboxLoop[NotificationMessage, _Due, Delivery]):
     """Delivers due notification messages through each target's notifier."""
 
     def __init__(
@@ -55,35 +55,24 @@ class NotificationDispatcher:
         batch: int = 100,
         still_leading: Callable[[], bool] | None = None,
     ) -> None:
-        self.store, self.notifiers, self.clock = store, notifiers, clock
-        self.on_outcome = on_outcome or (lambda target, outcome: None)
-        self.batch = batch
-        self.still_leading = still_leading  # the scheduler's lease, checked before each chunk
+        super().__init__(
+            rows=NotificationMessage,
+            store=store,
+            clock=clock,
+            on_outcome=on_outcome,
+            batch=batch,
+            still_leading=still_leading,
+        )
+        self.notifiers = notifiers
 
-    def run_once(self) -> int:
-        """Deliver every message due now (up to `batch`); the number handled."""
-        now = self.clock()
-        with self.store.read() as session:
-            due = [
-                _due(message)
-                for message in session.exec(
-                    select(NotificationMessage)
-                    .where(NotificationMessage.status == PENDING)
-                    .where(col(NotificationMessage.next_attempt_at) <= now)
-                    .order_by(col(NotificationMessage.next_attempt_at), col(NotificationMessage.id))
-                    .limit(self.batch)
-                ).all()
-            ]
-        for start in range(0, len(due), CHUNK):
-            if self.still_leading is not None and not self.still_leading():
-                return start  # another scheduler leads now: it sends the rest
-            chunk = due[start : start + CHUNK]
-            deliveries = [(item, self._send(item)) for item in chunk]
-            outcomes = self.store.write(lambda session, d=deliveries: self._record_all(session, d))
-            for (item, _), outcome in zip(deliveries, outcomes, strict=True):
-                if outcome is not None:
-                    self.on_outcome(item.target, outcome)
-        return len(due)
+    def prepare(self, chunk: Sequence[NotificationMessage], now: datetime) -> list[_Due]:
+        """Nothing to read (a notification is stored rendered): each message as it was when
+        due, what to send and the attempts that recording compares."""
+        return [_due(message) for message in chunk]
+
+    def send(self, items: Sequence[_Due]) -> list[Delivery]:
+        """One after another, in order."""
+        return [self._send(item) for item in items]
 
     def _send(self, item: _Due) -> Delivery:
         notifier = self.notifiers.get(item.target)
@@ -103,9 +92,8 @@ class NotificationDispatcher:
             detail = shorten(f"the {notifier.kind} notifier raised {exc!r}")
             return Delivery(ok=False, detail=detail)
 
-    def _record_all(
-        self, session: Session, deliveries: Sequence[tuple[_Due, Delivery]]
-    ) -> list[str | None]:
+    def record(self, session: Session, deliveries: Sequence[tuple[_Due, Delivery]]) -> list[Report]:
+        """Each outcome by its target; none for a message handled meanwhile."""
         now = self.clock()
         ids = [item.id for item, _ in deliveries]
         # FOR UPDATE: on PostgreSQL a second dispatcher's write waits here, then sees ours.
@@ -117,7 +105,11 @@ class NotificationDispatcher:
                 .with_for_update()
             ).all()
         }
-        return [self._record(session, rows.get(item.id), item, d, now) for item, d in deliveries]
+        outcomes = [
+            (item.target, self._record(session, rows.get(item.id), item, d, now))
+            for item, d in deliveries
+        ]
+        return [(target, outcome) for target, outcome in outcomes if outcome is not None]
 
     def _record(
         self,

@@ -16,9 +16,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from receiver.delivery.outbox import PENDING
 from receiver.notify.models import NotificationMessage
 from receiver.notify.settings import TEAM, NotificationSettings
-from receiver.paging.models import PENDING
 from response.rendering import TemplateName
 
 

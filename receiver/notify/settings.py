@@ -34,7 +34,7 @@ HTTP_KINDS = ("webhook", "slack")
 
 
 # The seed's "Communication" column.
-DEFAULT_SEVERITY_AUDIENCES: dict[str, list[str]] = {
+DEFAULT_SEVERITY_AUDIENCES: dict[SeverityName, list[str]] = {
     "SEV1": ["exec", "all-hands"],
     "SEV2": ["leadership", "affected-teams"],
     "SEV3": ["team", "stakeholders"],

@@ -1,11 +1,12 @@
 """The outbox dispatcher: delivers due messages to pagers, retries, and never drops one.
 
-Runs in exactly one process (the scheduler, elected by a database lease). Due messages are
-handled in chunks: read, sent with no transaction open (a pager may take seconds; a chunk's
-incidents are sent side by side, each incident's messages in order), and their outcomes
-written in one short transaction: sent (with a page in the ledger), retried later with
-exponential back-off (or the pager's Retry-After), or failed once its deadline has passed,
-which the incident's timeline, the API and a metric all show.
+Runs in exactly one process (the scheduler, elected by a database lease), in the outbox loop
+of `receiver.delivery.outbox`: due messages are handled in chunks, prepared (the incident,
+its alerts, who is on call), sent with no transaction open (a pager may take seconds; a
+chunk's incidents are sent side by side, each incident's messages in order), and their
+outcomes written in one short transaction: sent (with a page in the ledger), retried later
+with exponential back-off (or the pager's Retry-After), or failed once its deadline has
+passed, which the incident's timeline, the API and a metric all show.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import Session, col, select
 
+from receiver.delivery.outbox import CANCELLED, FAILED, PENDING, SENT, OutboxLoop, Report
 from receiver.delivery.retries import next_attempt
 from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, TimelineEntry
 from receiver.metrics import Metrics
-from receiver.paging.models import CANCELLED, FAILED, PENDING, SENT, OutboxMessage, PageRecord
+from receiver.paging.models import OutboxMessage, PageRecord
 from receiver.paging.pagers import Delivery, PageAction, Pager, PageRequest, Recipient
 from receiver.paging.planner import (
     ACKNOWLEDGE,
@@ -45,7 +47,6 @@ from scheduler.overrides import Override
 log = logging.getLogger(__name__)
 
 SUMMARY_LIMIT = 1024
-CHUNK = 20  # messages prepared, sent and recorded together
 SENDERS = 4  # a chunk's incidents sent at once (each incident's messages in order)
 NIGHT_LOAD_EXCEEDED = "night_load_exceeded"  # reported through on_outcome, for the metric
 _ACTIONS = {
@@ -126,6 +127,7 @@ class _Outcomes:
         self._changed: set[int] = set()
         self.pages: list[dict[str, Any]] = []
         self.timeline: list[dict[str, Any]] = []
+        self.crossed: list[str] = []  # rotations whose on-call crossed the night-page limit
 
     def state(self, message_id: int) -> dict[str, Any]:
         """The message's outcome fields, to change in place (written by `write`)."""
@@ -184,7 +186,7 @@ class _Prepared:
     fail: str = ""  # why it cannot be sent at all
 
 
-class Dispatcher:
+class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
     """Delivers due outbox messages through each rotation's pager."""
 
     def __init__(
@@ -199,51 +201,27 @@ class Dispatcher:
         still_leading: Callable[[], bool] | None = None,
         senders: int = SENDERS,
     ) -> None:
-        self.store, self.context, self.pagers, self.clock = store, context, pagers, clock
-        self.on_outcome = on_outcome or (lambda rotation, outcome: None)
-        self.batch = batch
-        # Asked before each chunk is sent: a scheduler that lost its lease stops at once
-        # instead of sending for up to a tick alongside the new leader.
-        self.still_leading = still_leading
+        super().__init__(
+            rows=OutboxMessage,
+            store=store,
+            clock=clock,
+            on_outcome=on_outcome,
+            batch=batch,
+            still_leading=still_leading,
+        )
+        self.context, self.pagers = context, pagers
         # A pager answers in milliseconds (a local fake) to a few hundred (PagerDuty over the
         # internet): one at a time, a storm of pages would queue behind each answer.
         self.senders = senders
         self._pool: ThreadPoolExecutor | None = None
         self._overrides: dict[str, list[Override]] = {}  # per chunk, by rotation
-        self._crossed: list[str] = []  # rotations whose on-call crossed the night-page limit
 
-    def run_once(self) -> int:
-        """Deliver every message due now (up to `batch`); the number handled.
-
-        In chunks: the first pages go out after a few queries, not after the whole batch is
-        prepared, and each chunk's outcomes are written in one short transaction. Stops before
-        sending a chunk once `still_leading` says this process no longer leads.
-        """
-        now = self.clock()
+    def prepare(self, chunk: Sequence[OutboxMessage], now: datetime) -> list[_Prepared]:
+        """Each message's request, from what the chunk's incidents are now, in one read."""
+        self._overrides.clear()  # read afresh per chunk: an override may just have changed
         with self.store.read() as session:
-            due = session.exec(
-                select(OutboxMessage)
-                .where(OutboxMessage.status == PENDING)
-                .where(col(OutboxMessage.next_attempt_at) <= now)
-                .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-                .limit(self.batch)
-            ).all()
-        for start in range(0, len(due), CHUNK):
-            chunk = due[start : start + CHUNK]
-            self._overrides.clear()  # read afresh per chunk: an override may just have changed
-            with self.store.read() as session:
-                rows = _Rows.to_send(session, chunk)
-                prepared = [self._prepare_safely(session, rows, message, now) for message in chunk]
-            if self.still_leading is not None and not self.still_leading():
-                log.warning("dispatcher: no longer leading; %d due messages left", len(due) - start)
-                return start
-            deliveries = list(zip(prepared, self._send_all(prepared), strict=True))
-            outcomes = self.store.write(lambda session, d=deliveries: self._record_all(session, d))
-            for (item, _), outcome in zip(deliveries, outcomes, strict=True):
-                self.on_outcome(item.message.rotation, outcome)
-            for rotation in self._crossed:
-                self.on_outcome(rotation, NIGHT_LOAD_EXCEEDED)
-        return len(due)
+            rows = _Rows.to_send(session, chunk)
+            return [self._prepare_safely(session, rows, message, now) for message in chunk]
 
     def _prepare_safely(
         self, session: Session, rows: _Rows, message: OutboxMessage, now: datetime
@@ -300,6 +278,11 @@ class Dispatcher:
         person = rota.people[name]
         return Recipient(person.name, person.email, person.pagerduty_user_id)
 
+    def _active_overrides(self, session: Session, rotation: str) -> list[Override]:
+        if rotation not in self._overrides:
+            self._overrides[rotation] = active_overrides(session, rotation)
+        return self._overrides[rotation]
+
     def _request(
         self,
         incident: IncidentRecord,
@@ -338,23 +321,10 @@ class Dispatcher:
             reference=reference,
         )
 
-    def _record_all(
-        self, session: Session, deliveries: list[tuple[_Prepared, Delivery | None]]
-    ) -> list[str]:
-        self._crossed = []  # again from scratch if the store retries the transaction
-        ids = [item.message.id for item, _ in deliveries]
-        current = session.execute(_CURRENT, {"ids": ids})
-        outcomes = _Outcomes(
-            {row.id: {f: row._mapping[f] for f in _OUTCOME_FIELDS} for row in current}
-        )
-        recorded = [
-            self._record(session, outcomes, item, delivery, self.clock())
-            for item, delivery in deliveries
-        ]
-        outcomes.write(session)
-        return recorded
+    def lost_lease(self, left: int) -> None:
+        log.warning("dispatcher: no longer leading; %d due messages left", left)
 
-    def _send_all(self, prepared: list[_Prepared]) -> list[Delivery | None]:
+    def send(self, prepared: Sequence[_Prepared]) -> list[Delivery | None]:
         """Send a chunk: its incidents side by side, each incident's messages in order (a
         trigger before the acknowledgement that follows it)."""
         lanes: dict[int, list[int]] = {}
@@ -386,10 +356,21 @@ class Dispatcher:
             log.exception("pager %s raised for outbox message %s", pager.kind, message.id)
             return Delivery(ok=False, detail=f"the pager raised {exc!r}"[:300])
 
-    def _active_overrides(self, session: Session, rotation: str) -> list[Override]:
-        if rotation not in self._overrides:
-            self._overrides[rotation] = active_overrides(session, rotation)
-        return self._overrides[rotation]
+    def record(
+        self, session: Session, deliveries: Sequence[tuple[_Prepared, Delivery | None]]
+    ) -> list[Report]:
+        """Each message's outcome by its rotation, then each night-load limit crossed."""
+        ids = [item.message.id for item, _ in deliveries]
+        current = session.execute(_CURRENT, {"ids": ids})
+        outcomes = _Outcomes(
+            {row.id: {f: row._mapping[f] for f in _OUTCOME_FIELDS} for row in current}
+        )
+        recorded = [
+            (item.message.rotation, self._record(session, outcomes, item, delivery, self.clock()))
+            for item, delivery in deliveries
+        ]
+        outcomes.write(session)
+        return recorded + [(rotation, NIGHT_LOAD_EXCEEDED) for rotation in outcomes.crossed]
 
     def _record(
         self,
@@ -556,7 +537,7 @@ class Dispatcher:
         load = night_load(rota.people[name], [*pages, now], start, now)
         before = night_load(rota.people[name], list(pages), start, now)
         if load.over_limit and not before.over_limit:
-            self._crossed.append(message.rotation)
+            outcomes.crossed.append(message.rotation)
             outcomes.timeline.append(
                 {
                     "incident_id": message.incident_id,

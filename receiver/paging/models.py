@@ -10,8 +10,6 @@ from sqlmodel import Field, SQLModel
 
 from receiver.store.columns import text_column, utc_column
 
-PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
-
 
 class OutboxMessage(SQLModel, table=True):
     """A message for a pager, written in the same transaction as the incident change.

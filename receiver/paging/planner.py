@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlmodel import Session, col, or_, select, update
 
+from receiver.delivery.outbox import CANCELLED, PENDING, SENT
 from receiver.incidents.models import IncidentRecord, IncidentStatus, TimelineEntry, add_to_timeline
-from receiver.paging.models import CANCELLED, PENDING, SENT, OutboxMessage
+from receiver.paging.models import OutboxMessage
 from receiver.paging.settings import PagingSettings
 from receiver.rota.store import active_overrides
 from scheduler.escalation import Step, escalation_plan

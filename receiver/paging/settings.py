@@ -25,7 +25,7 @@ from rules.severity import SEVERITIES, SeverityName
 PagerKind = Literal["dry-run", "pagerduty-events", "pagerduty-rest", "webhook"]
 
 PAGES_NOBODY = "SEV4"  # the seed: SEV4 is queued for the next business day, never paged
-DEFAULT_ACK_TIMEOUT = {"SEV1": "5m", "SEV2": "5m", "SEV3": "15m"}
+DEFAULT_ACK_TIMEOUT: dict[SeverityName, str] = {"SEV1": "5m", "SEV2": "5m", "SEV3": "15m"}
 
 
 def _blank_is_unset(value: Any) -> Any:

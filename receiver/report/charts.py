@@ -10,11 +10,14 @@ from __future__ import annotations
 import io
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from receiver.report.load import cyclic_gc_paused
 from rules.severity import SEVERITIES
 from scheduler.burden import BurdenReport
+
+if TYPE_CHECKING:  # matplotlib is imported only when a chart is drawn
+    from matplotlib.typing import RcKeyType
 
 # The most people the per-night chart draws a row for (the busiest nights first).
 CHART_PEOPLE = 40
@@ -71,7 +74,11 @@ def charts(report: BurdenReport) -> dict[str, str]:
 
     # Drawn for speed as well as looks (an HTML report is a few hundred ms of matplotlib):
     # the heat map is one image, not a mesh of 1,000 cells; ticks are few; margins are fixed.
-    style = {"svg.fonttype": "none", "svg.hashsalt": "onwatch", "font.size": 9}
+    style: dict[RcKeyType, Any] = {
+        "svg.fonttype": "none",
+        "svg.hashsalt": "onwatch",
+        "font.size": 9,
+    }
     found: dict[str, str] = {}
     # Figures are reference cycles: they wait for the collector, which then runs once.
     with matplotlib.rc_context(style), cyclic_gc_paused():

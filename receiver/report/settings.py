@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from receiver.config.base import SettingsModel, clock_from_yaml, known_zone
 from receiver.rota.settings import WEEKDAYS
+from rules.severity import SeverityName
 from scheduler.burden import BusinessHours, Policy
 
 Weekday = Literal[WEEKDAYS]  # type: ignore[valid-type]
@@ -65,12 +66,12 @@ class ReportSettings(SettingsModel):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
 
-    def policy(self, mttr: Mapping[str, timedelta]) -> Policy:
+    def policy(self, mttr: Mapping[SeverityName, timedelta]) -> Policy:
         """The pure report's policy for these settings, with the MTTR targets of `response:`."""
         hours = self.business_hours
         return Policy(
             ack_target=timedelta(minutes=self.ack_target_minutes),
-            resolve_targets=dict(mttr),
+            resolve_targets=dict(mttr.items()),  # str-keyed: a Mapping's key type is invariant
             night_page_limit=self.night_page_limit,
             noisy_alert_pct=self.noisy_alert_pct,
             interruption_window=timedelta(seconds=self.interruption_window_seconds),

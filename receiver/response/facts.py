@@ -145,7 +145,7 @@ def _first_named(namings: Sequence[TimelineEntry]) -> tuple[RoleAssignment, ...]
     first: dict[str, RoleAssignment] = {}
     for entry in namings:
         role = entry.data.get("role")
-        if role in Role.__members__.values() and role not in first:
+        if isinstance(role, str) and role in Role.__members__.values() and role not in first:
             first[role] = RoleAssignment(
                 Role(role), entry.data.get("person", ""), entry.at, entry.data.get("by", "")
             )

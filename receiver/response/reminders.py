@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from sqlmodel import Session, and_, col, exists, func, or_, select
 
+from receiver.delivery.outbox import SENT
 from receiver.incidents.lookup import locked_incident
 from receiver.incidents.models import IncidentRecord, IncidentStatus, add_to_timeline
 from receiver.notify.announcements import announce
-from receiver.paging.models import SENT, OutboxMessage
+from receiver.paging.models import OutboxMessage
 from receiver.paging.planner import ESCALATE, TRIGGER, queue_escalation
 from receiver.postmortems.models import ActionItemRecord, PostmortemRecord
 from receiver.response.context import ResponseContext
@@ -46,12 +48,14 @@ def _watched(session: Session, context: ResponseContext, now: datetime) -> list[
     # fresh incidents costs this job nothing.
     soonest = min([*targets.update_every.values(), targets.escalate_without_progress])
     open_action_item = exists().where(
-        ActionItemRecord.incident_id == PostmortemRecord.incident_id,
-        ActionItemRecord.status == "open",
+        col(ActionItemRecord.incident_id) == col(PostmortemRecord.incident_id),
+        col(ActionItemRecord.status) == "open",
     )
-    any_action_item = exists().where(ActionItemRecord.incident_id == PostmortemRecord.incident_id)
+    any_action_item = exists().where(
+        col(ActionItemRecord.incident_id) == col(PostmortemRecord.incident_id)
+    )
     unassigned_action_item = exists().where(
-        ActionItemRecord.incident_id == PostmortemRecord.incident_id,
+        col(ActionItemRecord.incident_id) == col(PostmortemRecord.incident_id),
         or_(col(ActionItemRecord.owner).is_(None), col(ActionItemRecord.due_at).is_(None)),
     )
     unfinished = or_(  # some milestone of response.milestones is not met yet
@@ -103,7 +107,7 @@ def run_response_reminders(store: Store, context: ResponseContext, now: datetime
     done = 0
     for incident_id in todo:
         try:
-            done += store.write(lambda s, i=incident_id: _remind(s, i, context, now))
+            done += store.write(partial(_remind, incident_id=incident_id, context=context, now=now))
         except Exception:  # one incident's problem must not stop the others' reminders
             log.exception("response reminders failed for incident %s", incident_id)
     return done

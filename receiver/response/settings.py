@@ -12,7 +12,7 @@ from pydantic import (
 
 from receiver.config.base import SettingsModel, parse_duration
 from response.targets import ResponseTargets
-from rules.severity import SeverityName
+from rules.severity import SeverityName, is_severity_name
 
 
 def _duration(value: Any) -> Any:
@@ -23,6 +23,12 @@ def _duration(value: Any) -> Any:
 _SEED = ResponseTargets()
 
 
+def _seed_severity(name: str) -> SeverityName:
+    """A severity name of the seed's (which the pure core types as plain str)."""
+    assert is_severity_name(name), name
+    return name
+
+
 class ResponseSettings(SettingsModel):
     """The response process's numbers (the seed's defaults); durations like "15m", "2d"."""
 
@@ -30,11 +36,19 @@ class ResponseSettings(SettingsModel):
     # default, and pydantic hands each instance its own copy of a dict or list default.
     detection_target: timedelta = _SEED.detection
     triage_target: timedelta = _SEED.triage
-    update_every: dict[SeverityName, timedelta] = dict(_SEED.update_every)
+    update_every: dict[SeverityName, timedelta] = {
+        _seed_severity(name): every for name, every in _SEED.update_every.items()
+    }
     escalate_without_progress: timedelta = _SEED.escalate_without_progress
-    escalate_severities: list[SeverityName] = list(_SEED.escalate_severities)
-    mttr: dict[SeverityName, timedelta] = dict(_SEED.mttr)
-    postmortem_severities: list[SeverityName] = list(_SEED.postmortem_severities)
+    escalate_severities: list[SeverityName] = [
+        _seed_severity(name) for name in _SEED.escalate_severities
+    ]
+    mttr: dict[SeverityName, timedelta] = {
+        _seed_severity(name): target for name, target in _SEED.mttr.items()
+    }
+    postmortem_severities: list[SeverityName] = [
+        _seed_severity(name) for name in _SEED.postmortem_severities
+    ]
     postmortem_draft: timedelta = _SEED.postmortem_draft
     postmortem_review: timedelta = _SEED.postmortem_review
     action_items_assigned: timedelta = _SEED.action_items_assigned
@@ -69,13 +83,15 @@ class ResponseSettings(SettingsModel):
 
     def targets(self) -> ResponseTargets:
         """The pure-domain value of these numbers."""
+        # Copied through .items(): the core keys by plain str, and a Mapping's key type is
+        # invariant, so a dict keyed by SeverityName is not a Mapping[str, ...] to mypy.
         return ResponseTargets(
             detection=self.detection_target,
             triage=self.triage_target,
-            update_every=dict(self.update_every),
+            update_every=dict(self.update_every.items()),
             escalate_without_progress=self.escalate_without_progress,
             escalate_severities=tuple(self.escalate_severities),
-            mttr=dict(self.mttr),
+            mttr=dict(self.mttr.items()),
             postmortem_severities=tuple(self.postmortem_severities),
             postmortem_draft=self.postmortem_draft,
             postmortem_review=self.postmortem_review,

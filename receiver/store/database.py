@@ -145,8 +145,9 @@ class Store:
                 self._writer_lock = _WriterLock(lock_path, settings.sqlite_busy_timeout_s)
             self.engine = create_engine(url, connect_args={"check_same_thread": False})
             _configure_sqlite(self.engine, settings.sqlite_busy_timeout_s)
-            self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
-            self._statement_engine = self.engine.execution_options(sqlite_begin=None)
+            # Engine, not the OptionEngine these are: PostgreSQL uses the plain engine for both.
+            self._write_engine: Engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+            self._statement_engine: Engine = self.engine.execution_options(sqlite_begin=None)
         else:
             self.engine = create_engine(
                 url,

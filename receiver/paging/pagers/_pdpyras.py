@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+from typing import TypeAlias
 
 from receiver.delivery.outcome import Delivery, http_failure, unreachable
 
@@ -31,18 +32,20 @@ with warnings.catch_warnings():
         category=UserWarning,
         module="pdpyras",
     )
-    import pdpyras
+    import pdpyras  # type: ignore[import-untyped]  # pdpyras ships no py.typed nor stubs
 
 # With one attempt per request, pdpyras logs every 429 as an ERROR ("exceeded maximum number of
 # attempts"), although the outbox retries it: the adapters report each outcome themselves, so
 # only pdpyras's CRITICAL lines are worth passing on.
 logging.getLogger("pdpyras").setLevel(logging.CRITICAL)
 
-APISession = pdpyras.APISession
-EventsAPISession = pdpyras.EventsAPISession
-PDClientError = pdpyras.PDClientError
-PDHTTPError = pdpyras.PDHTTPError
-PDSession = pdpyras.PDSession
+# Explicit aliases: pdpyras is untyped (Any to mypy), and a plain assignment of an Any value
+# would be a variable, not usable in annotations.
+APISession: TypeAlias = pdpyras.APISession
+EventsAPISession: TypeAlias = pdpyras.EventsAPISession
+PDClientError: TypeAlias = pdpyras.PDClientError
+PDHTTPError: TypeAlias = pdpyras.PDHTTPError
+PDSession: TypeAlias = pdpyras.PDSession
 
 
 def single_attempt(session: PDSession, *, base_url: str, timeout: float) -> None:

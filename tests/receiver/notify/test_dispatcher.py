@@ -16,13 +16,13 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
+from receiver.delivery.outbox import FAILED, PENDING, SENT
 from receiver.delivery.outcome import Delivery
 from receiver.incidents.models import IncidentRecord, TimelineEntry
 from receiver.notify.dispatcher import FAILED_KIND, RETRY, NotificationDispatcher
 from receiver.notify.models import NotificationMessage
 from receiver.notify.notifiers import Notice, Notifier, SlackNotifier, WebhookNotifier
 from receiver.notify.outbox import enqueue
-from receiver.paging.models import FAILED, PENDING, SENT
 from receiver.store.database import Store
 from tests.support.clock import Clock
 from tests.support.notify_server import NotifyServer

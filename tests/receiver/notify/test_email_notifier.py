@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from receiver.composition import build_rota
 from receiver.config.settings import ConfigError, Settings, load_settings
+from receiver.delivery.outbox import FAILED, PENDING, SENT
 from receiver.delivery.outcome import Delivery
 from receiver.handoffs.briefings import brief_due_handoffs
 from receiver.notify.dispatcher import NotificationDispatcher
@@ -25,7 +26,6 @@ from receiver.notify.notifiers import EmailNotifier, Notice, SmtpServer, build_n
 from receiver.notify.notifiers.email import message_id
 from receiver.notify.outbox import enqueue
 from receiver.notify.settings import NotificationTargetSettings
-from receiver.paging.models import FAILED, PENDING, SENT
 from receiver.store.database import Store
 from tests.support.clock import Clock
 from tests.support.rota_config import rota_config

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from receiver.paging.dispatcher import CHUNK, Dispatcher
+from receiver.delivery.outbox import CHUNK
+from receiver.paging.dispatcher import Dispatcher
 from tests.support.paging import Paging, group
 
 MONDAY_NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
