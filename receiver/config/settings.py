@@ -80,9 +80,14 @@ class WebhookSettings(SettingsModel):
 
 
 class ApiSettings(SettingsModel):
-    """Credentials for the `/api/v1` read API (incidents)."""
+    """Who may call `/api/v1`: a bearer token, else only callers on loopback.
+
+    Without a token the API is closed to every other address, and `onwatch serve` refuses a
+    non-loopback address until a token is set or `open: true` says the network is trusted.
+    """
 
     bearer_token: SecretStr | None = None
+    open: bool = False  # true: no token needed from any address (a trusted network only)
 
     blanks_are_unset = field_validator("bearer_token", mode="before")(blank_is_unset)
 
@@ -104,6 +109,17 @@ class DispatcherSettings(SettingsModel):
 
 class ServerSettings(SettingsModel):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # /readyz fails once an outbox message is this late (seconds past its due time): the
+    # scheduler is not delivering, whatever else answers.
+    ready_overdue_after_s: float = Field(default=120, gt=0, le=24 * 3600)
+
+
+class RetentionSettings(SettingsModel):
+    """How long finished work is kept. Incidents, timelines and the page ledger are kept
+    (the monthly report compares 13 months); delivered, failed and cancelled outbox and
+    notification messages are pruned after `outbox_days`."""
+
+    outbox_days: float = Field(default=30, gt=0, le=3650)
 
 
 class DatabaseSettings(SettingsModel):
@@ -111,6 +127,10 @@ class DatabaseSettings(SettingsModel):
     # How long a writer waits for SQLite's lock before the request answers 503 (Alertmanager
     # retries 5xx), in seconds.
     sqlite_busy_timeout_s: float = Field(default=5.0, ge=0)
+    # PostgreSQL: how long to wait for a connection, and for one statement, before the request
+    # answers 503; a silent network partition must not hang every worker.
+    connect_timeout_s: float = Field(default=5.0, gt=0, le=300)
+    statement_timeout_s: float = Field(default=10.0, gt=0, le=3600)
 
     @field_validator("url")
     @classmethod
@@ -197,6 +217,7 @@ class Settings(RulesFile):
     calendar: CalendarSettings = CalendarSettings()
     pagerduty_webhook: PagerDutyWebhookSettings = PagerDutyWebhookSettings()
     dispatcher: DispatcherSettings = DispatcherSettings()
+    retention: RetentionSettings = RetentionSettings()
     report: ReportSettings = ReportSettings()
     response: ResponseSettings = ResponseSettings()
     notifications: NotificationSettings = NotificationSettings()
