@@ -143,12 +143,33 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def serve_refusal(settings: Settings, host: str) -> str | None:
+    """Why `serve` must not listen on `host` with these settings, or None.
+
+    Closed by default: without an API token the API answers loopback callers only, so a
+    receiver on a network address is refused until a token is set, or `api.open: true`
+    says that everyone who can reach the port may act.
+    """
+    from receiver.server import is_loopback_host
+
+    if settings.api.bearer_token is not None or settings.api.open or is_loopback_host(host):
+        return None
+    return (
+        f"refusing to listen on {host or 'every address'} without an API token: set "
+        "api.bearer_token (e.g. export ONWATCH_API_TOKEN=...), or api.open: true if everyone "
+        "who can reach this port may use the API, or listen on 127.0.0.1"
+    )
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the receiver under gunicorn until stopped."""
     from receiver.server import serve
     from receiver.store.database import Store
 
     settings = _settings(args)
+    refusal = serve_refusal(settings, args.host)
+    if refusal is not None:  # before the database is touched: a refused start changes nothing
+        raise UsageError(refusal)
     if not settings.webhook.has_credentials:
         log.warning(NO_CREDENTIALS_WARNING)
     store = Store(settings.database)
@@ -185,16 +206,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
-    """Run the time-driven jobs (outbox, escalations) in this process, when elected."""
+    """Run the time-driven jobs (outbox, escalations) in this process, when elected.
+
+    `onwatch serve` starts it with three options of its own: its pid (the scheduler exits,
+    releasing the lease, when serve is gone), the lease holder name it chose, and the name of
+    the scheduler it replaces (dead, so its lease is taken at once).
+    """
     import signal
 
     from prometheus_client import CollectorRegistry
 
+    from receiver.jobs.parent import follow_parent
     from receiver.jobs.runner import SchedulerRunner
     from receiver.metrics import Metrics
     from receiver.paging.dispatcher import count_dispatch
     from receiver.store.database import Store
 
+    keep_running = follow_parent(args.parent_pid) if args.parent_pid else None
+    if keep_running is not None and not keep_running():
+        return EXIT_OK  # serve died while this process started: nothing to do, nothing held
     settings = _settings(args)
     store = Store(settings.database)
     store.ensure_schema()
@@ -206,11 +236,13 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         on_notification=lambda target, outcome: metrics.notifications.labels(
             target=target, outcome=outcome
         ).inc(),
+        holder=args.lease_holder,
+        replacing=args.replaces,
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runner.stop())
     log.info("onwatch scheduler %s: waiting for the scheduler lease", runner.lease.holder)
-    runner.run()
+    runner.run(keep_running=keep_running)
     store.dispose()
     return EXIT_OK
 
@@ -257,6 +289,10 @@ def build_parser() -> argparse.ArgumentParser:
     scheduler = commands.add_parser(
         "scheduler", parents=[common], help="run the outbox and escalation jobs (one elected)"
     )
+    # Set by `onwatch serve` for the scheduler it supervises (see cmd_scheduler); hidden.
+    scheduler.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
+    scheduler.add_argument("--lease-holder", help=argparse.SUPPRESS)
+    scheduler.add_argument("--replaces", help=argparse.SUPPRESS)
     scheduler.set_defaults(handler=cmd_scheduler)
 
     config = commands.add_parser("config", help="configuration file tools")
@@ -376,7 +412,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.errors:
             print(f"  {line}", file=sys.stderr)
         return EXIT_UNUSABLE
-    except (UsageError, SchemaOutOfDate, StoreUnavailable) as exc:
+    except StoreUnavailable as exc:  # the operator's own terminal: the driver's detail helps
+        detail = f" ({exc.detail})" if exc.detail != str(exc) else ""
+        print(f"onwatch: {exc}{detail}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (UsageError, SchemaOutOfDate) as exc:
         print(f"onwatch: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except BrokenPipeError:  # `onwatch ... | head`: the reader has all it wanted

@@ -10,7 +10,7 @@ processes write.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -81,13 +81,17 @@ class Metrics:
 
 
 class StoreGaugesCollector(Collector):
-    """`onwatch_incidents_open{severity}` and `onwatch_outbox_messages{status}`, counted in
-    the store at scrape time."""
+    """`onwatch_incidents_open{severity}`, `onwatch_outbox_messages{status}` and
+    `onwatch_outbox_oldest_overdue_seconds`, read from the store at scrape time.
+
+    `count_outbox` gives the counts by status; the overdue age comes with them as their
+    `oldest_overdue_s` attribute (`receiver.gauges.OutboxCounts`), 0 when absent.
+    """
 
     def __init__(
         self,
         count_open: Callable[[], dict[str, int]],
-        count_outbox: Callable[[], dict[str, int]] = dict,
+        count_outbox: Callable[[], Mapping[str, int]] = dict,
     ) -> None:
         self._count_open = count_open
         self._count_outbox = count_outbox
@@ -120,6 +124,14 @@ class StoreGaugesCollector(Collector):
         for status in ("pending", "sent", "failed", "cancelled"):
             messages.add_metric([status], outbox.get(status, 0))
         yield messages
+        overdue = GaugeMetricFamily(
+            "onwatch_outbox_oldest_overdue_seconds",
+            "How long the oldest pending page or notification has been due, in seconds (0 "
+            "when none is). Escalations not due yet and messages waiting to be retried do not "
+            "count: a value that keeps growing means no scheduler is delivering (see /readyz).",
+        )
+        overdue.add_metric([], float(getattr(outbox, "oldest_overdue_s", 0.0)))
+        yield overdue
 
 
 def exposition(metrics: Metrics, store_gauges: Collector) -> tuple[bytes, str]:

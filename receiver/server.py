@@ -1,16 +1,35 @@
-"""Running the receiver under gunicorn: several worker processes, one shared metrics directory."""
+"""Running the receiver under gunicorn: several worker processes, one shared metrics
+directory, and the scheduler process beside them, restarted when it dies.
+
+Why the gunicorn master supervises the scheduler: every page and notification is delivered
+by that one process. If it dies and nobody notices, incidents open, /healthz answers and
+nothing is paged. gunicorn's arbiter already wakes on SIGCHLD and every second to keep its
+workers alive; the scheduler is tended in the same loop, restarted after a back-off that
+grows while it keeps dying (a crash loop must not spin), and told which dead holder's lease
+it may take at once instead of waiting for it to expire.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
 import os
 import shutil
+import signal
+import socket
 import subprocess
+import sys
 import tempfile
-from collections.abc import Sequence
+import time
+import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.gthread import ThreadWorker
 
 from receiver.config.settings import Settings
 
@@ -20,6 +39,230 @@ MULTIPROC_ENV_VAR = "PROMETHEUS_MULTIPROC_DIR"
 
 log = logging.getLogger(__name__)
 
+# The scheduler's restart back-off: the first restart comes quickly (pages are waiting), each
+# quick death doubles the wait up to the cap, and a run this long resets it.
+RESTART_FIRST_DELAY_S = 1.0
+RESTART_MAX_DELAY_S = 60.0
+RESTART_RESET_AFTER_S = 60.0
+SCHEDULER_STOP_TIMEOUT_S = 15.0
+# gunicorn's own error answers carry the parser's message; keep a hostile request's echo short.
+ERROR_MESSAGE_MAX = 300
+
+
+def is_loopback_host(host: str) -> bool:
+    """True when listening on `host` (`serve --host`) is reachable from this machine only.
+
+    `localhost`, 127.0.0.0/8 and ::1 are; so is a name every address of which is loopback.
+    Everything else, the wildcard addresses (`0.0.0.0`, `::`, empty) first, is not.
+    """
+    name = host.strip().strip("[]")
+    if not name:
+        return False
+    if name.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        pass
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(name, None)}
+    except (OSError, UnicodeError):
+        return False
+    return bool(addresses) and all(
+        ipaddress.ip_address(str(address).split("%", 1)[0]).is_loopback for address in addresses
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# gunicorn's own error answers, as JSON
+
+
+def write_json_error(sock: Any, status_int: int, reason: str, mesg: str) -> None:
+    """gunicorn's `util.write_error` with onwatch's error body: `{"error": "..."}`.
+
+    gunicorn answers a request it cannot parse (bad request line or header, URL too long)
+    before Flask sees it, with an HTML page; every other error onwatch gives is JSON, and
+    clients (Alertmanager's log, scripts) should not have to tell the two apart.
+    """
+    if status_int >= 500 and not mesg:
+        message = "internal error: see the onwatch log"
+    else:
+        message = mesg or reason
+    if len(message) > ERROR_MESSAGE_MAX:
+        message = message[:ERROR_MESSAGE_MAX] + "..."
+    body = json.dumps({"error": message}).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "\r\n"
+    ).encode("latin-1")
+    gunicorn_util.write_nonblock(sock, head + body)
+
+
+class JsonErrorWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no types
+    """gunicorn's gthread worker whose own error answers are JSON, like Flask's.
+
+    gunicorn's `Worker.handle_error` picks the status and message for each parser error and
+    writes them through `gunicorn.util.write_error`; in this worker process that function
+    writes `write_json_error`'s JSON instead, so the status mapping stays gunicorn's own.
+    """
+
+    def init_process(self) -> None:
+        gunicorn_util.write_error = write_json_error  # this worker process only (after fork)
+        super().init_process()
+
+
+# --------------------------------------------------------------------------------------------
+# The scheduler process, supervised by the gunicorn master
+
+
+def _describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"was killed by {name}"
+    return f"exited with status {returncode}"
+
+
+class SchedulerSupervisor:
+    """Starts `onwatch scheduler` beside the workers and starts it again when it dies.
+
+    Each process gets its own lease holder name; when one dies, the next is told that name
+    (`--replaces`), so it takes the lease at once rather than after the lease's TTL: the
+    master reaped the dead process, so nobody can still be renewing that lease. The child is
+    also given the master's pid (`--parent-pid`): it exits, releasing the lease, when the
+    master is gone, instead of paging on as an orphan with an old configuration.
+    """
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        spawn: Callable[[list[str]], subprocess.Popen[bytes]] | None = None,
+    ) -> None:
+        self.command = list(command)
+        self.clock = clock
+        self._spawn = spawn or (lambda argv: subprocess.Popen(argv))
+        self.process: subprocess.Popen[bytes] | None = None
+        self.holder = ""
+        self.started_at = 0.0
+        self.delay = RESTART_FIRST_DELAY_S
+        self.restart_at: float | None = None
+        self.dead_holder: str | None = None
+        self.restarts = 0
+        self.stopping = False
+
+    def _holder(self) -> str:
+        return f"{socket.gethostname()}:serve-{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def start(self) -> None:
+        """Start the scheduler process (in the gunicorn master, once it listens)."""
+        if self.stopping:
+            return
+        self.holder = self._holder()
+        argv = [*self.command, "--parent-pid", str(os.getpid()), "--lease-holder", self.holder]
+        if self.dead_holder:
+            argv += ["--replaces", self.dead_holder]
+        self.restart_at = None
+        try:
+            self.process = self._spawn(argv)
+        except OSError as exc:  # out of processes or memory: the master must not die of it
+            self.restart_at = self.clock() + self.delay
+            log.error(
+                "cannot start the scheduler process (%s); trying again in %.0f s", exc, self.delay
+            )
+            self.delay = min(self.delay * 2, RESTART_MAX_DELAY_S)
+            return
+        self.started_at = self.clock()
+        if self.restarts:
+            log.warning(
+                "scheduler process started again (pid %d, restart %d)",
+                self.process.pid,
+                self.restarts,
+            )
+
+    def reap(self) -> None:
+        """Notice the scheduler's death (on SIGCHLD, before gunicorn reaps every child)."""
+        process = self.process
+        if process is None or self.stopping or process.poll() is None:
+            return
+        self.process = None
+        self.dead_holder = self.holder
+        lived = self.clock() - self.started_at
+        if lived >= RESTART_RESET_AFTER_S:
+            self.delay = RESTART_FIRST_DELAY_S
+        self.restart_at = self.clock() + self.delay
+        log.error(
+            "scheduler process (pid %d) %s after %.0f s: no page or notification is sent "
+            "until it is back; starting it again in %.0f s",
+            process.pid,
+            _describe_exit(process.returncode or 0),
+            lived,
+            self.delay,
+        )
+        self.delay = min(self.delay * 2, RESTART_MAX_DELAY_S)
+
+    def tend(self) -> None:
+        """Restart the scheduler once its back-off has passed (every turn of the master)."""
+        self.reap()
+        if self.restart_at is not None and self.clock() >= self.restart_at:
+            self.restarts += 1
+            self.start()
+
+    def stop_soon(self) -> None:
+        """Ask the scheduler to stop (SIGTERM: it releases the lease); no restart after this."""
+        self.stopping = True
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
+    def stop(self) -> None:
+        """Stop the scheduler and wait for it (SIGKILL after `SCHEDULER_STOP_TIMEOUT_S`)."""
+        self.stop_soon()
+        process = self.process
+        if process is None:
+            return
+        try:
+            process.wait(timeout=SCHEDULER_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            log.warning("scheduler process (pid %d) did not stop: killing it", process.pid)
+            process.kill()
+            process.wait(timeout=SCHEDULER_STOP_TIMEOUT_S)
+
+
+class _ReceiverArbiter(Arbiter):  # type: ignore[misc]  # gunicorn ships no types
+    """gunicorn's master, which also tends the scheduler process (if any)."""
+
+    def __init__(self, app: Any, supervisor: SchedulerSupervisor | None) -> None:
+        self.supervisor = supervisor
+        super().__init__(app)
+
+    def start(self) -> None:
+        super().start()  # listening: a server that cannot bind starts no scheduler
+        if self.supervisor is not None:
+            self.supervisor.start()
+
+    def reap_workers(self) -> None:
+        # gunicorn's waitpid(-1) reaps every child, the scheduler too, and drops its status:
+        # look at the scheduler first (as gunicorn does for its own dirty arbiter).
+        if self.supervisor is not None:
+            self.supervisor.reap()
+        super().reap_workers()
+
+    def manage_workers(self) -> None:
+        super().manage_workers()
+        if self.supervisor is not None:
+            self.supervisor.tend()
+
+    def stop(self, graceful: bool = True) -> None:
+        if self.supervisor is not None:
+            self.supervisor.stop_soon()  # stops alongside the workers, not after them
+        super().stop(graceful)
+
 
 class ReceiverServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
     """gunicorn with onwatch's app factory called in each worker after the fork.
@@ -27,9 +270,15 @@ class ReceiverServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships n
     No app is preloaded in the master: every worker opens its own database connections.
     """
 
-    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        options: dict[str, Any],
+        supervisor: SchedulerSupervisor | None = None,
+    ) -> None:
         self.settings = settings
         self.options = options
+        self.supervisor = supervisor
         super().__init__()
 
     def load_config(self) -> None:
@@ -41,6 +290,15 @@ class ReceiverServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships n
         from receiver.app import create_app  # in the worker, after the fork
 
         return create_app(self.settings)
+
+    def run(self) -> None:
+        """gunicorn's `BaseApplication.run`, with the arbiter that tends the scheduler."""
+        try:
+            _ReceiverArbiter(self, self.supervisor).run()
+        except RuntimeError as exc:
+            print(f"\nError: {exc}\n", file=sys.stderr)
+            sys.stderr.flush()
+            sys.exit(1)
 
 
 def _child_exit(_server: Any, worker: Any) -> None:
@@ -62,17 +320,20 @@ def serve(
     """Serve until stopped (SIGTERM/SIGINT), with metrics shared by all workers.
 
     `scheduler`, when given, is the command of the scheduler process started beside the
-    workers (it shares their metrics directory) and stopped with them.
+    workers (it shares their metrics directory), restarted when it dies and stopped with
+    them.
     """
     metrics_dir = tempfile.mkdtemp(prefix="onwatch-metrics-")
     # Must be set before any worker imports prometheus_client, so set it in the master now.
     os.environ[MULTIPROC_ENV_VAR] = metrics_dir
-    companion = subprocess.Popen(list(scheduler)) if scheduler else None
+    supervisor = SchedulerSupervisor(scheduler) if scheduler else None
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",  # keeps connections alive between Alertmanager's requests
+        # gthread keeps connections alive between Alertmanager's requests; this subclass
+        # answers gunicorn's own errors (unparseable requests) as JSON.
+        "worker_class": f"{__name__}.JsonErrorWorker",
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "info",
@@ -83,12 +344,8 @@ def serve(
         "control_socket_disable": True,
     }
     try:
-        ReceiverServer(settings, options).run()
+        ReceiverServer(settings, options, supervisor).run()
     finally:
-        if companion is not None:
-            companion.terminate()
-            try:
-                companion.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                companion.kill()
+        if supervisor is not None:
+            supervisor.stop()
         shutil.rmtree(metrics_dir, ignore_errors=True)

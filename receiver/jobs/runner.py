@@ -3,11 +3,11 @@
 Several receivers may run (gunicorn workers, replicas on several machines), but the jobs must
 run once: the paging outbox dispatcher (which also fires escalations and the business-day
 queue, since those are outbox messages due later), the notification dispatcher, the response
-reminders and "no progress" escalations, the handoff briefings and the monthly report. The
-process holding the `scheduler` lease in the database runs them; a second copy waits and
-takes over when the lease expires. Jobs live in APScheduler's job store in the same
-database; a job due while nobody ran it runs once when the scheduler comes back (coalesce,
-no misfire grace limit).
+reminders and "no progress" escalations, the handoff briefings, the monthly report and the
+daily pruning of finished outbox messages. The process holding the `scheduler` lease in the
+database runs them; a second copy waits and takes over when the lease expires (see lease.py
+for how soon). Jobs live in APScheduler's job store in the same database; a job due while
+nobody ran it runs once when the scheduler comes back (coalesce, no misfire grace limit).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -29,8 +29,9 @@ from apscheduler.triggers.cron import CronTrigger
 
 from receiver.composition import build_contexts
 from receiver.config.settings import Settings
+from receiver.delivery.retention import prune_finished_messages
 from receiver.handoffs.briefings import brief_due_handoffs
-from receiver.jobs.lease import LEASE_RENEW_EVERY, Lease
+from receiver.jobs.lease import LEASE_RENEW_EVERY, STANDBY_POLL_EVERY, Lease
 from receiver.notify.dispatcher import NotificationDispatcher
 from receiver.notify.notifiers import Notifier, build_notifier
 from receiver.paging.dispatcher import Dispatcher
@@ -47,6 +48,11 @@ REMINDERS_EVERY = 30  # seconds: reminders are due on minute boundaries, 15 minu
 HANDOFF_JOB = "handoff-briefings"
 HANDOFF_EVERY = 60  # seconds
 REPORT_JOB = "burden-report"  # 00:30 on the 1st: pages still arriving at midnight are in
+RETENTION_JOB = "outbox-retention"
+RETENTION_EVERY = timedelta(days=1)
+# The first pruning waits a while after the lease is taken: a scheduler that just came back
+# delivers what is due first, and one in a crash loop does not prune at every start.
+RETENTION_FIRST_AFTER = timedelta(minutes=10)
 
 # The job store keeps jobs by the textual reference of their function, so the job is a
 # module-level function; it finds the dispatcher of this process's running scheduler here.
@@ -125,6 +131,13 @@ def write_burden_report() -> None:
     log.info("burden report written: %s", ", ".join(str(path) for path in written))
 
 
+def prune_outboxes() -> None:
+    """APScheduler job (daily): delete the delivered, failed and cancelled outbox and
+    notification messages older than `retention.outbox_days`, so the outboxes do not grow
+    for ever; incidents, timelines and the page ledger are kept."""
+    _as_leader(("retention", lambda runner: runner.prune_finished()))
+
+
 class _QueuedJobStore(SQLAlchemyJobStore):
     """APScheduler's job store, writing under the store's writer lock (SQLite).
 
@@ -197,13 +210,18 @@ class SchedulerRunner:
         on_outcome: Callable[[str, str], None] | None = None,
         notifiers: dict[str, Notifier] | None = None,
         on_notification: Callable[[str, str], None] | None = None,
+        replacing: str | None = None,
     ) -> None:
+        """`replacing` names the lease holder of a scheduler process known to be dead (the
+        one `onwatch serve` just reaped), whose lease this runner may take without waiting
+        for it to expire."""
         self.settings = settings
         self.store = store or Store(settings.database)
         self.clock = clock
         # Unique per runner: two runners must never both believe they hold the lease.
         default = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.lease = Lease(self.store, holder or default)
+        self._replacing = replacing
         contexts = build_contexts(settings)
         paging = contexts.paging
         self.response = contexts.response
@@ -240,12 +258,20 @@ class SchedulerRunner:
         """True while this process holds the lease and runs the jobs."""
         return self.scheduler is not None
 
-    def run(self) -> None:
-        """Block until `stop()`: hold the lease and run the jobs, or wait for the lease."""
+    def run(self, *, keep_running: Callable[[], bool] | None = None) -> None:
+        """Block until `stop()`: hold the lease and run the jobs, or wait for the lease.
+
+        The leader renews every `LEASE_RENEW_EVERY`; a standby asks every
+        `STANDBY_POLL_EVERY`, so that it takes over soon after the lease runs out.
+        `keep_running`, asked every round, ends the loop when it answers False (the
+        process that started this scheduler is gone): the lease is released on the way out.
+        """
         try:
             while not self._stop.is_set():
+                if keep_running is not None and not keep_running():
+                    break
                 self.tick()
-                self._stop.wait(LEASE_RENEW_EVERY)
+                self._stop.wait(LEASE_RENEW_EVERY if self.leading else STANDBY_POLL_EVERY)
         finally:
             self._stop_jobs()
             with contextlib.suppress(StoreUnavailable):  # if so, the lease expires by itself
@@ -254,7 +280,7 @@ class SchedulerRunner:
     def tick(self) -> None:
         """One lease round: start the jobs when the lease is won, stop them when lost."""
         try:
-            holding = self.lease.acquire(self.clock())
+            holding = self.lease.acquire(self.clock(), replacing=self._replacing)
         except StoreUnavailable as exc:
             log.warning("scheduler: cannot reach the store to renew the lease: %s", exc)
             holding = False
@@ -268,6 +294,19 @@ class SchedulerRunner:
     def stop(self) -> None:
         """Ask `run()` to return (from a signal handler or another thread)."""
         self._stop.set()
+
+    def prune_finished(self) -> int:
+        """Prune the finished outbox and notification messages past retention; how many."""
+        days = self.settings.retention.outbox_days
+        deleted = prune_finished_messages(
+            self.store, now=self.clock(), older_than=timedelta(days=days)
+        )
+        log.info(
+            "retention: deleted %d finished outbox and notification messages older than %g days",
+            deleted,
+            days,
+        )
+        return deleted
 
     def _start_jobs(self) -> None:
         _active.pop(self.lease.holder, None)
@@ -308,6 +347,14 @@ class SchedulerRunner:
             id=REPORT_JOB,
             replace_existing=True,
             misfire_grace_time=None,  # a scheduler that was down still writes it, once
+        )
+        scheduler.add_job(
+            "receiver.jobs.runner:prune_outboxes",
+            "interval",
+            seconds=RETENTION_EVERY.total_seconds(),
+            id=RETENTION_JOB,
+            replace_existing=True,
+            next_run_time=datetime.now(UTC) + RETENTION_FIRST_AFTER,
         )
         scheduler.start()
         self.scheduler = scheduler

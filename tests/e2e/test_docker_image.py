@@ -516,3 +516,19 @@ def serving(argv: list[str], env: dict[str, str], cwd: Path) -> Iterator[subproc
         if failed:
             text = log_path.read_text(encoding="utf-8", errors="replace")
             print(f"\n===== {shlex.join(argv)} =====\n{text}", file=sys.stderr)
+
+
+def test_the_image_refuses_to_serve_the_network_without_an_api_token(image: Image) -> None:
+    """The CMD as the image runs it (0.0.0.0, no token): one line and exit 2, nothing bound."""
+    stage = image.stage
+    assert stage.cmd is not None
+    config = image.context / copied_source(stage, stage.env["ONWATCH_CONFIG"])
+    database = image.home / "refused.db"
+    env = image.env(ONWATCH_CONFIG=str(config), ONWATCH_DATABASE_URL=f"sqlite:///{database}")
+    argv = [str(image.bin / stage.cmd[0]), *stage.cmd[1:]]
+    result = subprocess.run(
+        argv, cwd=image.home, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "without an API token" in result.stderr
+    assert not database.exists()

@@ -87,7 +87,7 @@ def _crash_then_deliver(tmp_path: Path, database_url: str, fake: FakePagerDuty) 
         "2",
     ]
     with _process(serve, tmp_path / "serve.log") as server:
-        wait_for(lambda: get_json(f"{base}/readyz", timeout=2)[0] == 200, what="onwatch ready")
+        wait_for(lambda: get_json(f"{base}/healthz", timeout=2)[0] == 200, what="onwatch up")
         incidents = []
         for number in range(GROUPS):
             status, body = post_json(f"{base}/api/v1/alertmanager", group(f"Crash{number}"), TOKEN)

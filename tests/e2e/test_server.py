@@ -13,6 +13,7 @@ import json
 import socket
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
+from receiver.cli import serve_refusal
+from receiver.config.settings import Settings
 from tests.support.alertmanager import SERVER_TOKEN, raw_fixture
 from tests.support.servers import (
     TcpProxy,
@@ -401,3 +404,125 @@ def test_serve_warns_loudly_without_webhook_credentials(tmp_path: Path) -> None:
     assert "NO credentials" in stderr
     assert "WARNING" in stderr and "!!!!!!!!" in stderr
     assert "NO credentials" not in (tmp_path / "serve.stderr.stdout").read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# Closed by default: no API token, no network address
+
+
+def test_serve_refuses_a_network_address_without_an_api_token(tmp_path: Path) -> None:
+    # 192.0.2.10 (TEST-NET-1) is on no interface of this machine: were the refusal to regress,
+    # gunicorn could not bind it either, so the test never listens beyond loopback. 0.0.0.0 and
+    # the other wildcards are refused by the same check (the case table below).
+    host = "192.0.2.10"
+    config = write_config(
+        tmp_path / "onwatch.yaml", f"sqlite:///{tmp_path / 'onwatch.db'}", bearer_token=TOKEN
+    )
+    port = free_port()
+    result = run_onwatch(
+        "serve", "--config", str(config), "--host", host, "--port", str(port), timeout=30
+    )
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr  # one clear line
+    assert lines[0].startswith(f"onwatch: refusing to listen on {host} without an API token")
+    assert "api.bearer_token" in lines[0] and "api.open: true" in lines[0]
+    assert _port_is_closed(port)
+    assert not (tmp_path / "onwatch.db").exists()  # nothing was started or created
+
+
+@pytest.mark.parametrize(
+    ("host", "api", "refused"),
+    [
+        ("127.0.0.1", {}, False),
+        ("127.0.0.2", {}, False),
+        ("::1", {}, False),
+        ("[::1]", {}, False),
+        ("localhost", {}, False),
+        ("LocalHost", {}, False),
+        ("0.0.0.0", {}, True),
+        ("::", {}, True),
+        ("", {}, True),
+        ("10.1.2.3", {}, True),
+        ("0.0.0.0", {"bearer_token": "secret"}, False),
+        ("0.0.0.0", {"open": True}, False),
+        ("0.0.0.0", {"bearer_token": ""}, True),  # empty is unset (`${ONWATCH_API_TOKEN:-}`)
+    ],
+)
+def test_serve_refusal_depends_on_address_and_api_settings(
+    host: str, api: dict[str, Any], refused: bool
+) -> None:
+    settings = Settings.model_validate({"api": api})
+    assert (serve_refusal(settings, host) is not None) == refused
+
+
+# --------------------------------------------------------------------------------------------
+# gunicorn's own errors are JSON too
+
+
+def _raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are (no HTTP client would send these); the parsed answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in header_lines:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status_line.split()[1]), headers, body
+
+
+@pytest.fixture(scope="module")
+def plain_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """One `onwatch serve` (1 worker) for the raw-socket tests; its port."""
+    tmp_path = tmp_path_factory.mktemp("raw")
+    config = write_config(
+        tmp_path / "onwatch.yaml", f"sqlite:///{tmp_path / 'onwatch.db'}", bearer_token=TOKEN
+    )
+    with running_onwatch(config, workers=1, threads=2) as base:
+        yield int(base.rsplit(":", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "message"),
+    [
+        (
+            b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: onwatch\r\n\r\n",
+            414,
+            "Request Line is too large",
+        ),
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: onwatch\r\nNo colon here\r\n\r\n",
+            400,
+            "Invalid HTTP Header",
+        ),
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: onwatch\r\nBad Name: x\r\n\r\n",
+            400,
+            "Invalid HTTP header name",
+        ),
+        (b"NOT A REQUEST\r\n\r\n", 400, "Invalid"),
+        (
+            b"GET /healthz HTTP/1.1\r\nHost: onwatch\r\nX-Big: " + b"y" * 9000 + b"\r\n\r\n",
+            431,
+            "Error parsing headers",
+        ),
+    ],
+    ids=["url-too-long", "header-without-colon", "bad-header-name", "bad-request-line", "431"],
+)
+def test_requests_gunicorn_cannot_parse_get_json_errors(
+    plain_server: int, request_bytes: bytes, status: int, message: str
+) -> None:
+    got, headers, body = _raw_exchange(plain_server, request_bytes)
+    assert got == status, body
+    assert headers["content-type"] == "application/json"
+    assert int(headers["content-length"]) == len(body)
+    document = json.loads(body)
+    assert set(document) == {"error"} and message in document["error"], document
+    assert b"<html" not in body.lower() and b"Traceback" not in body
+    # The server is still fine.
+    assert get_json(f"http://127.0.0.1:{plain_server}/healthz")[0] == 200
