@@ -24,7 +24,7 @@ from receiver.rota import calendar
 from receiver.rota import views as rota_views
 from receiver.services import Services, utc_now
 from receiver.store.database import Store
-from receiver.web import errors, health
+from receiver.web import auth, errors, health
 
 
 def create_app(
@@ -35,7 +35,8 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
 ) -> Flask:
     """Build the receiver application for `settings`; nothing happens at import time."""
-    app = Flask("onwatch")
+    # No static route: Flask's default serves ./static/ from the working directory to anyone.
+    app = Flask("onwatch", static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = settings.server.max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]  # keep the documented field order
 
@@ -58,6 +59,7 @@ def create_app(
     )
     app.extensions["onwatch.store_gauges"] = store_gauges
 
+    auth.init_app(app)  # first: a caller who may not call gets 401/403, not a 413
     errors.init_app(app)
     app.register_blueprint(alertmanager_webhook.bp)
     app.register_blueprint(incident_views.bp)

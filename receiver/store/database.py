@@ -4,13 +4,28 @@ SQLite (embedded, WAL mode) is the default; PostgreSQL is for several receiver p
 several machines. Both get the same guarantees from here: a write transaction either commits
 whole or changes nothing, and a database that cannot be reached is reported as
 `StoreUnavailable`, which the receiver answers with 503 so that Alertmanager retries.
+
+Every wait on the database is bounded, so that a database that stops answering (a network
+partition, a stopped proxy) costs a request seconds and a 503, never a worker thread for good:
+
+- SQLite: the busy timeout (`database.sqlite_busy_timeout_s`) and the writer lock's deadline.
+- PostgreSQL: `connect_timeout` for a new connection and the pool's checkout timeout
+  (`database.connect_timeout_s`); the server's `statement_timeout` for one statement
+  (`database.statement_timeout_s`); TCP keepalives and `tcp_user_timeout`, so the kernel
+  notices a peer that vanished; and, because none of these notices a peer that still
+  acknowledges packets but never answers (a SIGSTOPped proxy does exactly that), a client-side
+  deadline on every wait for an answer (`_BoundedConnection`). A pooled connection is pinged
+  on checkout within the connect timeout. Once the database was silent, `_SilenceGate` answers
+  at once for a moment instead of letting every request wait out the same timeouts.
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import math
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,13 +33,15 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, TypeVar
 
+import psycopg
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from psycopg.abc import PQGen
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
@@ -39,10 +56,37 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_ATTEMPTS = 3
 # How often a waiting SQLite writer tries the cross-process writer lock again.
 WRITER_LOCK_POLL_S = 0.001
+# The server's own statement_timeout answers first when the server can answer at all; past it
+# by this much, the client stops waiting (a silent network).
+ANSWER_GRACE_S = 2.0
+# After the database was silent, how long requests answer 503 at once before one of them tries
+# the database again (per process).
+SILENCE_HOLD_S = 1.0
+# The same "database unavailable" detail is logged at WARNING at most once in this many seconds
+# (an outage would otherwise log a line per request and per dispatcher tick).
+UNAVAILABLE_LOG_EVERY_S = 10.0
+UNAVAILABLE = "database unavailable"
+
+RV = TypeVar("RV")
 
 
 class StoreUnavailable(Exception):
-    """The database cannot be used right now (down, locked too long, unreachable)."""
+    """The database cannot be used right now (down, locked too long, unreachable).
+
+    `str()` is a short reason safe to show a client ("database unavailable", "database is
+    locked"): the driver's own message names hosts and ports and goes to the log only, as
+    `detail`. `silent` says the database did not answer at all (a timeout, not a refusal).
+    """
+
+    def __init__(self, reason: str, *, detail: str | None = None, silent: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail or reason
+        self.silent = silent
+
+
+class DatabaseSilent(psycopg.OperationalError):
+    """PostgreSQL did not answer within the client-side deadline; the connection is closed."""
 
 
 class SchemaOutOfDate(Exception):
@@ -129,6 +173,139 @@ class _WriterLock:
         return self._fd
 
 
+def _answer_by(gen: PQGen[RV], deadline: float, limit: float) -> PQGen[RV]:
+    """`gen` (one psycopg exchange with the server), raising DatabaseSilent once `deadline`
+    has passed with nothing to read.
+
+    psycopg's wait loop resumes the generator with "nothing ready" every poll interval
+    (0.1 s), which is where the deadline is checked; data that did arrive is still consumed.
+    """
+    try:
+        state = next(gen)
+        while True:
+            ready = yield state
+            if not ready and time.monotonic() >= deadline:
+                raise DatabaseSilent(f"the database did not answer within {limit:g} s")
+            state = gen.send(ready)
+    except StopIteration as finished:
+        result: RV = finished.value
+        return result
+
+
+class _BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection whose every wait for the server has a deadline.
+
+    libpq has no client-side query timeout: `statement_timeout` is enforced by the server,
+    and TCP keepalives and `tcp_user_timeout` only notice a peer whose kernel stopped
+    acknowledging. A peer that acknowledges but never answers (a stopped proxy, a hung
+    server) would block the calling thread forever. Past the deadline the connection is
+    closed (its protocol state is unknown), which SQLAlchemy then sees as a disconnect and
+    drops from the pool.
+    """
+
+    # Seconds to wait for one answer; None waits as long as the server takes (migrations).
+    answer_timeout_s: float | None = None
+
+    def wait(self, gen: PQGen[RV], *args: Any, **kwargs: Any) -> RV:
+        """psycopg's `Connection.wait`, bounded by `answer_timeout_s`."""
+        limit = self.answer_timeout_s
+        if limit is None:
+            return super().wait(gen, *args, **kwargs)
+        try:
+            return super().wait(_answer_by(gen, time.monotonic() + limit, limit), *args, **kwargs)
+        except DatabaseSilent:
+            self.close()
+            raise
+
+    @contextmanager
+    def answering_within(self, seconds: float | None) -> Iterator[None]:
+        """Use another answer deadline for the block (a short ping, an unbounded migration)."""
+        saved, self.answer_timeout_s = self.answer_timeout_s, seconds
+        try:
+            yield
+        finally:
+            self.answer_timeout_s = saved
+
+
+def _postgres_connect_args(settings: DatabaseSettings, url_options: str | None) -> dict[str, Any]:
+    """libpq parameters that bound connecting and each statement, and notice a dead peer."""
+    connect_s = max(2, math.ceil(settings.connect_timeout_s))  # libpq's minimum is 2 s
+    statement_ms = max(1, round(settings.statement_timeout_s * 1000))
+    options = f"-c statement_timeout={statement_ms}"
+    return {
+        "connect_timeout": connect_s,
+        # Keep any options the URL itself carries (?options=...); ours come last and win.
+        "options": f"{url_options} {options}" if url_options else options,
+        # An idle pooled connection whose peer vanished is found within a few seconds, and
+        # data the peer never acknowledges fails the connection after the connect timeout.
+        "keepalives": 1,
+        "keepalives_idle": connect_s,
+        "keepalives_interval": max(1, connect_s // 3),
+        "keepalives_count": 3,
+        "tcp_user_timeout": connect_s * 1000,
+    }
+
+
+class _SilenceGate:
+    """After the database went silent, answer StoreUnavailable at once for a moment.
+
+    Without it, while the database is partitioned away every request (and so every worker
+    thread) waits out the connect or answer timeout, requests queue behind them, and the
+    last in the queue waits many times that. Closed, the gate lets one request through every
+    `hold_s` to try the database (the probe); the others fail at once meanwhile. The probe
+    succeeding, or failing for any reason other than silence (the database answered), opens
+    the gate again. Per process; SQLite never trips it.
+    """
+
+    def __init__(self, hold_s: float) -> None:
+        self.hold_s = hold_s
+        self._lock = threading.Lock()
+        self._closed_until = 0.0  # time.monotonic(); 0.0 while the database answers
+        self._probing = False
+
+    def trip(self) -> None:
+        """The database did not answer: close the gate for `hold_s`."""
+        with self._lock:
+            self._closed_until = time.monotonic() + self.hold_s
+            self._probing = False
+
+    @contextmanager
+    def passage(self) -> Iterator[None]:
+        """Pass (or raise StoreUnavailable at once while the gate is closed)."""
+        if not self._closed_until:  # the usual case: no lock taken
+            yield
+            return
+        with self._lock:
+            if not self._closed_until:
+                probe = False
+            elif self._probing or time.monotonic() < self._closed_until:
+                raise StoreUnavailable(
+                    UNAVAILABLE,
+                    detail="the database did not answer a moment ago; not waiting again yet",
+                    silent=True,
+                )
+            else:
+                probe = self._probing = True
+        if not probe:
+            yield
+            return
+        try:
+            yield
+        except StoreUnavailable as exc:
+            if not exc.silent:
+                self._open()
+            raise
+        except BaseException:
+            self._open()  # the database answered (an error of the request's own)
+            raise
+        self._open()
+
+    def _open(self) -> None:
+        with self._lock:
+            self._closed_until = 0.0
+            self._probing = False
+
+
 class Store:
     """Owns the engine; hands out read sessions and all-or-nothing write transactions."""
 
@@ -136,6 +313,8 @@ class Store:
         self.settings = settings
         # SQLite files only; PostgreSQL serialises writers itself, row by row.
         self._writer_lock: _WriterLock | None = None
+        self._gate = _SilenceGate(SILENCE_HOLD_S)
+        self._last_logged: tuple[str, float] = ("", 0.0)
         url = make_url(settings.url)
         if settings.is_sqlite:
             database = url.database or ""
@@ -143,28 +322,72 @@ class Store:
                 Path(database).parent.mkdir(parents=True, exist_ok=True)
                 lock_path = Path(database).resolve().with_name(Path(database).name + ".lock")
                 self._writer_lock = _WriterLock(lock_path, settings.sqlite_busy_timeout_s)
-            self.engine = create_engine(url, connect_args={"check_same_thread": False})
+            # hide_parameters: an error's message (and so any log line) shows the statement,
+            # never the values, which carry alert labels and annotations.
+            self.engine = create_engine(
+                url, connect_args={"check_same_thread": False}, hide_parameters=True
+            )
             _configure_sqlite(self.engine, settings.sqlite_busy_timeout_s)
             # Engine, not the OptionEngine these are: PostgreSQL uses the plain engine for both.
             self._write_engine: Engine = self.engine.execution_options(sqlite_begin="IMMEDIATE")
             self._statement_engine: Engine = self.engine.execution_options(sqlite_begin=None)
         else:
+            url_options = url.query.get("options")
             self.engine = create_engine(
-                url,
-                pool_pre_ping=True,
-                pool_timeout=5,
-                connect_args={"connect_timeout": 5},
+                url.difference_update_query(["options"]),
+                hide_parameters=True,
+                # Checked out connections are pinged by _configure_postgres, within the
+                # connect timeout rather than the (longer) statement timeout.
+                pool_pre_ping=False,
+                pool_timeout=settings.connect_timeout_s,
+                connect_args=_postgres_connect_args(
+                    settings, url_options if isinstance(url_options, str) else None
+                ),
             )
+            self._configure_postgres()
             self._write_engine = self._statement_engine = self.engine
+
+    def _configure_postgres(self) -> None:
+        """Bounded connections, and a ping on checkout that gives up within the connect
+        timeout: a connection that went silent in the pool costs seconds, not the
+        statement timeout, and a silent ping fails the request at once instead of opening
+        yet another connection to a database that does not answer."""
+        answer_s = self.settings.statement_timeout_s + ANSWER_GRACE_S
+        ping_s = float(max(2, math.ceil(self.settings.connect_timeout_s)))
+
+        @event.listens_for(self.engine, "do_connect")
+        def _connect(_dialect: Any, record: Any, cargs: Any, cparams: Any) -> Any:
+            connection = _BoundedConnection.connect(*cargs, **cparams)
+            connection.answer_timeout_s = answer_s
+            record.info["fresh"] = True  # just connected: no need to ping it at checkout
+            return connection
+
+        @event.listens_for(self.engine, "checkout")
+        def _ping(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+            if record.info.pop("fresh", False):
+                return
+            try:
+                with dbapi_connection.answering_within(ping_s):
+                    cursor = dbapi_connection.cursor()
+                    try:
+                        cursor.execute(";")  # what SQLAlchemy's pre-ping sends
+                    finally:
+                        cursor.close()
+            except DatabaseSilent as exc:
+                raise self._unavailable(exc) from None
+            except psycopg.Error as exc:
+                # Closed by the server (a restart): the pool reconnects, as pre-ping would.
+                raise DisconnectionError(str(exc)) from None
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """A session for queries; StoreUnavailable when the database cannot answer."""
-        try:
-            with Session(self.engine, expire_on_commit=False) as session:
-                yield session
-        except (OperationalError, PoolTimeout) as exc:
-            raise StoreUnavailable(_describe(exc)) from exc
+        with self._gate.passage():
+            try:
+                with Session(self.engine, expire_on_commit=False) as session:
+                    yield session
+            except (OperationalError, PoolTimeout) as exc:
+                raise self._unavailable(exc) from exc
 
     @contextmanager
     def read_rows(self) -> Iterator[Connection]:
@@ -173,11 +396,12 @@ class Store:
         Each statement sees one consistent state of the database; two statements may see
         two. On SQLite no BEGIN/ROLLBACK is sent around them: a hot read is one round trip.
         """
-        try:
-            with self._statement_engine.connect() as connection:
-                yield connection
-        except (OperationalError, PoolTimeout) as exc:
-            raise StoreUnavailable(_describe(exc)) from exc
+        with self._gate.passage():
+            try:
+                with self._statement_engine.connect() as connection:
+                    yield connection
+            except (OperationalError, PoolTimeout) as exc:
+                raise self._unavailable(exc) from exc
 
     def write(self, work: Callable[[Session], T]) -> T:
         """Run `work` in one transaction and commit it, retrying lost creation races.
@@ -207,6 +431,10 @@ class Store:
         return self._write_with_retries(once)
 
     def _write_with_retries(self, once: Callable[[], T]) -> T:
+        with self._gate.passage():
+            return self._write_attempts(once)
+
+    def _write_attempts(self, once: Callable[[], T]) -> T:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 # The SQLite writer lock, if any: held from BEGIN IMMEDIATE to COMMIT.
@@ -217,11 +445,15 @@ class Store:
                     raise
                 if attempt == WRITE_ATTEMPTS:
                     # Still conflicting: let the client retry later rather than fail it.
-                    log.warning("write conflict persisted after %d attempts: %s", attempt, exc)
+                    log.warning(
+                        "write conflict persisted after %d attempts: %s",
+                        attempt,
+                        describe_database_error(exc),
+                    )
                     raise StoreUnavailable("write conflict with concurrent requests") from exc
                 log.info("write conflict with a concurrent request; retrying (%d)", attempt)
             except (OperationalError, PoolTimeout) as exc:
-                raise StoreUnavailable(_describe(exc)) from exc
+                raise self._unavailable(exc) from exc
         raise AssertionError("unreachable")
 
     def writer_lock(self) -> AbstractContextManager[None]:
@@ -235,21 +467,40 @@ class Store:
 
     def ping(self) -> None:
         """Raise StoreUnavailable unless the database answers a trivial query now."""
-        try:
-            with self.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except (DBAPIError, PoolTimeout) as exc:
-            raise StoreUnavailable(_describe(exc)) from exc
+        with self._gate.passage():
+            try:
+                with self.engine.connect() as connection:
+                    connection.execute(text("SELECT 1"))
+            except (DBAPIError, PoolTimeout) as exc:
+                raise self._unavailable(exc) from exc
 
     def upgrade(self) -> None:
         """Create or upgrade the schema to the newest migration (Alembic `upgrade head`)."""
         try:
-            with self.writer_lock(), self._write_engine.begin() as connection:
+            with (
+                self.writer_lock(),
+                self._write_engine.begin() as connection,
+                self._unbounded(connection),
+            ):
                 config = _alembic_config()
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
         except (OperationalError, PoolTimeout) as exc:
-            raise StoreUnavailable(_describe(exc)) from exc
+            raise self._unavailable(exc) from exc
+
+    @contextmanager
+    def _unbounded(self, connection: Connection) -> Iterator[None]:
+        """No statement timeout for the block: a migration may rewrite a large table.
+
+        PostgreSQL only (SET LOCAL ends with the transaction); connecting stays bounded.
+        """
+        driver = connection.connection.driver_connection
+        if not isinstance(driver, _BoundedConnection):
+            yield
+            return
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
+        with driver.answering_within(None):
+            yield
 
     def ensure_schema(self) -> None:
         """Bring the database to the newest schema, or refuse to run against an older one.
@@ -270,7 +521,7 @@ class Store:
             with self.engine.connect() as connection:
                 current = MigrationContext.configure(connection).get_current_revision()
         except (OperationalError, PoolTimeout) as exc:
-            raise StoreUnavailable(_describe(exc)) from exc
+            raise self._unavailable(exc) from exc
         if current != head:
             raise SchemaOutOfDate(
                 f"database schema is at revision {current or 'none'}, this onwatch needs {head}: "
@@ -280,6 +531,27 @@ class Store:
     def dispose(self) -> None:
         """Close every pooled connection (tests, and workers before exit)."""
         self.engine.dispose()
+
+    def _unavailable(self, exc: Exception) -> StoreUnavailable:
+        """The StoreUnavailable for a driver or pool failure: the detail goes to the log
+        (it names hosts and ports), a silent database closes the gate for a moment."""
+        original = getattr(exc, "orig", None) or exc
+        silent = isinstance(original, (DatabaseSilent, psycopg.errors.ConnectionTimeout))
+        if silent:
+            self._gate.trip()
+        detail = _describe(exc)
+        # SQLite's own words are safe to show (no host, no port), and "locked" tells the
+        # client what the writer lock's timeout says too.
+        locked = isinstance(original, sqlite3.OperationalError) and "locked" in detail
+        now = time.monotonic()
+        last_detail, last_at = self._last_logged
+        if detail != last_detail or now - last_at >= UNAVAILABLE_LOG_EVERY_S:
+            self._last_logged = (detail, now)
+            log.warning("database unavailable: %s", detail)
+        else:
+            log.debug("database unavailable: %s", detail)
+        reason = "database is locked" if locked else UNAVAILABLE
+        return StoreUnavailable(reason, detail=detail, silent=silent)
 
 
 def _alembic_config() -> AlembicConfig:
@@ -298,7 +570,41 @@ def _lost_creation_race(exc: IntegrityError) -> bool:
 
 def _describe(exc: Exception) -> str:
     # The driver's first line says what is wrong ("connection refused", "database is
-    # locked") without the SQL or parameters, which may hold alert text.
+    # locked") without the SQL or parameters, which may hold alert text. For the log only:
+    # it names the database's host and port.
     original = getattr(exc, "orig", None) or exc
     first_line = str(original).strip().splitlines()[0] if str(original).strip() else ""
     return first_line or type(original).__name__
+
+
+def describe_database_error(exc: BaseException) -> str:
+    """A database error for the log, without the values it was about.
+
+    A PostgreSQL message may quote the data: the DETAIL line names the key that collided
+    ("Key (dedup_key)=(...) already exists"), a data error quotes the bad value. For those
+    this keeps what locates the problem (error class, SQLSTATE, constraint, table, column)
+    and drops the text. SQLite's messages name constraints and columns, never values, and
+    are kept (first line). The SQL statement is added: its parameters are placeholders, and
+    the engines run with hide_parameters, so the values never appear.
+    """
+    original = getattr(exc, "orig", None) or exc
+    parts = [type(original).__name__]
+    if isinstance(original, psycopg.Error):
+        diag = original.diag
+        for name, value in (
+            ("sqlstate", original.sqlstate),
+            ("constraint", diag.constraint_name),
+            ("table", diag.table_name),
+            ("column", diag.column_name),
+        ):
+            if value:
+                parts.append(f"{name} {value}")
+    else:
+        lines = str(original).strip().splitlines()
+        if lines:
+            parts.append(lines[0])
+    described = ": ".join(parts[:2]) + "".join(f", {part}" for part in parts[2:])
+    statement = getattr(exc, "statement", None)
+    if statement:
+        described += f" [SQL: {' '.join(str(statement).split())}]"
+    return described

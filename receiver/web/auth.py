@@ -2,6 +2,18 @@
 
 Secrets are compared in constant time (`hmac.compare_digest`) so that response timing does
 not reveal how much of a guess was right.
+
+Who may call `/api/v1` (`require_api_token`), closed by default:
+
+- `api.bearer_token` set: every caller presents `Authorization: Bearer <token>` (the scheme
+  in any case, as RFC 7235 has it), loopback callers too;
+- no token, `api.open: true`: everyone (a trusted network only);
+- no token: callers on loopback only (127.0.0.0/8, ::1), as the socket's peer address says;
+  anyone else gets 403 naming the two ways to open it.
+
+The Alertmanager and PagerDuty webhooks are not behind it: they check their own credentials
+(`webhook.*`, the PagerDuty signature). `init_app` applies the guard to every other `/api/v1`
+route, so a new blueprint is closed without having to remember it.
 """
 
 from __future__ import annotations
@@ -9,8 +21,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import ipaddress
 
-from flask import Response, request
+from flask import Flask, Response, request
 from pydantic import SecretStr
 
 from receiver.config.settings import BasicAuth
@@ -54,11 +67,57 @@ def webhook_authorized(
     )
 
 
+API_PREFIX = "/api/v1"
+# Routes under /api/v1 with credentials of their own (see the module docstring).
+WEBHOOK_ENDPOINTS = frozenset({"webhooks.alertmanager", "pagerduty.pagerduty"})
+CLOSED_MESSAGE = (
+    "the API answers only callers on this machine (loopback) until a token is set: set "
+    "api.bearer_token (or ONWATCH_API_TOKEN) and send 'Authorization: Bearer <token>', or set "
+    "api.open: true if every host that can reach onwatch may use the API"
+)
+WRONG_TOKEN_MESSAGE = (
+    "missing or wrong API token: send 'Authorization: Bearer <token>' with the value of "
+    "api.bearer_token (ONWATCH_API_TOKEN)"
+)
+
+
+def is_loopback(address: str | None) -> bool:
+    """True for 127.0.0.0/8, ::1 and an IPv4-mapped loopback address (::ffff:127.0.0.1)."""
+    try:
+        ip = ipaddress.ip_address((address or "").split("%", 1)[0])
+    except ValueError:
+        return False  # no address (a unix socket) or not an IP: not known to be local
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
 def require_api_token() -> tuple[Response, int] | None:
-    """Blueprint guard for `/api/v1`: the configured API bearer token, when one is set."""
-    token = services().settings.api.bearer_token
-    if token is None or bearer_matches(request.headers.get("Authorization"), token):
+    """Guard for `/api/v1`: None lets the request through, else the 401/403 answer.
+
+    The address is the socket's peer (`request.remote_addr`): behind a reverse proxy on the
+    same machine every caller is loopback, so such a set-up needs the token.
+    """
+    api = services().settings.api
+    if api.bearer_token is not None:
+        if bearer_matches(request.headers.get("Authorization"), api.bearer_token):
+            return None
+        response, status = error_response(401, WRONG_TOKEN_MESSAGE)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="onwatch"'
+        return response, status
+    if api.open or is_loopback(request.remote_addr):
         return None
-    response, status = error_response(401, "missing or wrong API token")
-    response.headers["WWW-Authenticate"] = 'Bearer realm="onwatch"'
-    return response, status
+    return error_response(403, CLOSED_MESSAGE)
+
+
+def init_app(app: Flask) -> None:
+    """Guard every `/api/v1` route but the webhooks, whichever blueprint it is in."""
+
+    @app.before_request
+    def _guard_api() -> tuple[Response, int] | None:
+        endpoint = request.endpoint
+        if endpoint is None or endpoint in WEBHOOK_ENDPOINTS:
+            return None  # no such route (a 404 or 405 follows), or a webhook
+        if request.path != API_PREFIX and not request.path.startswith(API_PREFIX + "/"):
+            return None
+        return require_api_token()
