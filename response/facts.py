@@ -41,6 +41,11 @@ class UpdateStatus(StrEnum):
     MONITORING = "monitoring"  # a mitigation is in place and being watched
     RESOLVED = "resolved"
 
+    @property
+    def mitigated(self) -> bool:
+        """True for the statuses that say a mitigation is in place (monitoring, resolved)."""
+        return self in (UpdateStatus.MONITORING, UpdateStatus.RESOLVED)
+
 
 class Classification(StrEnum):
     """Whether the incident needed a human (actionable) or only woke one up (noise)."""
@@ -69,6 +74,31 @@ class StatusUpdate:
     impact: str
     current_action: str
     eta: str  # free text: "14:30 UTC", "next update in 30 minutes"
+
+
+@dataclass(frozen=True)
+class SeverityChange:
+    """The incident's severity moving after it opened: by the IC, or raised by a worse alert.
+
+    Kept apart from the timeline's words so messages can say it in their own (the executive
+    update lists it in its timeline).
+    """
+
+    at: datetime
+    previous: str  # SEV1..SEV4
+    severity: str
+    by: str  # the person who changed it; "" when a worse alert raised it
+    reason: str  # the person's reason, or which rule graded the alert
+
+    @property
+    def raised(self) -> bool:
+        """True when the incident became more severe (SEV2 -> SEV1)."""
+        return self.severity < self.previous  # "SEV1" < "SEV2": a lower number is worse
+
+    @property
+    def verb(self) -> str:
+        """ "raised" or "lowered", as the messages say it."""
+        return "raised" if self.raised else "lowered"
 
 
 @dataclass(frozen=True)
@@ -149,6 +179,9 @@ class IncidentFacts:
     # "roles assigned" from these, so replacing a role later does not move the phase's time.
     first_named: tuple[RoleAssignment, ...] = ()
     updates: tuple[StatusUpdate, ...] = ()  # oldest first
+    # Every change of severity after opening, oldest first (empty when the reader of the
+    # store did not load them: the messages then simply do not mention any).
+    severity_changes: tuple[SeverityChange, ...] = ()
     ticks: tuple[Tick, ...] = ()  # by hand
     escalations: tuple[datetime, ...] = ()  # "no progress" escalations, oldest first
     all_clear_at: datetime | None = None  # when the all-clear was queued to its audiences

@@ -13,8 +13,9 @@ from response.rendering import (
     as_utc,
     builtin_environment,
     format_utc,
-    last_impact,
+    last_before_mitigation,
     role_views,
+    worst_update,
 )
 from response.resolution import format_span, resolution_view
 from response.targets import ResponseTargets
@@ -97,7 +98,7 @@ def _context(
         "mttr_breached": resolution.breached,
         "roles": role_views(facts.roles).values(),
         "summary": _summary(facts, alerts, opened, ended),
-        "impact": last_impact(facts.updates),
+        "impact": _impact(facts),
         "services": _services(facts, alerts),
         "alert_rows": [_alert_row(a) for a in alerts],
         "minute_by_minute": minute_by_minute,
@@ -120,6 +121,17 @@ def _summary(
     if facts.resolved_at is None:
         return f"{start}it is still open after {format_span(ended - opened)}."
     return f"{start}it was resolved at {format_utc(ended)}, {format_span(ended - opened)} later."
+
+
+def _impact(facts: IncidentFacts) -> str:
+    """The impact at the incident's worst (`worst_update`'s rule) and which update said it,
+    so the reviewers know where the words come from; "" when no update stated one."""
+    update = worst_update(facts.updates)
+    if update is None:
+        return ""
+    # "At its worst" only when the rule found the last update before the mitigation.
+    how = "at its worst" if update == last_before_mitigation(facts.updates) else "as last stated"
+    return f"{update.impact} ({how}: update of {format_utc(update.at)} by {update.by})"
 
 
 def _services(facts: IncidentFacts, alerts: Sequence[AlertFact]) -> list[str]:

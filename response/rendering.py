@@ -13,10 +13,19 @@ named in the configuration replaces either. Both get the same context:
                             at, by; None for the all-clear
     updates                 every update so far (including `update`), oldest first
     last_impact             the latest non-empty impact of those updates, or ""
+    worst_impact            the impact at the incident's worst: that of the last update
+                            before the first monitoring/resolved one (see `worst_update`);
+                            else `last_impact`
+    severity_changes        every change of severity after opening, oldest first: at,
+                            previous, severity, by ("" when an alert raised it), reason,
+                            verb ("raised" | "lowered"); `x is severity_change` tells them
+                            from updates in a merged list
     roles                   role key -> role: commander, technical_lead, communications_lead,
                             scribe; each has key, title ("Incident Commander"), person, since
                             and by (person, since and by are None when nobody holds it)
-    customer_communication  "Customers informed 00:15 UTC by dave" or "Not yet sent"
+    customer_communication  what the checklist says about it, in its own words:
+                            '"Customer communication drafted if needed" ticked 00:15 UTC by
+                            dave: drafted' or '... not ticked yet'
     duration                opened -> resolved (or now while open), e.g. "1h 25m"
     time_to_acknowledge     opened -> acknowledged, e.g. "4m", or None
     mttr_target             the severity's time-to-resolve target, e.g. "4h", or None if unknown
@@ -44,11 +53,13 @@ import jinja2
 from jinja2 import meta, nodes
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from response.checklist import item_spec
 from response.facts import (
     IncidentFacts,
     Postmortem,
     Role,
     RoleAssignment,
+    SeverityChange,
     StatusUpdate,
     Tick,
     UpdateStatus,
@@ -68,6 +79,8 @@ CONTEXT_VARIABLES = (
     "update",
     "updates",
     "last_impact",
+    "worst_impact",
+    "severity_changes",
     "roles",
     "customer_communication",
     "duration",
@@ -152,7 +165,13 @@ def environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(utc=format_utc, clock=_clock_filter, duration=format_span)
+    env.tests["severity_change"] = _is_severity_change
     return env
+
+
+def _is_severity_change(value: object) -> bool:
+    # Lets a template merge `updates` and `severity_changes` into one timeline.
+    return isinstance(value, SeverityChange)
 
 
 @functools.cache
@@ -193,6 +212,11 @@ def message_context(
         "update": _utc_update(update) if update is not None else None,
         "updates": [_utc_update(u) for u in updates],
         "last_impact": last_impact(updates),
+        "worst_impact": worst_impact(updates),
+        "severity_changes": [
+            replace(c, at=as_utc(c.at), reason=one_line(c.reason))
+            for c in sorted(facts.severity_changes, key=lambda c: as_utc(c.at))
+        ],
         "roles": role_views(facts.roles),
         "customer_communication": customer_communication(facts.ticks, now),
         "duration": format_span(elapsed),
@@ -211,6 +235,46 @@ def last_impact(updates: Sequence[StatusUpdate]) -> str:
     return next((u.impact for u in reversed(updates) if u.impact.strip()), "")
 
 
+def last_before_mitigation(updates: Sequence[StatusUpdate]) -> StatusUpdate | None:
+    """The last update stating an impact that came before the first one reporting a
+    mitigation (status monitoring or resolved); None without such an update."""
+    ordered = sorted(updates, key=lambda u: as_utc(u.at))
+    mitigation = next((u for u in ordered if u.status.mitigated), None)
+    if mitigation is None:
+        return None
+    before = [u for u in ordered if u.impact.strip() and as_utc(u.at) < as_utc(mitigation.at)]
+    return before[-1] if before else None
+
+
+def worst_update(updates: Sequence[StatusUpdate]) -> StatusUpdate | None:
+    """The update that stated the impact at the incident's worst, or None if none stated one.
+
+    The rule: the last update stating an impact that was posted before the first update
+    reporting a mitigation (`last_before_mitigation`). Until a mitigation is in place the
+    impact holds or grows, and each update is the responders' best knowledge of it; from
+    the mitigation on, updates describe the recovery ("errors back to baseline"), which is
+    not what an all-clear or a postmortem should call the impact. Without a mitigation
+    reported, or when the first update already reported one, the latest update stating an
+    impact (as before this rule).
+
+    Why not the update posted at the highest severity: an IC who lowers the severity before
+    the mitigation is usually correcting an overestimate, so the highest-severity update is
+    not the worst real impact; and this rule needs only the updates, which every message and
+    the postmortem have.
+    """
+    worst = last_before_mitigation(updates)
+    if worst is not None:
+        return worst
+    stated = [u for u in sorted(updates, key=lambda u: as_utc(u.at)) if u.impact.strip()]
+    return stated[-1] if stated else None
+
+
+def worst_impact(updates: Sequence[StatusUpdate]) -> str:
+    """The impact of `worst_update`, or "" when no update stated one."""
+    update = worst_update(updates)
+    return update.impact if update is not None else ""
+
+
 def role_views(roles: tuple[RoleAssignment, ...]) -> dict[str, RoleView]:
     """Every seed role in the seed's order, with its current holder where there is one."""
     held = {assignment.role: assignment for assignment in roles}
@@ -226,12 +290,22 @@ def role_views(roles: tuple[RoleAssignment, ...]) -> dict[str, RoleView]:
 
 
 def customer_communication(ticks: tuple[Tick, ...], now: datetime) -> str:
-    """Whether customers were told, from the ticked "customer_communication" checklist item."""
-    tick = next((t for t in reversed(ticks) if t.item == CUSTOMER_COMMUNICATION), None)
+    """What the "customer_communication" checklist item says, in the checklist's own words.
+
+    The item is "Customer communication drafted if needed", ticked by hand with a note:
+    a tick says that much and no more (a draft is not a message customers have read), so
+    the text quotes the item and the tick's note rather than claiming customers were told.
+    """
+    spec = item_spec(CUSTOMER_COMMUNICATION)
+    label = f'"{spec.label if spec else CUSTOMER_COMMUNICATION}"'
+    # The earliest tick is the one the checklist shows (a repeated tick changes nothing).
+    tick = min(
+        (t for t in ticks if t.item == CUSTOMER_COMMUNICATION), key=lambda t: t.at, default=None
+    )
     if tick is None:
-        return "Not yet sent"
-    note = f" ({one_line(tick.note)})" if tick.note.strip() else ""
-    return f"Customers informed {format_clock(tick.at, now)} by {tick.by}{note}"
+        return f"{label} not ticked yet"
+    note = f": {one_line(tick.note)}" if tick.note.strip() else " (no note)"
+    return f"{label} ticked {format_clock(tick.at, now)} by {tick.by}{note}"
 
 
 def _utc_update(update: StatusUpdate) -> StatusUpdate:
@@ -390,6 +464,10 @@ def _sample_contexts() -> list[tuple[str, dict[str, Any]]]:
         resolved_by="alice",
         roles=tuple(RoleAssignment(role, "alice", opened, "alice") for role in Role),
         updates=(update,),
+        severity_changes=(
+            SeverityChange(opened + timedelta(minutes=10), "SEV2", "SEV1", "alice", "revenue"),
+            SeverityChange(opened + timedelta(minutes=5), "SEV3", "SEV2", "", "rule r"),
+        ),
         ticks=(Tick(CUSTOMER_COMMUNICATION, later, "dave", "status page"),),
         postmortem=Postmortem(scheduled_at=later + timedelta(minutes=45)),
     )

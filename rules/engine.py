@@ -39,9 +39,16 @@ class Rule:
         )
 
     def describe_matchers(self) -> tuple[str, ...]:
-        """The matchers as text, annotations prefixed, so a decision can show its evidence."""
-        return tuple(str(m) for m in self.label_matchers) + tuple(
-            ANNOTATION_PREFIX + str(m) for m in self.annotation_matchers
+        """The matchers as text, annotations prefixed, so a decision can show its evidence.
+
+        In the words of `rules.explain.describe_matcher`: a threshold regex of the default
+        rules reads ``impact_users_percent >= 50``, not the regex that implements it.
+        """
+        # Imported here: rules.explain imports this module (and the defaults built on it).
+        from rules.explain import describe_matcher
+
+        return tuple(describe_matcher(m) for m in self.label_matchers) + tuple(
+            ANNOTATION_PREFIX + describe_matcher(m) for m in self.annotation_matchers
         )
 
 

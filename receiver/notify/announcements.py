@@ -1,9 +1,12 @@
 """Announcing an incident's progress to the audiences its severity calls for.
 
 The seed's table says who hears about an incident of each severity (SEV1: exec and
-all-hands; ... SEV4: the team). Each audience reads the internal or the executive template;
-each message is rendered now and queued in the notification outbox, in the caller's
-transaction, so that an update that is stored is also delivered.
+all-hands; ... SEV4: the team). The team that runs the incident hears at every severity:
+the `team` audience (with the rotation's `notify:` targets) is added to the severity's
+audiences, so an IC who lowers SEV1 to SEV2 does not silence the responders' own channel.
+Each audience reads the internal or the executive template; each message is rendered now
+and queued in the notification outbox, in the caller's transaction, so that an update that
+is stored is also delivered.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlmodel import Session
 
 from receiver.incidents.models import IncidentRecord
 from receiver.notify.outbox import audience_targets, enqueue
+from receiver.notify.settings import TEAM
 from receiver.response.context import ResponseContext
 from response.rendering import RenderedMessage, TemplateError, TemplateName, Templates
 from rules.severity import is_severity_name
@@ -52,7 +56,8 @@ def announce(
     audiences: list[str] | None = None,
     recipients: list[dict[str, str]] | None = None,
 ) -> Announced:
-    """Queue `render`'s message for each audience of the incident's severity (or `audiences`).
+    """Queue `render`'s message for each audience of the incident's severity and the team
+    (see `severity_audiences`), or for `audiences` when given.
 
     `render(templates, name)` renders with the given templates (the configured ones, or the
     built-in ones when a configured template fails).
@@ -60,11 +65,7 @@ def announce(
     `recipients` ({"name", "email"}) are the people a message is for (an e-mail target
     mails them; chat and webhook targets show them).
     """
-    chosen = audiences
-    if chosen is None:
-        severity = incident.severity
-        by_severity = context.notifications.severity_audiences
-        chosen = list(by_severity.get(severity, [])) if is_severity_name(severity) else []
+    chosen = audiences if audiences is not None else severity_audiences(context, incident.severity)
     addressees, skipped = audience_targets(
         context.notifications, chosen, context.team_targets(incident.service)
     )
@@ -107,6 +108,20 @@ def announce(
         ):
             queued.append(addressee.target)
     return Announced(tuple(queued), tuple(skipped), tuple(errors))
+
+
+def severity_audiences(context: ResponseContext, severity: str) -> list[str]:
+    """The audiences that hear about an incident of `severity`: the configured ones for it
+    (`notifications.severity_audiences`), then the team's if they are not among them.
+
+    The seed's table names who is *told* (executives for SEV1, leadership for SEV2); the
+    team is who *works* the incident, at every severity. Without it a severity change would
+    move the updates away from the people posting them (SEV1's all-hands may include the
+    team's channel, SEV2's leadership and affected teams usually do not).
+    """
+    by_severity = context.notifications.severity_audiences
+    chosen = list(by_severity.get(severity, [])) if is_severity_name(severity) else []
+    return chosen if TEAM in chosen else [*chosen, TEAM]
 
 
 @cache

@@ -119,16 +119,25 @@ def cmd_update(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_role(args: argparse.Namespace, settings: Settings) -> int:
-    """Name someone for a role."""
+    """Name someone for a role: a configured person, or anyone with --external."""
     try:
         role = parse_role(args.role)
     except InputError as exc:
         raise UsageError(str(exc)) from None
-    now = _now()
+    context, now = _context(settings), _now()
     return _print_changed(
         _write(
             settings,
-            lambda s: assign_role(s, args.id, role=role, person=args.person, by=args.by, now=now),
+            lambda s: assign_role(
+                s,
+                args.id,
+                role=role,
+                person=args.person,
+                by=args.by,
+                now=now,
+                context=context,
+                external=args.external,
+            ),
         )
     )
 
@@ -338,8 +347,13 @@ def register(
     update.set_defaults(handler=wrap(cmd_update))
     role = incident_parser("role", "name someone for a role")
     role.add_argument("role", help="commander, technical_lead, communications_lead or scribe")
-    role.add_argument("person")
+    role.add_argument("person", help="one of the configured people (people:)")
     role.add_argument("--by", required=True)
+    role.add_argument(
+        "--external",
+        action="store_true",
+        help="the person is not in the rota (a vendor engineer, a manager): record the name",
+    )
     role.set_defaults(handler=wrap(cmd_role))
     tick = incident_parser("tick", "tick a checklist item by hand")
     tick.add_argument("item", help="e.g. war_room, customer_communication, channel_archived")

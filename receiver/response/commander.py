@@ -7,16 +7,21 @@ transaction. Repeating an action that is already in effect changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, select
 
 from receiver.incidents.lookup import locked_incident
-from receiver.incidents.models import IncidentRecord, IncidentStatus, add_to_timeline
+from receiver.incidents.models import (
+    IncidentRecord,
+    IncidentStatus,
+    add_to_timeline,
+)
 from receiver.paging.planner import plan_pages
 from receiver.response.context import ResponseContext
-from receiver.response.facts import ROLE_ASSIGNED
+from receiver.response.facts import ROLE_ASSIGNED, SEVERITY_CHANGED
 from receiver.response.models import ChecklistTick, RoleRecord
 from receiver.web.errors import Conflict, InputError
 from response.checklist import ITEMS, item_spec
@@ -54,12 +59,60 @@ def current_holder(session: Session, incident_id: int, role: Role) -> RoleRecord
     ).first()
 
 
+def role_holder(person: str, *, people: Collection[str], external: bool = False) -> str:
+    """The name to record for a role holder, or InputError saying what to do instead.
+
+    A role holder is one of the configured people (`people:`, the rota's), so that a typo
+    such as "nosuchperson" is refused rather than made Incident Commander, and a holder is
+    someone onwatch can reach (the reminders mail and name the IC and Communications Lead).
+    Someone outside the rota (a vendor's engineer, a manager who is not on call) is named
+    with `external` (`--external`, `"external": true`): the name is then recorded as given,
+    and the timeline says they are outside the rota. `external` for a configured person
+    changes nothing. The CLI and the API both call this, so they refuse the same names with
+    the same message.
+    """
+    name = person.strip()
+    if not name:
+        raise InputError("person: expected a non-empty name")
+    if external or name in people:
+        return name
+    raise InputError(
+        f"person: {name!r} is not one of the configured people (people:); to name someone "
+        'outside the rota, say so: --external on the command line, "external": true in the API'
+    )
+
+
 def assign_role(
-    session: Session, incident_id: int, *, role: Role, person: str, by: str, now: datetime
+    session: Session,
+    incident_id: int,
+    *,
+    role: Role,
+    person: str,
+    by: str,
+    now: datetime,
+    context: ResponseContext,
+    external: bool = False,
 ) -> Changed:
-    """Name `person` for `role` (replacing whoever held it); the change is in the timeline."""
+    """Name `person` for `role` (replacing whoever held it); the change is in the timeline.
+
+    `person` must be one of the configured people, or `external` (see `role_holder`).
+    """
+    if not by.strip():
+        raise InputError("by: expected a non-empty string")  # as the API says it
+    people = context.paging.rota.people
+    name = role_holder(person, people=people, external=external)
     incident = locked_incident(session, incident_id)
-    return _assign(session, incident, role=role, person=person, by=by, now=now)
+    outside = name not in people
+    return _assign(
+        session,
+        incident,
+        role=role,
+        person=name,
+        by=by.strip(),
+        now=now,
+        why="outside the rota" if outside else "",
+        external=outside,
+    )
 
 
 def _assign(
@@ -71,6 +124,7 @@ def _assign(
     by: str,
     now: datetime,
     why: str = "",
+    external: bool = False,
 ) -> Changed:
     assert incident.id is not None
     holder = current_holder(session, incident.id, role)
@@ -96,6 +150,7 @@ def _assign(
         person=person,
         previous=previous,
         by=by,
+        **({"external": True} if external else {}),
     )
     return Changed(incident.id, True, message)
 
@@ -201,7 +256,7 @@ def change_severity(
         session,
         incident,
         now,
-        "severity_changed",
+        SEVERITY_CHANGED,
         message,
         previous=previous,
         severity=severity,

@@ -21,6 +21,7 @@ from response.facts import (
     Postmortem,
     Role,
     RoleAssignment,
+    SeverityChange,
     StatusUpdate,
     Tick,
     TimelineItem,
@@ -32,6 +33,8 @@ ALL_CLEAR = "all_clear"  # the notification topic of the all-clear
 STATUS_UPDATE = "status_update"  # the notification topic of a status update
 UPDATE_REMINDER = DueKind.UPDATE_REMINDER.value  # ... of a reminder that an update is due
 ROLE_ASSIGNED = "role_assigned"  # the timeline entry of a role's naming
+SEVERITY_CHANGED = "severity_changed"  # the timeline entry of a person's change of severity
+SEVERITY_RAISED = "severity_raised"  # ... of ingest raising it for a worse alert
 _BATCH = 500  # incidents per round of queries
 
 
@@ -51,7 +54,7 @@ def incident_facts(incident: IncidentRecord) -> IncidentFacts:
         escalations=[],
         all_clear_at=None,
         postmortem=None,
-        namings=[],
+        timeline=[],
     )
 
 
@@ -116,11 +119,12 @@ def _load_batch(session: Session, incidents: Sequence[IncidentRecord]) -> dict[i
             select(PostmortemRecord).where(col(PostmortemRecord.incident_id).in_(ids))
         ).all()
     }
-    namings = _by_incident(
+    # The timeline entries the facts read: role namings and changes of severity.
+    entries = _by_incident(
         session.exec(
             select(TimelineEntry)
             .where(col(TimelineEntry.incident_id).in_(ids))
-            .where(TimelineEntry.kind == ROLE_ASSIGNED)
+            .where(col(TimelineEntry.kind).in_([ROLE_ASSIGNED, SEVERITY_CHANGED, SEVERITY_RAISED]))
             .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
         ).all()
     )
@@ -134,22 +138,44 @@ def _load_batch(session: Session, incidents: Sequence[IncidentRecord]) -> dict[i
             all_clear_at=first_sent.get((incident.id, ALL_CLEAR)),
             first_notified_at=first_sent.get((incident.id, STATUS_UPDATE)),
             postmortem=postmortems.get(incident.id),
-            namings=namings.get(incident.id, []),
+            timeline=entries.get(incident.id, []),
         )
         for incident in incidents
         if incident.id is not None
     }
 
 
-def _first_named(namings: Sequence[TimelineEntry]) -> tuple[RoleAssignment, ...]:
+def _first_named(timeline: Sequence[TimelineEntry]) -> tuple[RoleAssignment, ...]:
     first: dict[str, RoleAssignment] = {}
-    for entry in namings:
+    for entry in (e for e in timeline if e.kind == ROLE_ASSIGNED):
         role = entry.data.get("role")
         if isinstance(role, str) and role in Role.__members__.values() and role not in first:
             first[role] = RoleAssignment(
                 Role(role), entry.data.get("person", ""), entry.at, entry.data.get("by", "")
             )
     return tuple(first.values())
+
+
+def _severity_changes(timeline: Sequence[TimelineEntry]) -> tuple[SeverityChange, ...]:
+    """The incident's changes of severity, oldest first (the executive update lists them).
+
+    The timeline is where both kinds are recorded, with their facts in the entry's data: the
+    IC's change (by, reason) and a worse alert raising it (the rule that graded the alert).
+    """
+    changes: list[SeverityChange] = []
+    for entry in timeline:
+        if entry.kind not in (SEVERITY_CHANGED, SEVERITY_RAISED):
+            continue
+        previous, severity = entry.data.get("previous"), entry.data.get("severity")
+        if not isinstance(previous, str) or not isinstance(severity, str):
+            continue  # an entry without the facts (none is written so): nothing to show
+        if entry.kind == SEVERITY_CHANGED:
+            by, reason = str(entry.data.get("by") or ""), str(entry.data.get("reason") or "")
+        else:
+            rule = entry.data.get("rule")
+            by, reason = "", f"rule {rule}" if rule else ""
+        changes.append(SeverityChange(entry.at, previous, severity, by, reason))
+    return tuple(changes)
 
 
 def _facts(
@@ -162,7 +188,7 @@ def _facts(
     all_clear_at: datetime | None,
     postmortem: PostmortemRecord | None,
     first_notified_at: datetime | None = None,
-    namings: Sequence[TimelineEntry],
+    timeline: Sequence[TimelineEntry],
 ) -> IncidentFacts:
     assert incident.id is not None
     return IncidentFacts(
@@ -180,7 +206,8 @@ def _facts(
         roles=tuple(
             RoleAssignment(Role(r.role), r.person, r.assigned_at, r.assigned_by) for r in roles
         ),
-        first_named=_first_named(namings),
+        first_named=_first_named(timeline),
+        severity_changes=_severity_changes(timeline),
         updates=tuple(
             StatusUpdate(u.at, u.by, UpdateStatus(u.status), u.impact, u.current_action, u.eta)
             for u in updates

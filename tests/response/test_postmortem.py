@@ -289,21 +289,50 @@ def test_postmortem_summary_is_guided_and_prefilled(outage: IncidentFacts) -> No
     )
 
 
-def test_postmortem_impact_uses_latest_stated_impact_and_lists_alerts(
+def test_postmortem_impact_uses_the_worst_stated_impact_and_lists_alerts(
     outage: IncidentFacts,
 ) -> None:
     impact = sections(render_postmortem(outage, ALERTS, TIMELINE, ACTION_ITEMS, TARGETS, NOW))[
         "## 2. Impact"
     ]
     assert (
-        "- **Users affected:** All card payments fail at checkout; PayPal orders go through"
-        in impact
+        "- **Users affected:** All card payments fail at checkout; PayPal orders go through "
+        "(at its worst: update of 2026-11-28 00:09 UTC by carol)\n" in impact
     )
     assert "- **Duration:** 1h 25m, from 2026-11-27 23:41 UTC to 2026-11-28 01:06 UTC" in impact
     assert "- **Services:** checkout, payments-api" in impact
     assert (
         "| CheckoutPaymentErrors | critical | revenue-impact | 2026-11-27 23:39 UTC "
         "| 2026-11-28 00:58 UTC |" in impact
+    )
+
+
+def test_postmortem_impact_is_not_the_recovery_the_last_update_reports(
+    outage: IncidentFacts,
+) -> None:
+    *before, monitoring = outage.updates
+    recovered = replace(
+        outage, updates=(*before, replace(monitoring, impact="errors back to baseline"))
+    )
+    impact = sections(render_postmortem(recovered, (), (), (), TARGETS, NOW))["## 2. Impact"]
+    assert "baseline" not in impact
+    assert (
+        "- **Users affected:** All card payments fail at checkout; PayPal orders go through "
+        "(at its worst: update of 2026-11-28 00:09 UTC by carol)\n" in impact
+    )
+
+
+def test_postmortem_impact_without_an_update_before_the_mitigation_is_the_last_stated(
+    outage: IncidentFacts,
+) -> None:
+    monitoring = outage.updates[-1]
+    first = replace(monitoring, impact="Card payments recovering")
+    later = replace(monitoring, at=at(28, 0, 55), impact="errors back to baseline")
+    quick = replace(outage, updates=(first, later))
+    impact = sections(render_postmortem(quick, (), (), (), TARGETS, NOW))["## 2. Impact"]
+    assert (
+        "- **Users affected:** errors back to baseline "
+        "(as last stated: update of 2026-11-28 00:55 UTC by carol)\n" in impact
     )
 
 

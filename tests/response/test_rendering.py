@@ -21,6 +21,7 @@ from response.facts import (
     Postmortem,
     Role,
     RoleAssignment,
+    SeverityChange,
     StatusUpdate,
     Tick,
     UpdateStatus,
@@ -31,6 +32,8 @@ from response.rendering import (
     TemplateError,
     Templates,
     check_template,
+    worst_impact,
+    worst_update,
 )
 from tests.support.golden_files import assert_golden
 from tests.support.paths import GOLDEN as GOLDEN_DIR
@@ -138,7 +141,7 @@ def test_all_clear_internal_golden(resolved: IncidentFacts) -> None:
     assert message.subject == "[SEV1] checkout: Resolved — Checkout: card payments failing"
     lines = message.text.splitlines()
     assert lines[0] == "[SEV1] - checkout - Resolved"
-    assert lines[1].startswith(f"Impact: {MONITORING.impact} (for 1h 25m")
+    assert lines[1].startswith(f"Impact: {IDENTIFIED.impact} (at its worst; for 1h 25m")
     assert lines[2].startswith("Current action: All clear: service restored")
     assert lines[3] == "ETA: n/a"
     assert_golden(GOLDEN / "all_clear_internal.txt", message.text)
@@ -154,15 +157,131 @@ def test_executive_update_sections_in_order(outage: IncidentFacts) -> None:
     text = Templates().status_update("executive", outage, IDENTIFIED, at(28, 0, 9)).text
     positions = [text.index(s) for s in ("Business impact", "Customer communication", "Timeline")]
     assert positions == sorted(positions)
-    assert "Customers informed 00:15 UTC by dave (status page)" in text
+    assert (
+        '"Customer communication drafted if needed" ticked 00:15 UTC by dave: status page' in text
+    )
     assert "- 2026-11-27 23:41 UTC: Opened" in text
     assert "- 00:09 UTC: Identified (update by carol)" in text
 
 
-def test_executive_update_without_customer_tick_says_not_yet_sent(outage: IncidentFacts) -> None:
+def test_executive_update_without_customer_tick_says_it_is_not_ticked(
+    outage: IncidentFacts,
+) -> None:
     quiet = replace(outage, ticks=())
     text = Templates().status_update("executive", quiet, IDENTIFIED, at(28, 0, 9)).text
-    assert "Customer communication\nNot yet sent\n" in text
+    assert (
+        'Customer communication\n"Customer communication drafted if needed" not ticked yet\n'
+        in text
+    )
+
+
+def test_executive_update_says_what_was_ticked_not_that_customers_were_told(
+    outage: IncidentFacts,
+) -> None:
+    # The item is "drafted if needed": a tick with the note "drafted" is a draft, and the
+    # executives must not read that customers were informed.
+    drafted = replace(
+        outage, ticks=(Tick("customer_communication", at(28, 0, 15), "dave", "drafted"),)
+    )
+    text = Templates().status_update("executive", drafted, IDENTIFIED, at(28, 0, 9)).text
+    assert "Customers informed" not in text
+    assert (
+        'Customer communication\n"Customer communication drafted if needed" ticked 00:15 UTC '
+        "by dave: drafted\n" in text
+    )
+    bare = replace(outage, ticks=(Tick("customer_communication", at(28, 0, 15), "dave"),))
+    text = Templates().status_update("executive", bare, IDENTIFIED, at(28, 0, 9)).text
+    assert "ticked 00:15 UTC by dave (no note)\n" in text
+
+
+def test_all_clear_states_the_impact_at_its_worst_not_the_recovery(
+    resolved: IncidentFacts,
+) -> None:
+    recovered = replace(
+        resolved,
+        updates=(INVESTIGATING, IDENTIFIED, replace(MONITORING, impact="errors back to baseline")),
+    )
+    templates = Templates()
+    internal = templates.all_clear("internal", recovered, at(28, 1, 7), FOUR_HOURS).text
+    executive = templates.all_clear("executive", recovered, at(28, 1, 7), FOUR_HOURS).text
+    assert "baseline" not in internal and "baseline" not in executive
+    assert internal.splitlines()[1].startswith(f"Impact: {IDENTIFIED.impact} (at its worst;")
+    assert f"Business impact at its worst\n{IDENTIFIED.impact}\n" in executive
+    # A status update still says the impact as it is now.
+    update = templates.status_update("executive", recovered, MONITORING, at(28, 0, 41)).text
+    assert f"Business impact\n{MONITORING.impact}\n" in update
+
+
+def test_worst_update_is_the_last_before_the_first_mitigation() -> None:
+    later = replace(IDENTIFIED, at=at(28, 0, 20), impact="Card payments fail for 60%")
+    recovered = replace(MONITORING, impact="errors back to baseline")
+    resolved_update = replace(MONITORING, at=at(28, 1, 0), status=UpdateStatus.RESOLVED)
+    assert worst_update((INVESTIGATING, IDENTIFIED, later, recovered)) == later
+    # Order-independent, and an investigating update after the mitigation does not count.
+    relapse = replace(INVESTIGATING, at=at(28, 0, 50), impact="Retries slow")
+    assert worst_update((relapse, recovered, IDENTIFIED, INVESTIGATING)) == IDENTIFIED
+    # An update without an impact is passed over.
+    silent = replace(later, impact="  ")
+    assert worst_update((IDENTIFIED, silent, recovered)) == IDENTIFIED
+    assert worst_update((INVESTIGATING, resolved_update)) == INVESTIGATING
+
+
+def test_worst_update_falls_back_to_the_latest_stated_impact() -> None:
+    # No mitigation reported yet: the latest word.
+    assert worst_update((INVESTIGATING, IDENTIFIED)) == IDENTIFIED
+    # The first update already reported the mitigation: nothing before it, the latest word.
+    later = replace(MONITORING, at=at(28, 1, 0), impact="errors back to baseline")
+    assert worst_update((MONITORING, later)) == later
+    assert worst_update(()) is None
+    assert worst_impact(()) == ""
+
+
+def test_executive_update_shows_severity_changes_in_its_timeline(
+    outage: IncidentFacts,
+) -> None:
+    changed = replace(
+        outage,
+        severity="SEV2",
+        severity_changes=(
+            SeverityChange(at(28, 0, 5), "SEV1", "SEV2", "alice", "PayPal still\nworks"),
+            SeverityChange(at(27, 23, 50), "SEV2", "SEV1", "", "rule revenue-impact"),
+        ),
+    )
+    text = Templates().status_update("executive", changed, IDENTIFIED, at(28, 0, 9)).text
+    timeline = text[text.index("Timeline\n") :].splitlines()
+    assert timeline[3:7] == [
+        "- 2026-11-27 23:50 UTC: Severity raised from SEV2 to SEV1 by a new alert "
+        "(rule revenue-impact)",
+        "- 2026-11-27 23:52 UTC: Investigating (update by carol)",
+        "- 00:05 UTC: Severity lowered from SEV1 to SEV2 by alice (PayPal still works)",
+        "- 00:09 UTC: Identified (update by carol)",
+    ]
+    assert text.startswith("[SEV2] Executive update")
+    all_clear = (
+        Templates()
+        .all_clear(
+            "executive", replace(changed, resolved_at=at(28, 1, 6)), at(28, 1, 7), FOUR_HOURS
+        )
+        .text
+    )
+    assert "- 00:05 UTC: Severity lowered from SEV1 to SEV2 by alice (PayPal still works)" in (
+        all_clear
+    )
+
+
+def test_user_template_can_list_severity_changes(tmp_path: Path, outage: IncidentFacts) -> None:
+    path = write(
+        tmp_path / "executive.j2",
+        "{% for c in severity_changes %}{{ c.previous }}->{{ c.severity }} {{ c.verb }}"
+        "{% endfor %}\n",
+    )
+    changed = replace(
+        outage, severity_changes=(SeverityChange(at(28, 0, 5), "SEV1", "SEV2", "alice", "x"),)
+    )
+    message = Templates(executive=path).status_update(
+        "executive", changed, IDENTIFIED, at(28, 0, 9)
+    )
+    assert message.text == "SEV1->SEV2 lowered"  # trim_blocks eats the newline after a tag
 
 
 def test_update_is_listed_once_whether_or_not_facts_already_hold_it(

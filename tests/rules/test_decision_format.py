@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from rules import Decision, RuleSet, Severity, default_rules, format_decision
+import pytest
+
+from rules import (
+    Decision,
+    Rule,
+    RuleSet,
+    Severity,
+    default_rules,
+    format_decision,
+    parse_matcher,
+    parse_matchers,
+)
+from rules.defaults import AT_LEAST_50_PERCENT, OVER_10_PERCENT
+from rules.explain import describe_matcher
 
 
 def test_format_decision_shows_alert_grade_route_evidence_and_reason() -> None:
@@ -56,3 +69,59 @@ def test_format_decision_keeps_a_multiline_summary_on_one_line() -> None:
     decision = RuleSet(()).decide({}, {})
     text = format_decision({}, {"summary": "first\n  second\tthird"}, decision)
     assert "summary:  first second third" in text.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("percent", "rule", "comparison"),
+    [
+        ("75", "most-users-affected", "impact_users_percent >= 50"),
+        ("050.0", "most-users-affected", "impact_users_percent >= 50"),
+        ("20", "many-users-affected", "impact_users_percent > 10"),
+        ("10.5", "many-users-affected", "impact_users_percent > 10"),
+    ],
+)
+def test_users_percent_rules_explain_the_threshold_not_the_regex(
+    percent: str, rule: str, comparison: str
+) -> None:
+    labels = {"alertname": "CheckoutErrors", "impact_users_percent": percent}
+    decision = RuleSet(default_rules()).decide(labels, {})
+    text = format_decision(labels, {}, decision)
+    assert decision.rule == rule
+    assert decision.matched == (comparison,)
+    assert f"matched:  {comparison}" in text.splitlines()
+    severity = "SEV1" if rule == "most-users-affected" else "SEV2"
+    assert decision.explain() == (
+        f'{severity} by rule "{rule}" ({comparison}); routed to service "unrouted"'
+    )
+    assert "0*(?:" not in text and "[0-9]" not in text
+
+
+@pytest.mark.parametrize(
+    ("matcher", "words"),
+    [
+        (f'impact_users_percent=~"{AT_LEAST_50_PERCENT}"', "impact_users_percent >= 50"),
+        (f'impact_users_percent!~"{AT_LEAST_50_PERCENT}"', "not impact_users_percent >= 50"),
+        (f'share=~"{OVER_10_PERCENT}"', "share > 10"),
+        # Anything else is shown as written, a look-alike regex included.
+        ('impact_users_percent=~"[5-9][0-9]"', 'impact_users_percent=~"[5-9][0-9]"'),
+        (f'impact_users_percent="{AT_LEAST_50_PERCENT}"', None),
+        ('severity=~"(?i:critical|page)"', 'severity=~"(?i:critical|page)"'),
+    ],
+)
+def test_describe_matcher(matcher: str, words: str | None) -> None:
+    parsed = parse_matcher(matcher)
+    assert describe_matcher(parsed) == (words if words is not None else str(parsed))
+
+
+def test_a_user_rule_reusing_the_threshold_reads_the_same_and_matches_the_same() -> None:
+    rule = Rule(
+        "half-the-tenants",
+        Severity.SEV1,
+        parse_matchers([f'tenants_percent=~"{AT_LEAST_50_PERCENT}"']),
+        annotation_matchers=parse_matchers([f'share!~"{OVER_10_PERCENT}"']),
+    )
+    rules = RuleSet((rule,))
+    decision = rules.decide({"tenants_percent": "50"}, {"share": "5"})
+    assert decision.matched == ("tenants_percent >= 50", "annotations.not share > 10")
+    # The words change, the regex still decides: "50%" is not a plain decimal.
+    assert rules.decide({"tenants_percent": "50%"}, {}).rule == "no-rule-matched"

@@ -174,3 +174,47 @@ def test_resolution_without_targets_says_so_in_the_timeline(
     shown = capsys.readouterr().out
     assert "all_clear            all-clear: no target to send to" in shown
     assert "postmortem scheduled by onwatch: Draft postmortem written within 48 hours" in shown
+
+
+@pytest.mark.parametrize(
+    ("person", "error"),
+    [
+        (
+            "nosuchperson",
+            "person: 'nosuchperson' is not one of the configured people (people:); to name "
+            'someone outside the rota, say so: --external on the command line, "external": '
+            "true in the API",
+        ),
+        ("", "person: expected a non-empty name"),
+        ("   ", "person: expected a non-empty name"),
+    ],
+)
+def test_a_role_holder_must_be_a_configured_person(
+    cli_config: str, capsys: pytest.CaptureFixture[str], person: str, error: str
+) -> None:
+    assert run("incident", "role", "1", "ic", person, "--by", "a", config_path=cli_config) == 2
+    captured = capsys.readouterr()
+    assert error in captured.err
+    assert "is now" not in captured.out
+    assert run("incident", "response", "1", config_path=cli_config) == 0
+    assert "  Incident Commander   " not in capsys.readouterr().out  # nobody was named
+
+
+def test_someone_outside_the_rota_is_named_with_external(
+    cli_config: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("incident", "role", "1", "technical_lead", " Vic (vendor) ", "--by", "a")
+    assert run(*args, "--external", config_path=cli_config) == 0
+    assert capsys.readouterr().out.strip() == (
+        "Vic (vendor) is now Technical Lead, named by a (outside the rota)"
+    )
+    # A configured person needs no flag, and the flag changes nothing for one.
+    assert run("incident", "role", "1", "scribe", "f", "--by", "a", config_path=cli_config) == 0
+    assert capsys.readouterr().out.strip() == "f is now Scribe, named by a"
+    assert (
+        run("incident", "role", "1", "ic", "g", "--by", "a", "--external", config_path=cli_config)
+        == 0
+    )
+    assert capsys.readouterr().out.strip() == "g is now Incident Commander, named by a"
+    assert run("incident", "response", "1", config_path=cli_config) == 0
+    assert "Technical Lead       Vic (vendor)" in capsys.readouterr().out

@@ -470,3 +470,231 @@ def test_a_configured_template_that_fails_does_not_block_the_update(
     assert message.text.startswith("[SEV3] - checkout - Identified\n")  # the built-in one
     [entry] = life.timeline(incident, "status_update")
     assert "the configured template failed, the built-in one was used" in entry.message
+
+
+def test_the_team_hears_its_incident_at_every_severity(life: Paging) -> None:
+    # SEV1's audiences (exec, all-hands) happen to include the team's Slack; SEV2's
+    # (leadership, affected teams) do not: the team must still hear its own incident.
+    incident = life.post(group("CheckoutDown", impact_revenue="true"))
+    life.clock.advance(minutes=2)
+    api(life, "POST", f"incidents/{incident}/ack", by="d")  # d leads
+    api(
+        life,
+        "POST",
+        f"incidents/{incident}/severity",
+        severity="SEV2",
+        reason="PayPal works",
+        by="d",
+    )
+    life.clock.advance(minutes=3)
+    posted = api(
+        life,
+        "POST",
+        f"incidents/{incident}/updates",
+        by="d",
+        status="identified",
+        impact="Card payments fail for 30% of customers",
+        current_action="Rolling back payments-api",
+    )
+    assert posted["queued_for"] == ["exec-hook", "ops-slack"]
+    by_target = {m.target: m for m in notifications(life, "status_update")}
+    assert by_target["ops-slack"].audience == "team"
+    assert by_target["ops-slack"].text.startswith("[SEV2] - checkout - Identified\n")
+    assert by_target["exec-hook"].audience == "leadership"
+
+    api(life, "POST", f"incidents/{incident}/resolve", by="d")
+    all_clear = {m.target: m.audience for m in notifications(life, "all_clear")}
+    assert all_clear == {"exec-hook": "leadership", "ops-slack": "team"}
+
+
+def test_the_executive_update_shows_the_change_of_severity(life: Paging) -> None:
+    incident = life.post(group("SlowCheckout", impact_critical_workflow="true"))  # SEV2
+    life.clock.advance(minutes=2)
+    api(life, "POST", f"incidents/{incident}/ack", by="d")
+    life.clock.advance(minutes=1)
+    api(
+        life,
+        "POST",
+        f"incidents/{incident}/severity",
+        severity="SEV1",
+        reason="card payments\nfail for everyone",
+        by="d",
+    )
+    life.clock.advance(minutes=2)
+    api(
+        life,
+        "POST",
+        f"incidents/{incident}/updates",
+        by="d",
+        status="investigating",
+        impact="Card payments fail for every customer",
+        current_action="Checking the payments deploy",
+    )
+    [executive] = [m for m in notifications(life, "status_update") if m.target == "exec-hook"]
+    timeline = executive.text[executive.text.index("Timeline\n") :].splitlines()
+    assert timeline[1:5] == [
+        "- 06:45 UTC: Opened",
+        "- 06:47 UTC: Acknowledged by d (2m after opening)",
+        "- 06:48 UTC: Severity raised from SEV2 to SEV1 by d (card payments fail for everyone)",
+        "- 06:50 UTC: Investigating (update by d)",
+    ]
+
+
+def test_the_executive_update_says_what_the_customer_communication_tick_said(
+    life: Paging,
+) -> None:
+    incident = life.post(group("CheckoutDown", impact_revenue="true"))
+    life.clock.advance(minutes=2)
+    api(
+        life,
+        "POST",
+        f"incidents/{incident}/checklist/customer_communication",
+        by="e",
+        note="drafted",
+    )
+    api(
+        life,
+        "POST",
+        f"incidents/{incident}/updates",
+        by="e",
+        status="investigating",
+        impact="Checkout fails for every customer",
+        current_action="Checking the deploy",
+    )
+    [executive] = [m for m in notifications(life, "status_update") if m.target == "exec-hook"]
+    assert "Customers informed" not in executive.text
+    assert (
+        'Customer communication\n"Customer communication drafted if needed" ticked 06:47 UTC '
+        "by e: drafted\n" in executive.text
+    )
+
+
+def test_the_all_clear_and_postmortem_state_the_impact_at_its_worst(life: Paging) -> None:
+    incident = life.post(group("CheckoutDown", impact_revenue="true"))
+    update = {"by": "d", "current_action": "Rolling back"}
+    life.clock.advance(minutes=5)
+    api(
+        life,
+        "POST",
+        f"incidents/{incident}/updates",
+        status="identified",
+        impact="Checkout fails for every customer",
+        **update,
+    )
+    life.clock.advance(minutes=10)
+    api(
+        life,
+        "POST",
+        f"incidents/{incident}/updates",
+        status="monitoring",
+        impact="errors back to baseline",
+        **update,
+    )
+    api(life, "POST", f"incidents/{incident}/resolve", by="d")
+    all_clear = {m.target: m.text for m in notifications(life, "all_clear")}
+    assert (
+        all_clear["ops-slack"]
+        .splitlines()[1]
+        .startswith("Impact: Checkout fails for every customer (at its worst;")
+    )
+    assert (
+        "Business impact at its worst\nCheckout fails for every customer\n"
+        in all_clear["exec-hook"]
+    )
+    draft = life.client.get(f"/api/v1/incidents/{incident}/postmortem").get_data(as_text=True)
+    assert (
+        "- **Users affected:** Checkout fails for every customer (at its worst: update of "
+        "2026-11-28 06:50 UTC by d)\n" in draft
+    )
+
+
+def test_role_holders_are_configured_people_or_marked_external(life: Paging) -> None:
+    incident = life.post(group("SlowSearch", severity="warning"))
+    path = f"/api/v1/incidents/{incident}/roles"
+    before = kinds(life, incident)
+    for body, error in (
+        (
+            {"role": "commander", "person": "nosuchperson", "by": "d"},
+            "person: 'nosuchperson' is not one of the configured people (people:); to name "
+            'someone outside the rota, say so: --external on the command line, "external": '
+            "true in the API",
+        ),
+        ({"role": "commander", "person": " ", "by": "d"}, "person: expected a non-empty name"),
+        ({"role": "commander", "by": "d"}, "person: expected a non-empty name"),
+        (
+            {"role": "commander", "person": "Vic", "by": "d", "external": "yes"},
+            "external: expected true or false",
+        ),
+    ):
+        refused = life.client.post(path, json=body)
+        assert refused.status_code == 400, body
+        assert refused.get_json() == {"error": error}
+    assert kinds(life, incident) == before
+
+    named = api(
+        life,
+        "POST",
+        f"incidents/{incident}/roles",
+        role="technical_lead",
+        person="Vic",
+        by="d",
+        external=True,
+    )
+    assert named["message"] == "Vic is now Technical Lead, named by d (outside the rota)"
+    [entry] = life.timeline(incident, "role_assigned")
+    assert entry.data["external"] is True and entry.data["person"] == "Vic"
+    named = api(life, "POST", f"incidents/{incident}/roles", role="scribe", person="f", by="d")
+    assert named["message"] == "f is now Scribe, named by d"
+
+
+def test_response_text_with_nul_is_stored_replaced(life: Paging) -> None:
+    # PostgreSQL's text cannot hold NUL: each of these once answered 500 there.
+    incident = life.post(group())
+    nul = "\u0000"
+
+    api(
+        life,
+        "POST",
+        f"incidents/{incident}/roles",
+        role="scribe",
+        person=f"e{nul}",
+        by=f"d{nul}",
+        external=True,
+    )
+    api(life, "POST", f"incidents/{incident}/checklist/war_room", by="d", note=f"bridge{nul}")
+    api(
+        life,
+        "POST",
+        f"incidents/{incident}/updates",
+        by="d",
+        status="investigating",
+        impact=f"checkout{nul} slow",
+        current_action="looking",
+    )
+
+    view = api(life, "GET", f"incidents/{incident}/response")
+    assert view["roles"]["scribe"] == {
+        **view["roles"]["scribe"],
+        "person": "e\ufffd",
+        "by": "d\ufffd",
+    }
+    assert view["updates"][0]["impact"] == "checkout\ufffd slow"
+    assert checklist(life, incident)["war_room"]["note"] == "bridge\ufffd"
+
+
+def test_the_executive_all_clear_shows_the_change_of_severity(life: Paging) -> None:
+    incident = life.post(group("CheckoutDown", impact_revenue="true"))
+    life.clock.advance(minutes=2)
+    api(life, "POST", f"incidents/{incident}/ack", by="d")
+    api(
+        life,
+        "POST",
+        f"incidents/{incident}/severity",
+        severity="SEV2",
+        reason="PayPal works",
+        by="d",
+    )
+    life.clock.advance(minutes=3)
+    api(life, "POST", f"incidents/{incident}/resolve", by="d")
+    [executive] = [m for m in notifications(life, "all_clear") if m.target == "exec-hook"]
+    assert "- 06:47 UTC: Severity lowered from SEV1 to SEV2 by d (PayPal works)\n" in executive.text
