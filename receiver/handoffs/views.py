@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from receiver.handoffs.briefings import add_note, note_problem, note_view, preview, preview_view
 from receiver.services import services
 from receiver.web.auth import require_api_token
 from receiver.web.errors import InputError, error_response
+from receiver.web.request_body import json_object
 from scheduler.briefing import next_handoff
 
 bp = Blueprint("handoff", __name__, url_prefix="/api/v1")
@@ -21,9 +22,7 @@ def create_note(name: str) -> tuple[Response, int]:
     rotation = svc.rota.rotations.get(name)
     if rotation is None:
         return error_response(404, f"no rotation {name!r}")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InputError('body: expected a JSON object {"by": "...", "text": "..."}')
+    body = json_object(example='{"by": "...", "text": "..."}')  # NUL replaced: storable
     by, text = body.get("by"), body.get("text")
     problem = note_problem(by, text)
     if problem is not None:

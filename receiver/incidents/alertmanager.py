@@ -3,21 +3,49 @@
 Field names follow the wire exactly (camelCase), so a validation error names the field the
 sender got wrong: `alerts[0].fingerprint: Field required`. Unknown extra fields are ignored,
 so a newer Alertmanager that adds a field is not rejected.
+
+A payload no retry can fix is refused here (PayloadError, a 400), never later as a 500 that
+Alertmanager would retry forever: an instant with no UTC equivalent
+(`0001-01-01T00:00:00+01:00`) is a validation error. What can be stored with a small change
+is stored, and the change is said in the incident's timeline rather than the alert lost: NUL
+characters (which PostgreSQL's text cannot hold) are replaced with U+FFFD, and a
+`truncatedAlerts` beyond what the database column holds is recorded as that maximum.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from receiver.config.keypath import format_location
 from receiver.incidents.alerts import Alert, AlertGroup, AlertStatus
+from receiver.web.request_body import storable_text, unstorable_kinds
 
 # Alertmanager sends Go's zero time as the endsAt of a firing alert.
 _GO_ZERO_TIME_YEAR = 1
 _MAX_PROBLEMS_REPORTED = 5
+# The incident's `truncated_alerts` is an INTEGER: 32 bits on PostgreSQL.
+MAX_TRUNCATED_ALERTS = 2**31 - 1
+
+
+def _in_utc(value: datetime | None) -> datetime | None:
+    """The instant in UTC; a ValueError (a 400 naming the field) when it has none."""
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise ValueError("out of range: the instant has no UTC equivalent") from None
 
 
 class PayloadError(ValueError):
@@ -37,6 +65,8 @@ class AlertmanagerAlert(_Wire):
     generatorURL: str = ""
     fingerprint: str = Field(min_length=1, max_length=64)
 
+    in_utc = field_validator("startsAt", "endsAt")(_in_utc)
+
 
 class AlertmanagerPayload(_Wire):
     version: Literal["4"]
@@ -54,18 +84,45 @@ class AlertmanagerPayload(_Wire):
 def _ends_at(value: datetime | None) -> datetime | None:
     if value is None or value.year == _GO_ZERO_TIME_YEAR:
         return None
-    return value.astimezone(UTC)
+    return value  # already in UTC (`_in_utc`)
+
+
+class _Storable:
+    """Makes wire text storable (`storable_text`), remembering which fields it changed."""
+
+    def __init__(self) -> None:
+        self._changed: dict[str, set[str]] = {}
+
+    def text(self, field: str, value: str) -> str:
+        """`value`, storable; noted under `field` when that changed it."""
+        cleaned = storable_text(value)
+        if cleaned is not value:  # storable_text returns its argument when it is fine
+            self._changed.setdefault(field, set()).update(unstorable_kinds(value))
+        return cleaned
+
+    def mapping(self, field: str, values: dict[str, str]) -> dict[str, str]:
+        """Labels or annotations, keys and values storable."""
+        return {self.text(field, key): self.text(field, value) for key, value in values.items()}
+
+    def notes(self) -> tuple[str, ...]:
+        """One sentence per changed field, for the incident's timeline."""
+        return tuple(
+            f"{field} contained {' and '.join(sorted(kinds))}, replaced with U+FFFD"
+            for field, kinds in self._changed.items()
+        )
 
 
 def _to_alert(wire: AlertmanagerAlert) -> Alert:
+    clean = _Storable()
     return Alert(
-        fingerprint=wire.fingerprint,
+        fingerprint=clean.text("fingerprint", wire.fingerprint),
         status=AlertStatus(wire.status),
-        labels=wire.labels,
-        annotations=wire.annotations,
-        starts_at=wire.startsAt.astimezone(UTC),
+        labels=clean.mapping("labels", wire.labels),
+        annotations=clean.mapping("annotations", wire.annotations),
+        starts_at=wire.startsAt,  # in UTC (`_in_utc`)
         ends_at=_ends_at(wire.endsAt),
-        generator_url=wire.generatorURL,
+        generator_url=clean.text("generatorURL", wire.generatorURL),
+        notes=clean.notes(),
     )
 
 
@@ -88,17 +145,27 @@ def parse_payload(body: bytes) -> AlertGroup:
         raise PayloadError(
             "not an Alertmanager webhook payload: " + "; ".join(problems) + suffix
         ) from None
-    fingerprints = [alert.fingerprint for alert in payload.alerts]
+    alerts = tuple(_to_alert(alert) for alert in payload.alerts)
+    # After the text is made storable: two fingerprints that differ only in a NUL are one.
+    fingerprints = [alert.fingerprint for alert in alerts]
     if len(set(fingerprints)) != len(fingerprints):
         raise PayloadError("not an Alertmanager webhook payload: alerts: duplicate fingerprint")
-    return AlertGroup(
-        receiver=payload.receiver,
-        group_key=payload.groupKey,
+    clean = _Storable()
+    group = AlertGroup(
+        receiver=clean.text("receiver", payload.receiver),
+        group_key=clean.text("groupKey", payload.groupKey),
         status=AlertStatus(payload.status),
-        alerts=tuple(_to_alert(alert) for alert in payload.alerts),
-        group_labels=payload.groupLabels,
-        common_labels=payload.commonLabels,
-        common_annotations=payload.commonAnnotations,
-        external_url=payload.externalURL,
-        truncated_alerts=payload.truncatedAlerts,
+        alerts=alerts,
+        group_labels=clean.mapping("groupLabels", payload.groupLabels),
+        common_labels=clean.mapping("commonLabels", payload.commonLabels),
+        common_annotations=clean.mapping("commonAnnotations", payload.commonAnnotations),
+        external_url=clean.text("externalURL", payload.externalURL),
+        truncated_alerts=min(payload.truncatedAlerts, MAX_TRUNCATED_ALERTS),
     )
+    notes = clean.notes()
+    if payload.truncatedAlerts > MAX_TRUNCATED_ALERTS:
+        notes += (
+            f"truncatedAlerts was {payload.truncatedAlerts}, more than onwatch stores; "
+            f"recorded as {MAX_TRUNCATED_ALERTS}",
+        )
+    return replace(group, notes=notes) if notes else group

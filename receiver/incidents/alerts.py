@@ -29,6 +29,9 @@ class Alert:
     starts_at: datetime
     ends_at: datetime | None  # None while firing (Alertmanager sends the zero time)
     generator_url: str
+    # What the wire boundary had to change to store the alert, in words for its timeline
+    # ("labels contained NUL characters, replaced with U+FFFD"); usually nothing.
+    notes: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -49,6 +52,9 @@ class AlertGroup:
     common_annotations: Mapping[str, str]
     external_url: str
     truncated_alerts: int  # alerts Alertmanager left out because of max_alerts
+    # What the wire boundary changed in the group's own fields (text it cannot store, a
+    # count beyond the column), in words for the incident's timeline; usually nothing.
+    notes: tuple[str, ...] = ()
 
     @property
     def identity(self) -> str:

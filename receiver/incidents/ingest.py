@@ -7,7 +7,10 @@ Rules that hold here:
   status, which stays right when `max_alerts` truncated the list);
 - a group that fires again after its incident resolved opens a new incident;
 - the incident's severity is the worst of its firing alerts and is never lowered here;
-- a notification that changes nothing (a retry, a repeat, an HA peer) writes nothing.
+- a notification that changes nothing (a retry, a repeat, an HA peer) writes nothing;
+- what the wire boundary had to change to store the notification (`notes`: NUL characters
+  replaced with U+FFFD, a truncatedAlerts beyond the column) is said in the timeline, with
+  the change that stored it, so a re-send still writes nothing.
 
 How, in three steps, so that the hot path stays cheap: load the group's state (its incident
 and that incident's alerts), plan the changes in memory (`_plan`, no database), then write
@@ -320,6 +323,9 @@ def _plan(group: AlertGroup, decisions: dict[str, Decision], state: _State, now:
         plan.change_incident(truncated_alerts=group.truncated_alerts)
     if group.status == AlertStatus.RESOLVED and plan.incident["status"] == OPEN:
         _plan_resolution(plan, now)
+    if plan.changed:  # with a change only: an identical re-send still writes nothing
+        for note in group.notes:
+            plan.record("text_replaced", f"this notification's {note}", note=note)
     if plan.changed and not plan.opened:
         plan.change_incident(updated_at=now)
     return plan
@@ -395,6 +401,7 @@ def _plan_alert(plan: _Plan, alert: Alert, decision: Decision, now: datetime) ->
             rule=decision.rule,
             matched=list(decision.matched),
         )
+        _note_replaced_text(plan, alert)
         return
     if row["status"] != alert.status.value:
         verb = "resolved" if alert.status == AlertStatus.RESOLVED else "firing again"
@@ -405,6 +412,18 @@ def _plan_alert(plan: _Plan, alert: Alert, decision: Decision, now: datetime) ->
         )
     if any(row[key] != value for key, value in fresh.items()):
         plan.change_alert(alert.fingerprint, **fresh, updated_at=now)
+        _note_replaced_text(plan, alert)
+
+
+def _note_replaced_text(plan: _Plan, alert: Alert) -> None:
+    """Say in the timeline what the wire boundary changed to store the alert being written."""
+    for note in alert.notes:
+        plan.record(
+            "text_replaced",
+            f"alert {alert.name} ({alert.fingerprint}): {note}",
+            fingerprint=alert.fingerprint,
+            note=note,
+        )
 
 
 def _plan_severity(plan: _Plan, group: AlertGroup, decisions: dict[str, Decision]) -> None:

@@ -1,13 +1,21 @@
-"""The incident read API: `GET /api/v1/incidents` and `GET /api/v1/incidents/<id>`."""
+"""The incident API: the list, one incident, its alerts and timeline page by page, acknowledge
+and resolve.
+
+Every size a request can ask for is bounded: a list page holds at most MAX_PAGE_SIZE
+incidents, and an incident's alerts and timeline entries come a page at a time (an incident
+of one big Alertmanager group holds tens of thousands of each: 10,000 alerts made its detail
+a 5.6 MB, one-second answer), so no single GET grows with the data.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, url_for
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from receiver.incidents.actions import ActionResult, UnknownIncident, acknowledge, resolve
 from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, TimelineEntry
@@ -17,13 +25,27 @@ from receiver.rota.store import active_overrides
 from receiver.services import services
 from receiver.web.auth import require_api_token
 from receiver.web.errors import InputError, error_response
+from receiver.web.request_body import (
+    ID,
+    MAX_ID,
+    json_object,
+    query_int,
+    query_text,
+    storable_text,
+    with_id_converter,
+)
 from response.facts import Classification
 from rules.severity import SEVERITIES
 
-bp = Blueprint("incidents", __name__, url_prefix="/api/v1/incidents")
+bp = with_id_converter(Blueprint("incidents", __name__, url_prefix="/api/v1/incidents"))
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
+# An incident's alerts and timeline: the detail view shows the first page of each,
+# `.../alerts` and `.../timeline` the rest. Most incidents fit in the first page whole.
+ALERTS_PAGE_SIZE = 100
+TIMELINE_PAGE_SIZE = 500
+MAX_ITEMS_PAGE_SIZE = 500
 _STATUSES = tuple(IncidentStatus)
 _CLASSIFICATIONS = tuple(member.value for member in Classification)
 
@@ -36,16 +58,6 @@ def _choice(name: str, allowed: tuple[str, ...]) -> str | None:
     if value is not None and value not in allowed:
         raise InputError(f"{name}: expected one of {', '.join(allowed)}, got {value!r}")
     return value
-
-
-def _positive_int(name: str, default: int | None, maximum: int | None = None) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
-        limit = f" up to {maximum}" if maximum else ""
-        raise InputError(f"{name}: expected a whole number from 1{limit}, got {raw!r}")
-    return int(raw)
 
 
 def incident_summary(incident: IncidentRecord) -> dict[str, Any]:
@@ -94,6 +106,7 @@ def _page_view(message: OutboxMessage) -> dict[str, Any]:
 
 def _alert_view(alert: AlertRecord) -> dict[str, Any]:
     return {
+        "id": alert.id,  # the cursor of `.../alerts?after=`
         "fingerprint": alert.fingerprint,
         "alertname": alert.alertname,
         "status": alert.status,
@@ -112,6 +125,7 @@ def _alert_view(alert: AlertRecord) -> dict[str, Any]:
 
 def _timeline_view(entry: TimelineEntry) -> dict[str, Any]:
     return {
+        "id": entry.id,  # the cursor of `.../timeline?after=`
         "at": entry.at.isoformat(),
         "kind": entry.kind,
         "message": entry.message,
@@ -124,9 +138,9 @@ def list_incidents() -> Response:
     """Newest first; filter by status, severity, service; page with `limit` and `before`."""
     status = _choice("status", _STATUSES)
     severity = _choice("severity", SEVERITIES)
-    service = request.args.get("service")
-    limit = _positive_int("limit", DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    before = _positive_int("before", None)
+    service = query_text("service")
+    limit = query_int("limit", DEFAULT_PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
+    before = query_int("before", None, minimum=1, maximum=MAX_ID)
     assert limit is not None
 
     statement = select(IncidentRecord).order_by(col(IncidentRecord.id).desc()).limit(limit + 1)
@@ -155,23 +169,22 @@ def list_incidents() -> Response:
     return jsonify(incidents=[incident_summary(row) for row in page], next=next_url)
 
 
-@bp.get("/<int:incident_id>")
+@bp.get(f"/<{ID}:incident_id>")
 def get_incident(incident_id: int) -> tuple[Response, int]:
-    """One incident with its alerts and its whole timeline."""
+    """One incident with the first page of its alerts and of its timeline, and its pages.
+
+    `alerts` holds the first ALERTS_PAGE_SIZE (100) alerts, oldest first; `alerts_count` is
+    how many the incident has, and `alerts_next` the URL of the next page
+    (`GET /api/v1/incidents/<id>/alerts?after=<last alert id>&limit=100`), null when
+    `alerts` is all of them. `timeline`, `timeline_count` and `timeline_next` do the same
+    for the timeline with TIMELINE_PAGE_SIZE (500) entries (`.../timeline?after=...`).
+    """
     with services().store.read() as session:
         incident = session.get(IncidentRecord, incident_id)
         if incident is None:
             return error_response(404, f"no incident {incident_id}")
-        alerts = session.exec(
-            select(AlertRecord)
-            .where(AlertRecord.incident_id == incident_id)
-            .order_by(col(AlertRecord.id))
-        ).all()
-        timeline = session.exec(
-            select(TimelineEntry)
-            .where(TimelineEntry.incident_id == incident_id)
-            .order_by(col(TimelineEntry.id))
-        ).all()
+        alerts = _page(session, _ALERTS, incident_id, after=0, limit=ALERTS_PAGE_SIZE)
+        timeline = _page(session, _TIMELINE, incident_id, after=0, limit=TIMELINE_PAGE_SIZE)
         pages = session.exec(
             select(OutboxMessage)
             .where(OutboxMessage.incident_id == incident_id)
@@ -179,22 +192,89 @@ def get_incident(incident_id: int) -> tuple[Response, int]:
         ).all()
     body = incident_summary(incident)
     body["on_call"] = _on_call_for(incident.service)
-    body["alerts"] = [_alert_view(alert) for alert in alerts]
-    body["timeline"] = [_timeline_view(entry) for entry in timeline]
+    body["alerts"], body["alerts_count"], body["alerts_next"] = alerts
+    body["timeline"], body["timeline_count"], body["timeline_next"] = timeline
     body["pages"] = [_page_view(message) for message in pages]
     return jsonify(body), 200
 
 
-def _actor() -> tuple[str, str]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InputError('body: expected a JSON object such as {"by": "alice"}')
+@bp.get(f"/<{ID}:incident_id>/alerts")
+def get_incident_alerts(incident_id: int) -> tuple[Response, int]:
+    """An incident's alerts, a page at a time, oldest first.
+
+    `?limit=` (1 to 500, default 100) alerts whose `id` is greater than `?after=` (the last
+    alert id of the previous page, 0 to 2147483647, default 0). The answer has `alerts`,
+    `count` (all the incident's alerts) and `next`, the URL of the following page or null.
+    """
+    return _listing(_ALERTS, incident_id, ALERTS_PAGE_SIZE)
+
+
+@bp.get(f"/<{ID}:incident_id>/timeline")
+def get_incident_timeline(incident_id: int) -> tuple[Response, int]:
+    """An incident's timeline, a page at a time, oldest first.
+
+    `?limit=` (1 to 500, default 500) entries whose `id` is greater than `?after=` (0 to
+    2147483647, default 0); the answer has `timeline`, `count` and `next` (URL or null).
+    """
+    return _listing(_TIMELINE, incident_id, TIMELINE_PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class _Items:
+    """One of an incident's lists that grow with it, served by id a page at a time."""
+
+    key: str  # the list's name in the answer
+    model: type[AlertRecord] | type[TimelineEntry]
+    view: Callable[[Any], dict[str, Any]]
+    endpoint: str
+
+
+_ALERTS = _Items("alerts", AlertRecord, _alert_view, "incidents.get_incident_alerts")
+_TIMELINE = _Items("timeline", TimelineEntry, _timeline_view, "incidents.get_incident_timeline")
+
+
+def _listing(items: _Items, incident_id: int, default_limit: int) -> tuple[Response, int]:
+    """A page of `items` for the query's `limit` and `after` (a 400 naming either's range)."""
+    limit = query_int("limit", default_limit, minimum=1, maximum=MAX_ITEMS_PAGE_SIZE)
+    after = query_int("after", 0, minimum=0, maximum=MAX_ID)
+    assert limit is not None and after is not None
+    with services().store.read() as session:
+        if session.get(IncidentRecord, incident_id) is None:
+            return error_response(404, f"no incident {incident_id}")
+        page, count, next_url = _page(session, items, incident_id, after=after, limit=limit)
+    return jsonify(
+        {"incident_id": incident_id, items.key: page, "count": count, "next": next_url}
+    ), 200
+
+
+def _page(
+    session: Session, items: _Items, incident_id: int, *, after: int, limit: int
+) -> tuple[list[dict[str, Any]], int, str | None]:
+    """Up to `limit` of the incident's `items` after id `after`, their total, the next URL."""
+    model: Any = items.model  # either table: both have `id` and `incident_id`
+    rows = session.exec(
+        select(model)
+        .where(model.incident_id == incident_id, col(model.id) > after)
+        .order_by(col(model.id))
+        .limit(limit + 1)
+    ).all()
+    count = session.exec(
+        select(func.count()).select_from(model).where(model.incident_id == incident_id)
+    ).one()
+    page = rows[:limit]
+    next_url = None
+    if len(rows) > limit:
+        next_url = url_for(items.endpoint, incident_id=incident_id, after=page[-1].id, limit=limit)
+    return [items.view(row) for row in page], count, next_url
+
+
+def _actor(body: dict[str, Any]) -> tuple[str, str]:
     by, note = body.get("by"), body.get("note", "")
     if not isinstance(by, str) or not by.strip():
         raise InputError("by: expected the name of who is acting")
     if not isinstance(note, str):
         raise InputError("note: expected a string")
-    return by.strip(), note
+    return storable_text(by).strip(), storable_text(note)
 
 
 def _act(
@@ -202,7 +282,7 @@ def _act(
 ) -> tuple[Response, int]:
     """Run an action on the incident for whoever the body names; answer its outcome."""
     svc = services()
-    by, note = _actor()
+    by, note = _actor(_body())
     try:
         result = svc.store.write(lambda session: action(session, by, note))
     except UnknownIncident:
@@ -217,7 +297,12 @@ def _act(
     ), 200
 
 
-@bp.post("/<int:incident_id>/ack")
+def _body() -> dict[str, Any]:
+    """The JSON object of an ack or resolve, its text storable (`json_object`)."""
+    return json_object(example='{"by": "alice"}')
+
+
+@bp.post(f"/<{ID}:incident_id>/ack")
 def ack_incident(incident_id: int) -> tuple[Response, int]:
     """Acknowledge: escalation stops; who and the time to acknowledge are recorded."""
     svc = services()
@@ -229,7 +314,7 @@ def ack_incident(incident_id: int) -> tuple[Response, int]:
     )
 
 
-@bp.post("/<int:incident_id>/resolve")
+@bp.post(f"/<{ID}:incident_id>/resolve")
 def resolve_incident(incident_id: int) -> tuple[Response, int]:
     """Resolve by hand; the pager is told, the all-clear goes out, the postmortem is scheduled.
 
@@ -237,8 +322,7 @@ def resolve_incident(incident_id: int) -> tuple[Response, int]:
     optional; the note explains the classification when one is given).
     """
     svc = services()
-    body = request.get_json(silent=True)
-    classification = body.get("classification") if isinstance(body, dict) else None
+    classification = _body().get("classification")
     if classification is not None and classification not in _CLASSIFICATIONS:
         raise InputError(
             f"classification: expected {' or '.join(_CLASSIFICATIONS)}, got {classification!r}"

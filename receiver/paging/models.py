@@ -57,3 +57,22 @@ class PageRecord(SQLModel, table=True):
     severity: str = Field(max_length=8)
     at: datetime = utc_column()
     night: bool = False
+
+
+class PagerDutyEventRecord(SQLModel, table=True):
+    """A PagerDuty webhook event onwatch has applied, by PagerDuty's `event.id`.
+
+    PagerDuty retries a delivery it did not see answered with 2xx, and anyone holding a
+    signed body can send it again: a remembered id is answered 200 without effect. Events
+    older than the webhook's window are refused anyway, so rows older than it are pruned
+    (by `occurred_at`) whenever one is added: the table holds about an hour of events.
+    """
+
+    __tablename__ = "pagerduty_event"
+    __table_args__ = (Index("ix_pagerduty_event_occurred_at", "occurred_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=100, unique=True)  # PagerDuty's are 26 characters
+    event_type: str = Field(max_length=100)
+    occurred_at: datetime = utc_column()  # PagerDuty's time of the event
+    received_at: datetime = utc_column()

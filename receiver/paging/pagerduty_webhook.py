@@ -4,7 +4,17 @@ Each request is verified against the subscription secret (X-PagerDuty-Signature:
 more `v1=<hex HMAC-SHA256 of the body>`, several while a secret is being rotated); an
 unsigned or wrongly signed request gets 401 and changes nothing. Events for incidents
 onwatch does not know are acknowledged with 200 and ignored, so PagerDuty does not retry
-them forever.
+them forever; so is an `onwatch-<id>` key whose id no incident can have (beyond MAX_ID).
+
+Replays: PagerDuty retries a delivery it did not see answered with 2xx (a few times over
+some minutes), and a signed body stays valid for whoever holds it. Each applied event's
+`event.id` is remembered (`PagerDutyEventRecord`): the same event again is answered 200 and
+changes nothing. An event whose `occurred_at` is more than REPLAY_WINDOW (1 hour) from now is
+refused (400 naming it), which tolerates PagerDuty's retries and clock skew, and lets the
+remembered ids be pruned once they are older than the window.
+
+Text from PagerDuty (agent and assignee names, ids) passes through `storable` like every
+request body: a NUL becomes U+FFFD instead of a 500 on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,17 +22,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from receiver.incidents.actions import PAGERDUTY, UnknownIncident, acknowledge, resolve
 from receiver.incidents.models import IncidentRecord, add_to_timeline
-from receiver.paging.models import OutboxMessage
+from receiver.instants import instant_range, parse_instant
+from receiver.paging.models import OutboxMessage, PagerDutyEventRecord
 from receiver.paging.planner import NOTICE, PageKey, parse_page_key
 from receiver.services import services
 from receiver.web.errors import InputError, error_response
+from receiver.web.request_body import MAX_ID, storable
 
 bp = Blueprint("pagerduty", __name__, url_prefix="/api/v1")
 HANDLED = {
@@ -31,6 +44,11 @@ HANDLED = {
     "incident.reassigned",
     "incident.escalated",
 }
+# How far `occurred_at` may be from now: PagerDuty's retries span minutes, clocks drift.
+REPLAY_WINDOW = timedelta(hours=1)
+MAX_EVENT_ID_CHARS = 100  # the column; PagerDuty's ids are 26 characters
+_MAX_KEY_CHARS = 100  # longer keys are no onwatch key (and `int()` of 5,000 digits raises)
+_REPLAY = -1  # what `apply` returns for an event already applied
 
 
 def signature_valid(body: bytes, header: str, secret: str) -> bool:
@@ -61,6 +79,64 @@ def _find_incident(
     return session.get(IncidentRecord, incident_id) if incident_id else None
 
 
+def _page_key(incident_key: str) -> PageKey | None:
+    """The onwatch incident a key names, or None: not ours, or an id no incident can have."""
+    if len(incident_key) > _MAX_KEY_CHARS:
+        return None
+    key = parse_page_key(incident_key)
+    return key if key is not None and key.incident_id <= MAX_ID else None
+
+
+def _event_id(event: dict[str, Any]) -> str:
+    event_id = event.get("id")
+    if not isinstance(event_id, str) or not 1 <= len(event_id) <= MAX_EVENT_ID_CHARS:
+        raise InputError(
+            f"event.id: expected PagerDuty's event id, a string of 1 to {MAX_EVENT_ID_CHARS} "
+            "characters"
+        )
+    return event_id
+
+
+def _occurred_at(event: dict[str, Any], now: datetime) -> datetime:
+    """When PagerDuty says the event happened, within REPLAY_WINDOW of now; else InputError."""
+    raw = event.get("occurred_at")
+    if not isinstance(raw, str):
+        raise InputError("event.occurred_at: expected an ISO 8601 date-time with offset")
+    window = instant_range(now, REPLAY_WINDOW, described="1 hour")
+    try:
+        return parse_instant(raw, within=window)
+    except ValueError as exc:
+        raise InputError(f"event.occurred_at: {exc}") from None
+
+
+def _remember(
+    session: Session, event_id: str, event_type: str, occurred_at: datetime, now: datetime
+) -> bool:
+    """Remember the event as applied in this transaction; False when it already was.
+
+    Ids older than the window are pruned first: a replay of one is refused by its age. Two
+    deliveries racing on one id both insert; the loser's unique violation makes the store
+    retry its transaction, which then finds the id and answers it as a replay.
+    """
+    seen = session.exec(
+        select(PagerDutyEventRecord.id).where(PagerDutyEventRecord.event_id == event_id)
+    ).first()
+    if seen is not None:
+        return False
+    session.execute(
+        delete(PagerDutyEventRecord).where(
+            col(PagerDutyEventRecord.occurred_at) < now - REPLAY_WINDOW
+        )
+    )
+    session.add(
+        PagerDutyEventRecord(
+            event_id=event_id, event_type=event_type, occurred_at=occurred_at, received_at=now
+        )
+    )
+    session.flush()
+    return True
+
+
 def _names(items: Any) -> str:
     if not isinstance(items, list):
         return "someone"
@@ -77,23 +153,27 @@ def pagerduty() -> tuple[Response, int]:
     if secret is None or not signature_valid(body, header, secret.get_secret_value()):
         return error_response(401, "missing or wrong X-PagerDuty-Signature")
     try:
-        event = json.loads(body)["event"]
+        event = storable(json.loads(body)["event"])  # NUL and lone surrogates replaced
         event_type, data = str(event["event_type"]), event["data"]
         if not isinstance(data, dict):
             raise TypeError
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise InputError(
-            'not a PagerDuty v3 webhook: expected {"event": {"event_type", "data"}}'
+            'not a PagerDuty v3 webhook: expected {"event": {"id", "event_type", "occurred_at", '
+            '"data"}}'
         ) from None
     if event_type not in HANDLED:
         return jsonify(ignored=f"event type {event_type} is not used by onwatch"), 200
+    now = svc.clock()
+    event_id, occurred_at = _event_id(event), _occurred_at(event, now)
     agent = event.get("agent")  # null when PagerDuty itself acted (e.g. an auto-resolve)
     by = str(agent.get("summary") or "PagerDuty") if isinstance(agent, dict) else "PagerDuty"
-    now = svc.clock()
     incident_key = str(data.get("incident_key") or "")
-    key = parse_page_key(incident_key)
+    key = _page_key(incident_key)
 
     def apply(session: Session) -> int | None:
+        if not _remember(session, event_id, event_type, occurred_at, now):
+            return _REPLAY
         incident = _find_incident(session, key, data)
         if incident is None:
             return None
@@ -137,6 +217,8 @@ def pagerduty() -> tuple[Response, int]:
         incident_id = svc.store.write(apply)
     except UnknownIncident:
         incident_id = None
+    if incident_id == _REPLAY:
+        return jsonify(ignored=f"event {event_id} was applied already", replay=True), 200
     if incident_id is None:
         return jsonify(ignored="no onwatch incident matches this PagerDuty incident"), 200
     return jsonify(incident_id=incident_id, event_type=event_type), 200

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from receiver.incidents.lookup import UnknownIncident
 from receiver.incidents.models import IncidentRecord
+from receiver.instants import instant_range
 from receiver.postmortems.models import ActionItemRecord
 from receiver.postmortems.service import (
     UnknownActionItem,
@@ -22,9 +23,17 @@ from receiver.postmortems.service import (
 from receiver.services import services
 from receiver.web.auth import require_api_token
 from receiver.web.errors import InputError, error_response
-from receiver.web.request_body import json_object, optional_instant, optional_text, text_field
+from receiver.web.request_body import (
+    ID,
+    json_object,
+    optional_instant,
+    optional_text,
+    query_text,
+    text_field,
+    with_id_converter,
+)
 
-bp = Blueprint("postmortems", __name__, url_prefix="/api/v1")
+bp = with_id_converter(Blueprint("postmortems", __name__, url_prefix="/api/v1"))
 bp.before_request(require_api_token)
 
 
@@ -51,7 +60,7 @@ def draft_markdown(incident_id: int) -> str | None:
         return postmortem_draft(session, incident_id, svc.response.targets, svc.clock())
 
 
-@bp.get("/incidents/<int:incident_id>/postmortem")
+@bp.get(f"/incidents/<{ID}:incident_id>/postmortem")
 def get_postmortem(incident_id: int) -> Response | tuple[Response, int]:
     """The postmortem draft, as Markdown, pre-filled from the incident."""
     text = draft_markdown(incident_id)
@@ -60,7 +69,7 @@ def get_postmortem(incident_id: int) -> Response | tuple[Response, int]:
     return Response(text, mimetype="text/markdown", headers={"Cache-Control": "no-store"})
 
 
-@bp.post("/incidents/<int:incident_id>/postmortem")
+@bp.post(f"/incidents/<{ID}:incident_id>/postmortem")
 def post_postmortem(incident_id: int) -> tuple[Response, int]:
     """Schedule a postmortem the severity did not call for: {"by": "alice"}."""
     svc = services()
@@ -74,7 +83,7 @@ def post_postmortem(incident_id: int) -> tuple[Response, int]:
     return jsonify(incident_id=incident_id, changed=created), 201 if created else 200
 
 
-@bp.post("/incidents/<int:incident_id>/postmortem/<milestone>")
+@bp.post(f"/incidents/<{ID}:incident_id>/postmortem/<milestone>")
 def post_milestone(incident_id: int, milestone: str) -> tuple[Response, int]:
     """Record a milestone: drafted, reviewed, or exception (with a note saying why)."""
     svc = services()
@@ -91,13 +100,14 @@ def post_milestone(incident_id: int, milestone: str) -> tuple[Response, int]:
     return jsonify(incident_id=incident_id, milestone=milestone, changed=changed), 200
 
 
-@bp.post("/incidents/<int:incident_id>/actions")
+@bp.post(f"/incidents/<{ID}:incident_id>/actions")
 def post_action_item(incident_id: int) -> tuple[Response, int]:
     """Add an action item: {"title", "by", "owner"?, "due"?: "2026-12-15"}."""
     svc = services()
     body = json_object()
     title, by = text_field(body, "title"), text_field(body, "by")
-    owner, due = optional_text(body, "owner"), optional_instant(body, "due")
+    owner = optional_text(body, "owner")
+    due = optional_instant(body, "due", within=instant_range(svc.clock()))
     try:
         item = svc.store.write(
             lambda s: add_action_item(
@@ -109,7 +119,7 @@ def post_action_item(incident_id: int) -> tuple[Response, int]:
     return jsonify(action_item_view(item)), 201
 
 
-@bp.get("/incidents/<int:incident_id>/actions")
+@bp.get(f"/incidents/<{ID}:incident_id>/actions")
 def get_incident_action_items(incident_id: int) -> tuple[Response, int]:
     """The incident's action items."""
     svc = services()
@@ -127,7 +137,7 @@ def get_action_items() -> tuple[Response, int]:
     overdue = request.args.get("overdue", "false").lower()
     if overdue not in ("true", "false", "1", "0"):
         raise InputError(f"overdue: expected true or false, got {overdue!r}")
-    owner = request.args.get("owner") or None
+    owner = query_text("owner") or None
     with svc.store.read() as session:
         items = list_action_items(
             session, now=svc.clock(), overdue=overdue in ("true", "1"), owner=owner
@@ -135,7 +145,7 @@ def get_action_items() -> tuple[Response, int]:
     return jsonify(action_items=[action_item_view(i) for i in items]), 200
 
 
-@bp.patch("/actions/<int:item_id>")
+@bp.patch(f"/actions/<{ID}:item_id>")
 def patch_action_item(item_id: int) -> tuple[Response, int]:
     """Assign an owner and/or a due date: {"by", "owner"?, "due"?}."""
     svc = services()
@@ -143,7 +153,7 @@ def patch_action_item(item_id: int) -> tuple[Response, int]:
     by, owner, due = (
         text_field(body, "by"),
         optional_text(body, "owner"),
-        optional_instant(body, "due"),
+        optional_instant(body, "due", within=instant_range(svc.clock())),
     )
     try:
         item = svc.store.write(
@@ -156,7 +166,7 @@ def patch_action_item(item_id: int) -> tuple[Response, int]:
     return jsonify(action_item_view(item)), 200
 
 
-@bp.post("/actions/<int:item_id>/close")
+@bp.post(f"/actions/<{ID}:item_id>/close")
 def post_close_action_item(item_id: int) -> tuple[Response, int]:
     """Close an action item: {"by", "note"?}."""
     svc = services()

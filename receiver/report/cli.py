@@ -1,24 +1,29 @@
-"""`onwatch report burden`: the monthly on-call burden report from a terminal."""
+"""`onwatch report burden`: the monthly on-call burden report from a terminal.
+
+`--month` takes the same range as the API (`receiver.instants.parse_month`: ten years back
+to the current month), since a month far ahead generates the rota for minutes.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from receiver.cli_support import EXIT_OK, UsageError
 from receiver.composition import build_rota
 from receiver.config.settings import Settings
+from receiver.instants import parse_month
 from receiver.report.build import UnknownRotation, build_report
 from receiver.report.render import render
 from receiver.store.database import Store
-from scheduler.burden import Month
 
 
 def cmd_report_burden(args: argparse.Namespace, settings: Settings) -> int:
     """Print or write one month's burden report (md, html, csv or json)."""
     try:
-        month = Month.parse(args.month, settings.report.zone)
+        month = parse_month(args.month, zone=settings.report.zone, now=datetime.now(UTC))
     except ValueError as exc:
         raise UsageError(f"--month: {exc}") from None
     store = Store(settings.database)

@@ -28,14 +28,14 @@ from receiver.response.facts import load_action_items, load_facts
 from receiver.response.updates import parse_status, post_update
 from receiver.services import services
 from receiver.web.auth import require_api_token
-from receiver.web.errors import error_response
-from receiver.web.request_body import json_object, text_field
+from receiver.web.errors import InputError, error_response
+from receiver.web.request_body import ID, json_object, text_field, with_id_converter
 from response.checklist import ChecklistView, evaluate
 from response.facts import IncidentFacts
 from response.milestones import milestones
 from response.resolution import resolution_view
 
-bp = Blueprint("response", __name__, url_prefix="/api/v1/incidents")
+bp = with_id_converter(Blueprint("response", __name__, url_prefix="/api/v1/incidents"))
 bp.before_request(require_api_token)
 
 T = TypeVar("T")
@@ -152,7 +152,7 @@ def response_view(facts: IncidentFacts, action_items: list[Any], now: datetime) 
     return body
 
 
-@bp.get("/<int:incident_id>/response")
+@bp.get(f"/<{ID}:incident_id>/response")
 def get_response(incident_id: int) -> tuple[Response, int]:
     """Where the response stands: phases, checklist, roles, updates, MTTR, postmortem."""
     svc = services()
@@ -165,22 +165,42 @@ def get_response(incident_id: int) -> tuple[Response, int]:
     return jsonify(response_view(facts, items, svc.clock())), 200
 
 
-@bp.post("/<int:incident_id>/roles")
+@bp.post(f"/<{ID}:incident_id>/roles")
 def post_role(incident_id: int) -> tuple[Response, int]:
-    """Name someone for a role: {"role": "commander", "person": "alice", "by": "bob"}."""
+    """Name someone for a role: {"role": "commander", "person": "alice", "by": "bob"}.
+
+    `person` is one of the configured people, unless `"external": true` names someone
+    outside the rota (`receiver.response.commander.role_holder`).
+    """
+    svc = services()
     body = json_object()
     role = parse_role(text_field(body, "role"))
-    person, by = text_field(body, "person"), text_field(body, "by")
-    now = services().clock()
+    by = text_field(body, "by")
+    person = body.get("person", "")  # checked with the configured people by `assign_role`
+    if not isinstance(person, str):
+        raise InputError("person: expected a non-empty name")
+    external = body.get("external", False)
+    if not isinstance(external, bool):
+        raise InputError("external: expected true or false")
+    now = svc.clock()
     return _changed(
         _write(
             incident_id,
-            lambda s: assign_role(s, incident_id, role=role, person=person, by=by, now=now),
+            lambda s: assign_role(
+                s,
+                incident_id,
+                role=role,
+                person=person,
+                by=by,
+                now=now,
+                context=svc.response,
+                external=external,
+            ),
         )
     )
 
 
-@bp.post("/<int:incident_id>/checklist/<item>")
+@bp.post(f"/<{ID}:incident_id>/checklist/<item>")
 def post_tick(incident_id: int, item: str) -> tuple[Response, int]:
     """Tick a checklist item by hand: {"by": "alice", "note": "bridge: https://..."}."""
     body = json_object()
@@ -194,7 +214,7 @@ def post_tick(incident_id: int, item: str) -> tuple[Response, int]:
     )
 
 
-@bp.post("/<int:incident_id>/severity")
+@bp.post(f"/<{ID}:incident_id>/severity")
 def post_severity(incident_id: int) -> tuple[Response, int]:
     """The IC changes the severity: {"severity": "SEV1", "reason": "...", "by": "alice"}."""
     svc = services()
@@ -217,7 +237,7 @@ def post_severity(incident_id: int) -> tuple[Response, int]:
     )
 
 
-@bp.post("/<int:incident_id>/classification")
+@bp.post(f"/<{ID}:incident_id>/classification")
 def post_classification(incident_id: int) -> tuple[Response, int]:
     """Mark actionable or noise: {"classification": "noise", "note": "...", "by": "alice"}."""
     body = json_object()
@@ -234,7 +254,7 @@ def post_classification(incident_id: int) -> tuple[Response, int]:
     )
 
 
-@bp.post("/<int:incident_id>/updates")
+@bp.post(f"/<{ID}:incident_id>/updates")
 def post_status_update(incident_id: int) -> tuple[Response, int]:
     """Post a status update; it is rendered and queued for the severity's audiences.
 

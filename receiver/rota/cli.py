@@ -13,7 +13,7 @@ from urllib.parse import quote
 from receiver.cli_support import EXIT_OK, EXIT_PROBLEMS, UsageError, require_rotation
 from receiver.composition import build_rota
 from receiver.config.settings import Settings
-from receiver.instants import parse_instant
+from receiver.instants import instant_range, parse_instant
 from receiver.rota.store import stored_overrides
 from scheduler.calendar import feed_token
 from scheduler.check import check
@@ -26,8 +26,13 @@ from scheduler.shifts import Shift
 def _span(args: argparse.Namespace, default_days: int) -> tuple[datetime, datetime]:
     now = datetime.now(UTC)
     try:
-        start = parse_instant(args.start) if args.start else now
-        end = parse_instant(args.end) if args.end else start + timedelta(days=default_days)
+        within = instant_range(now)
+        start = parse_instant(args.start, within=within) if args.start else now
+        end = (
+            parse_instant(args.end, within=within)
+            if args.end
+            else start + timedelta(days=default_days)
+        )
     except ValueError as exc:
         raise UsageError(f"--from/--to: {exc}") from None
     if end <= start:

@@ -1,4 +1,10 @@
-"""The rota over HTTP: who is on call, a rotation's shifts, and its overrides."""
+"""The rota over HTTP: who is on call, a rotation's shifts, and its overrides.
+
+Every instant a request names lies within `receiver.instants.INSTANT_YEARS` years of now
+(a 400 naming the range otherwise): the rota generates and keeps every shift up to the latest
+instant it is asked about, so `?at=3000-01-01` once cost half a minute and 300 MB, and an
+instant near year 9999 overflowed (a 500).
+"""
 
 from __future__ import annotations
 
@@ -6,35 +12,32 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
-from receiver.instants import parse_instant
+from receiver.instants import instant_range
 from receiver.rota.documents import on_call_view, shift_view, violation_view
 from receiver.rota.models import OverrideRecord
 from receiver.rota.store import active_overrides
 from receiver.services import services
 from receiver.web.auth import require_api_token
 from receiver.web.errors import Conflict, InputError, error_response
-from receiver.web.request_body import instant_field, json_object, text_field
+from receiver.web.request_body import (
+    ID,
+    instant_field,
+    json_object,
+    query_instant,
+    text_field,
+    with_id_converter,
+)
 from scheduler.check import Violation, check
 from scheduler.overrides import Override
 from scheduler.roster import Rotation
 from scheduler.rota import Rota
 
-bp = Blueprint("rota", __name__, url_prefix="/api/v1")
+bp = with_id_converter(Blueprint("rota", __name__, url_prefix="/api/v1"))
 bp.before_request(require_api_token)
 
 MAX_WINDOW = timedelta(days=400)
-
-
-def _instant_arg(name: str, default: datetime) -> datetime:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        return parse_instant(raw)
-    except ValueError as exc:
-        raise InputError(f"{name}: {exc}") from None
 
 
 def _rotation(rota: Rota, name: str) -> Rotation | None:
@@ -45,7 +48,8 @@ def _rotation(rota: Rota, name: str) -> Rotation | None:
 def oncall() -> Response:
     """Who is on call now (or `?at=`) for every rotation."""
     svc = services()
-    at = _instant_arg("at", svc.clock())
+    now = svc.clock()
+    at = query_instant("at", now, within=instant_range(now))
     with svc.store.read() as session:
         overrides = active_overrides(session)
     rotations = [
@@ -61,8 +65,10 @@ def shifts(name: str) -> tuple[Response, int]:
     rotation = _rotation(svc.rota, name)
     if rotation is None:
         return error_response(404, f"no rotation {name!r}")
-    start = _instant_arg("from", svc.clock())
-    end = _instant_arg("to", start + timedelta(days=28))
+    now = svc.clock()
+    allowed = instant_range(now)
+    start = query_instant("from", now, within=allowed)
+    end = query_instant("to", start + timedelta(days=28), within=allowed)
     if not start < end <= start + MAX_WINDOW:
         raise InputError(f"to: must be after from and at most {MAX_WINDOW.days} days later")
     with svc.store.read() as session:
@@ -197,7 +203,9 @@ def create_override(name: str) -> tuple[Response, int]:
     person = text_field(body, "person")
     if person not in rota.people:
         raise InputError(f"person: nobody called {person!r} is in the configuration")
-    start, end = instant_field(body, "start"), instant_field(body, "end")
+    allowed = instant_range(services().clock())
+    start = instant_field(body, "start", within=allowed)
+    end = instant_field(body, "end", within=allowed)
     if not start < end <= start + MAX_WINDOW:
         raise InputError(f"end: must be after start and at most {MAX_WINDOW.days} days later")
     response, status = _store_covers(name, [_Cover(layer, person, start, end)], body)
@@ -214,11 +222,12 @@ def create_swap(name: str) -> tuple[Response, int]:
         return error_response(404, f"no rotation {name!r}")
     body = json_object()
     picked = []
+    allowed = instant_range(svc.clock())
     with svc.store.read() as session:
         overrides = active_overrides(session, name)
     for key in ("first", "second"):
         layer = _layer_field(body, f"{key}_layer", rotation)
-        at = instant_field(body, key)
+        at = instant_field(body, key, within=allowed)
         shift = svc.rota.on_call(name, at, overrides)[layer]
         if shift is None or shift.person is None:
             raise InputError(f"{key}: nobody is on call for {name} {layer} at {at.isoformat()}")
@@ -234,7 +243,7 @@ def create_swap(name: str) -> tuple[Response, int]:
     return _store_covers(name, covers, body)
 
 
-@bp.delete("/rotations/<name>/overrides/<int:override_id>")
+@bp.delete(f"/rotations/<name>/overrides/<{ID}:override_id>")
 def delete_override(name: str, override_id: int) -> tuple[Response, int]:
     """Remove an override; the schedule it covered comes back."""
     svc = services()

@@ -215,3 +215,18 @@ def test_cli_subcommands_parse_and_exit_2_on_usage_errors(
     captured = capsys.readouterr()
     assert "note 1 stored" in captured.out
     assert captured.err == "onwatch: no rotation 'nope' (rotations: ops)\n"
+
+
+def test_note_with_nul_is_stored_replaced(client: FlaskClient, store: Store) -> None:
+    # PostgreSQL's text cannot hold NUL: it once answered 500 here.
+    response = client.post(
+        "/api/v1/rotations/ops/handoff/notes",
+        data='{"by": "d\\u0000", "text": "disk\\u0000full \\ud800"}',
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["note"]["text"] == "disk\ufffdfull \ufffd"
+    with store.read() as session:
+        [note] = session.exec(select(HandoffNote)).all()
+    assert (note.by, note.text) == ("d\ufffd", "disk\ufffdfull \ufffd")

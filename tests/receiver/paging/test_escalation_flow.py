@@ -10,6 +10,7 @@ page ledger and at the incident API.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -223,7 +224,7 @@ def _webhook_event(event_type: str, key: str, agent: str = "d") -> bytes:
     return json.dumps(
         {
             "event": {
-                "id": "01DEN4HPBQAAAG05V5QQYBRZMF",
+                "id": f"01{uuid.uuid4().hex[:24].upper()}",  # a new event each time
                 "event_type": event_type,
                 "resource_type": "incident",
                 "occurred_at": "2026-11-28T06:48:00.000Z",

@@ -10,14 +10,17 @@ with a valid signature gets a 400 JSON error.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlmodel import select
 from werkzeug.test import TestResponse
 
 from receiver.incidents.models import IncidentRecord
+from receiver.paging.models import PagerDutyEventRecord
 from receiver.paging.planner import queue_escalation
 from receiver.store.database import Store
 from tests.support.clock import Clock
@@ -36,15 +39,24 @@ NEW_SECRET = "pd-webhook-secret-rotated"
 
 
 def v3_event(
-    event_type: str, *, key: str = "onwatch-1", pagerduty_id: str = "Q1ZDJMSJ2F8OHU"
+    event_type: str,
+    *,
+    key: str = "onwatch-1",
+    pagerduty_id: str = "Q1ZDJMSJ2F8OHU",
+    event_id: str | None = None,
+    occurred_at: str = "2026-11-28T06:48:04.203Z",
 ) -> dict[str, Any]:
-    """A PagerDuty v3 webhook body, shaped like PagerDuty's documented samples."""
+    """A PagerDuty v3 webhook body, shaped like PagerDuty's documented samples.
+
+    Each call is a new event (a new `event.id`, as PagerDuty gives each event) unless
+    `event_id` is given: onwatch answers an id it has applied already as a replay.
+    """
     return {
         "event": {
-            "id": "01DEN4HPBQAAAG05V5QQYBRZMF",
+            "id": event_id or f"01{uuid.uuid4().hex[:24].upper()}",
             "event_type": event_type,
             "resource_type": "incident",
-            "occurred_at": "2026-11-28T06:48:04.203Z",
+            "occurred_at": occurred_at,
             "agent": {
                 "html_url": "https://acme.pagerduty.com/users/PLH1HKV",
                 "id": "PLH1HKV",
@@ -337,3 +349,127 @@ def test_webhook_finds_a_rest_pager_incident_by_its_pagerduty_id(
     body = v3_event("incident.acknowledged", key="", pagerduty_id=pd_incident.id)
     assert deliver(paging, body, WEBHOOK_SECRET).status_code == 200
     assert paging.incident(incident)["acknowledged_by"] == "Dana Oncall"
+
+
+# --------------------------------------------------------------------------------------------
+# Replays, stale events and hostile fields of signed events.
+
+
+def test_a_replayed_event_is_answered_200_and_changes_nothing(paging: Paging, paged: int) -> None:
+    body = v3_event("incident.reassigned", event_id="01REPLAYEDREASSIGNMENT0001")
+
+    answers = [deliver(paging, body, WEBHOOK_SECRET) for _ in range(4)]
+
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert answers[0].get_json() == {"incident_id": paged, "event_type": "incident.reassigned"}
+    assert all(answer.get_json()["replay"] is True for answer in answers[1:])
+    timeline = paging.incident(paged)["timeline"]
+    assert [e["kind"] for e in timeline].count("pagerduty_reassigned") == 1
+
+
+def test_an_event_replayed_after_a_new_one_is_still_a_replay(paging: Paging, paged: int) -> None:
+    first = v3_event("incident.escalated", event_id="01FIRSTESCALATION000000001")
+    assert deliver(paging, first, WEBHOOK_SECRET).status_code == 200
+    assert deliver(paging, v3_event("incident.escalated"), WEBHOOK_SECRET).status_code == 200
+
+    assert deliver(paging, first, WEBHOOK_SECRET).get_json()["replay"] is True
+    timeline = paging.incident(paged)["timeline"]
+    assert [e["kind"] for e in timeline].count("pagerduty_escalated") == 2
+
+
+@pytest.mark.parametrize(
+    ("occurred_at", "message"),
+    [
+        ("2026-11-28T05:47:00Z", 'event.occurred_at: "2026-11-28T05:47:00Z" is out of range'),
+        ("2026-11-28T07:49:00Z", 'event.occurred_at: "2026-11-28T07:49:00Z" is out of range'),
+        ("2026-11-28T06:48:00", 'event.occurred_at: "2026-11-28T06:48:00" has no time zone'),
+        ("9999-12-31T23:59:59-01:00", "event.occurred_at: "),
+        ("yesterday", 'event.occurred_at: "yesterday" is not a date'),
+    ],
+)
+def test_an_event_that_did_not_happen_within_the_hour_is_a_400(
+    paging: Paging, paged: int, occurred_at: str, message: str
+) -> None:
+    # The clock says 06:48 (the fixture advanced it 3 minutes from 06:45).
+    before = paging.incident(paged)
+    body = v3_event("incident.resolved", occurred_at=occurred_at)
+
+    response = deliver(paging, body, WEBHOOK_SECRET)
+
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith(message)
+    assert paging.incident(paged) == before
+
+
+def test_an_event_near_the_edge_of_the_hour_is_applied(paging: Paging, paged: int) -> None:
+    body = v3_event("incident.acknowledged", occurred_at="2026-11-28T05:49:00Z")
+
+    assert deliver(paging, body, WEBHOOK_SECRET).status_code == 200
+    assert paging.incident(paged)["acknowledged_by"] == "Dana Oncall"
+
+
+@pytest.mark.parametrize("event_id", [None, "", 7, "x" * 101])
+def test_an_event_without_a_usable_id_is_a_400(
+    paging: Paging, paged: int, event_id: object
+) -> None:
+    body = v3_event("incident.resolved")
+    body["event"]["id"] = event_id
+
+    response = deliver(paging, body, WEBHOOK_SECRET)
+
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith("event.id: expected PagerDuty's event id")
+    assert paging.incident(paged)["status"] == "open"
+
+
+def test_remembered_events_older_than_the_window_are_pruned(paging: Paging, paged: int) -> None:
+    assert deliver(paging, v3_event("incident.escalated"), WEBHOOK_SECRET).status_code == 200
+    paging.clock.advance(hours=2)
+    later = v3_event("incident.escalated", occurred_at=paging.clock.now.isoformat())
+
+    assert deliver(paging, later, WEBHOOK_SECRET).status_code == 200
+
+    with paging.store.read() as session:
+        remembered = session.exec(select(PagerDutyEventRecord.event_id)).all()
+    assert remembered == [later["event"]["id"]]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "onwatch-9223372036854775808",
+        "onwatch-2147483648",
+        "onwatch-2147483648-escalation-1",
+        "onwatch-" + "9" * 5000,
+        "onwatch-\u0663",  # an Arabic-Indic 3: \d matches it, int() reads it
+    ],
+)
+def test_a_key_no_incident_can_have_is_ignored(paging: Paging, paged: int, key: str) -> None:
+    before = paging.incident(paged)
+    body = v3_event("incident.resolved", key=key, pagerduty_id="PUNKNWN")
+
+    response = deliver(paging, body, WEBHOOK_SECRET)
+
+    assert response.status_code == 200
+    assert "ignored" in response.get_json()
+    assert paging.incident(paged) == before
+
+
+def test_nul_in_pagerduty_text_is_stored_replaced(paging: Paging, paged: int) -> None:
+    body = v3_event("incident.reassigned", pagerduty_id="Q1Z\u0000J")
+    body["event"]["agent"]["summary"] = "Dana\u0000Oncall"
+    body["event"]["data"]["assignees"][0]["summary"] = "Bea\u0000Backup"
+
+    response = deliver(paging, body, WEBHOOK_SECRET)
+
+    assert response.status_code == 200, response.get_json()
+    [entry] = [e for e in paging.incident(paged)["timeline"] if e["kind"] == "pagerduty_reassigned"]
+    assert entry["message"] == "reassigned in PagerDuty to Bea\ufffdBackup by Dana\ufffdOncall"
+
+
+def test_a_signed_body_nested_too_deeply_is_a_400(paging: Paging, paged: int) -> None:
+    body = b'{"event": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+    response = deliver(paging, body, WEBHOOK_SECRET)
+
+    assert response.status_code == 400

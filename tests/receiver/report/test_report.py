@@ -587,3 +587,53 @@ def test_report_settings_name_the_new_home_of_resolve_targets() -> None:
 
     with pytest.raises((ConfigError, ValueError), match=r"moved to response\.mttr"):
         Settings.model_validate({"report": {"resolve_target_hours": {"SEV1": 4}}})
+
+
+@pytest.mark.parametrize(
+    ("month", "status"),
+    [
+        ("9999-12", 400),  # once 75 s and 580 MB: the rota generated up to year 9999
+        ("2026-12", 400),  # the clock says 2026-11-28: next month has nothing yet
+        ("2016-10", 400),
+        ("2016-11", 200),  # ten years back
+        ("2026-11", 200),  # the current month, so far
+    ],
+)
+def test_report_api_months_run_from_ten_years_back_to_now(
+    make_app: Callable[..., Flask], month: str, status: int
+) -> None:
+    client = make_app(**rota_config()).test_client()
+
+    response = client.get(f"/api/v1/reports/burden?month={month}")
+
+    assert response.status_code == status, response.get_json()
+    if status == 400:
+        assert response.get_json()["error"] == (
+            f'month: "{month}" is out of range: expected a month from 2016-11 to 2026-11 '
+            "(the current month)"
+        )
+
+
+def test_report_api_rotation_with_nul_is_a_404(make_app: Callable[..., Flask]) -> None:
+    client = make_app(**rota_config()).test_client()
+
+    response = client.get("/api/v1/reports/burden?month=2026-11&rotation=o%00ps")
+
+    assert response.status_code == 404
+    assert "no rotation" in response.get_json()["error"]
+
+
+def test_report_cli_refuses_a_month_out_of_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "onwatch.yaml"
+    document = rota_config()
+    document["database"] = {"url": f"sqlite:///{tmp_path / 'onwatch.db'}"}
+    config.write_text(yaml.safe_dump(document))
+
+    code = main(["report", "burden", "--config", str(config), "--month", "9999-12"])
+
+    assert code == 2
+    error = capsys.readouterr().err
+    assert '--month: "9999-12" is out of range: expected a month from ' in error
+    assert "(the current month)" in error

@@ -194,3 +194,13 @@ def test_calendar_urls_needs_secret(tmp_path: Path, capsys: pytest.CaptureFixtur
 
     assert main(["calendar", "urls", "--config", path, "--base-url", "https://x"]) == 2
     assert "calendar.secret is not set" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("start", ["9999-12-30", "2400-01-01", "0001-01-01"])
+def test_rota_show_and_check_refuse_a_far_off_start(
+    start: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, rota_config())
+    assert main(["rota", "show", "ops", "--config", path, "--from", start]) == 2
+    assert main(["rota", "check", "--config", path, "--from", start]) == 2
+    assert "out of range: expected an instant within 5 years of now" in capsys.readouterr().err

@@ -278,3 +278,96 @@ def test_swap_of_one_persons_shifts_is_refused(client: FlaskClient) -> None:
 
     assert response.status_code == 400
     assert response.get_json()["error"] == "second: both shifts are d's: nothing to swap"
+
+
+# Instants far from now: the rota generates every shift up to the latest instant it is asked
+# about, so `at=3000-01-01` once took 31 s and 310 MB, and 9999-12-30 overflowed (a 500).
+RANGE = "expected an instant within 5 years of now, from 2021-11-28"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "/api/v1/oncall?at=3000-01-01T00:00:00Z",
+            f'at: "3000-01-01T00:00:00Z" is out of range: {RANGE}',
+        ),
+        ("/api/v1/oncall?at=2020-01-01", f'at: "2020-01-01" is out of range: {RANGE}'),
+        (
+            "/api/v1/oncall?at=9999-12-31T23:59:59-01:00",
+            'at: "9999-12-31T23:59:59-01:00" is out of range',
+        ),
+        ("/api/v1/rotations/ops/shifts?from=9999-12-30", 'from: "9999-12-30" is out of range'),
+        (
+            "/api/v1/rotations/ops/shifts?from=2031-11-01&to=2031-12-30",
+            'to: "2031-12-30" is out of range',
+        ),
+        ("/api/v1/rotations/ops/shifts?to=9999-12-31", 'to: "9999-12-31" is out of range'),
+    ],
+)
+def test_rota_queries_far_from_now_are_400_naming_the_range(
+    client: FlaskClient, url: str, message: str
+) -> None:
+    response = client.get(url)
+
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith(message)
+
+
+def test_rota_queries_within_the_range_are_answered(client: FlaskClient) -> None:
+    assert on_call(client, "2031-11-27T00:00:00Z")["primary"] is not None
+    response = client.get("/api/v1/rotations/ops/shifts?from=2031-10-01&to=2031-11-27")
+    assert response.status_code == 200 and response.get_json()["shifts"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"start": "9999-12-30", "end": "9999-12-31"}, 'start: "9999-12-30" is out of range'),
+        ({"start": "2026-12-01", "end": "3000-01-01"}, 'end: "3000-01-01" is out of range'),
+        ({"start": "0001-01-01T00:00:00+01:00", "end": "2026-12-01"}, "start: "),
+    ],
+)
+def test_override_far_from_now_is_400_and_stores_nothing(
+    client: FlaskClient, body: dict[str, Any], message: str
+) -> None:
+    response = override(client, person="f", **body)
+
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith(message)
+    assert client.get("/api/v1/rotations/ops/overrides").get_json()["overrides"] == []
+
+
+def test_swap_far_from_now_is_400(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/v1/rotations/ops/swaps", json={"first": "9999-12-30", "second": "2026-11-28"}
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["error"].startswith('first: "9999-12-30" is out of range')
+
+
+def test_override_text_with_nul_is_stored_replaced(client: FlaskClient) -> None:
+    response = override(
+        client,
+        person="f",
+        start="2026-12-02T09:00:00Z",
+        end="2026-12-02T12:00:00Z",
+        reason="dentist\u0000",
+        requested_by="a\u0000",
+        force=True,
+    )
+
+    assert response.status_code == 201, response.get_json()
+    [stored] = client.get("/api/v1/rotations/ops/overrides").get_json()["overrides"]
+    assert (stored["reason"], stored["requested_by"]) == ("dentist\ufffd", "a\ufffd")
+
+
+@pytest.mark.parametrize("override_id", ["2147483648", "9223372036854775808"])
+def test_deleting_an_override_id_no_row_can_have_is_a_404(
+    client: FlaskClient, override_id: str
+) -> None:
+    response = client.delete(f"/api/v1/rotations/ops/overrides/{override_id}")
+
+    assert response.status_code == 404
+    assert response.is_json
