@@ -34,10 +34,16 @@ we know nothing about is SEV3: looked at within the hour, not quietly queued for
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 from rules.engine import Rule
 from rules.matchers import parse_matchers
 from rules.severity import Severity
 
+USERS_PERCENT_LABEL = "impact_users_percent"
+# What the users-percent rules read as a number: digits with an optional fraction.
+PLAIN_DECIMAL = re.compile(r"[0-9]+(?:[.][0-9]+)?")
 # A decimal >= 50: three or more integer digits (>= 100), or 50-99; any fraction.
 AT_LEAST_50_PERCENT = r"0*(?:[1-9][0-9]{2,}|[5-9][0-9])(?:[.][0-9]+)?"
 # A decimal > 10: >= 100 or 11-99 with any fraction, or 10 with a fraction that is not all 0s.
@@ -127,4 +133,20 @@ def _rule(name: str, severity: Severity, *matchers: str, description: str) -> Ru
         severity=severity,
         label_matchers=parse_matchers(matchers),
         description=description,
+    )
+
+
+def label_problems(labels: Mapping[str, str]) -> tuple[str, ...]:
+    """What the default rules cannot read in `labels`, in words for the incident's timeline.
+
+    An ``impact_users_percent`` that is not a plain decimal ("abc", "12%") matches no
+    users-percent rule, so the alert is graded by the rules after them; without saying so,
+    a typo in the label silently lowers the severity.
+    """
+    value = labels.get(USERS_PERCENT_LABEL)
+    if value is None or PLAIN_DECIMAL.fullmatch(value):
+        return ()
+    return (
+        f'{USERS_PERCENT_LABEL}="{value}" is not a number (digits with an optional fraction,'
+        " such as 12.5): the users-percent rules did not apply",
     )

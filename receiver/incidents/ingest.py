@@ -47,6 +47,7 @@ from receiver.paging.planner import (
 from receiver.response.context import ResponseContext
 from receiver.store.database import Store
 from rules import Decision, RuleSet, Severity, worst
+from rules.defaults import label_problems
 
 OPEN, RESOLVED = IncidentStatus.OPEN.value, IncidentStatus.RESOLVED.value  # bound by Core
 CHANNEL_NAMING_LOCK = 0x6F6E7761  # "onwa": PostgreSQL advisory lock for choosing channel names
@@ -402,6 +403,12 @@ def _plan_alert(plan: _Plan, alert: Alert, decision: Decision, now: datetime) ->
             matched=list(decision.matched),
         )
         _note_replaced_text(plan, alert)
+        for problem in label_problems(alert.labels):
+            plan.record(
+                "label_not_understood",
+                f"alert {alert.name} ({alert.fingerprint}): {problem}",
+                fingerprint=alert.fingerprint,
+            )
         return
     if row["status"] != alert.status.value:
         verb = "resolved" if alert.status == AlertStatus.RESOLVED else "firing again"

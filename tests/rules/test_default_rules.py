@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rules import Decision, RuleSet, Severity, default_rules, parse_matcher
-from rules.defaults import AT_LEAST_50_PERCENT, OVER_10_PERCENT
+from rules.defaults import AT_LEAST_50_PERCENT, OVER_10_PERCENT, label_problems
 from tests.support.paths import FIXTURES
 
 FIXTURE_DIRS = (FIXTURES,)
@@ -229,3 +229,14 @@ def test_default_rules_minimal_labels_fixture_is_unclassified(rules: RuleSet) ->
     assert rules.decide(alert["labels"], alert["annotations"]) == Decision(
         severity=Severity.SEV3, service="minimal", rule="unclassified", matched=()
     )
+
+
+@pytest.mark.parametrize("value", ["abc", "12%", ".5", "-3", "1e3"])
+def test_label_problems_name_a_users_percent_that_is_not_a_number(value: str) -> None:
+    [problem] = label_problems({"impact_users_percent": value})
+    assert problem.startswith(f'impact_users_percent="{value}" is not a number')
+
+
+@pytest.mark.parametrize("labels", [{}, {"impact_users_percent": "12.5"}, {"severity": "x"}])
+def test_label_problems_none_for_readable_labels(labels: dict[str, str]) -> None:
+    assert label_problems(labels) == ()

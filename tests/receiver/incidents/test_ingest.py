@@ -267,3 +267,17 @@ def test_ingest_labels_only_alert_gets_catch_all(client: FlaskClient) -> None:
     assert (detail["severity"], detail["service"]) == ("SEV3", "minimal")
     assert detail["alerts"][0]["rule"] == "unclassified"
     assert detail["alerts"][0]["starts_at"] == "2026-11-28T06:43:20.839509+00:00"
+
+
+def test_ingest_says_when_impact_users_percent_is_not_a_number(client: FlaskClient) -> None:
+    payload = fixture_json("firing_single.json")
+    payload["alerts"][0]["labels"]["impact_users_percent"] = "abc"
+    assert post_alerts(client, payload).status_code == 200
+    assert post_alerts(client, payload).status_code == 200  # a re-send says nothing again
+
+    detail = incident(client, 1)
+    notes = [e["message"] for e in detail["timeline"] if e["kind"] == "label_not_understood"]
+    assert notes == [
+        'alert HighErrorRate (9b59d5d54a0f729b): impact_users_percent="abc" is not a number'
+        " (digits with an optional fraction, such as 12.5): the users-percent rules did not apply"
+    ]
