@@ -5,7 +5,19 @@ Rules that hold here:
 - alerts are keyed by fingerprint inside their incident;
 - the incident resolves when Alertmanager says the whole group is resolved (its top-level
   status, which stays right when `max_alerts` truncated the list);
-- a group that fires again after its incident resolved opens a new incident;
+- a group that fires again after its incident resolved opens a new incident, with one
+  exception: after a person resolved the incident by hand, Alertmanager keeps re-sending the
+  alerts that still fire (every `repeat_interval`). Those re-sends (the same fingerprints with
+  the same `startsAt`) are recorded on the resolved incident (once: `alerts_still_firing`) and
+  page nobody. Only a new firing (a new fingerprint, or a known one with a new `startsAt`)
+  opens a new incident, whose timeline links to the one resolved by hand (`follows_incident`,
+  data `follows_incident_id`). Alertmanager's later "resolved" lands on the resolved incident
+  and opens nothing;
+- a group first seen already resolved (onwatch did not hear of it while it fired) is
+  recorded as an incident opened at its alerts' earliest `startsAt` and resolved at their
+  latest `endsAt` (clamped to now), graded by the rules like any other, said in the timeline
+  (`incident_resolved` with `first_seen_resolved`), and neither paged nor followed by what a
+  resolution brings (no MTTR verdict, no all-clear, no postmortem);
 - the incident's severity is the worst of its firing alerts and is never lowered here;
 - a notification that changes nothing (a retry, a repeat, an HA peer) writes nothing;
 - what the wire boundary had to change to store the notification (`notes`: NUL characters
@@ -70,18 +82,21 @@ _INCIDENT_FIELDS = (
     "updated_at",
     "severity_set_by",
 )
+# Read with them, never written by ingest: who resolved the incident by hand.
+_INCIDENT_READ = (*_INCIDENT_FIELDS, "resolved_by")
 # FOR UPDATE (PostgreSQL) serialises concurrent notifications of one group; SQLite's
 # writers are serialised already and its compiler leaves the clause out.
 _OPEN_INCIDENT_FOR_UPDATE = (
-    select(INCIDENTS.c.id, *(INCIDENTS.c[f] for f in _INCIDENT_FIELDS))
+    select(INCIDENTS.c.id, *(INCIDENTS.c[f] for f in _INCIDENT_READ))
     .where(INCIDENTS.c.group_identity == bindparam("identity"), INCIDENTS.c.status == OPEN)
     .with_for_update()
 )
 _LATEST_INCIDENT = (
-    select(INCIDENTS.c.id, *(INCIDENTS.c[f] for f in _INCIDENT_FIELDS))
+    select(INCIDENTS.c.id, *(INCIDENTS.c[f] for f in _INCIDENT_READ))
     .where(INCIDENTS.c.group_identity == bindparam("identity"))
     .order_by(INCIDENTS.c.id.desc())
     .limit(1)
+    .with_for_update()  # ingest may write to a resolved incident too (late re-sends)
 )
 _ALERTS_OF = select(ALERTS.c.id, ALERTS.c.fingerprint, *(ALERTS.c[f] for f in _FRESH_FIELDS)).where(
     ALERTS.c.incident_id == bindparam("incident_id")
@@ -91,20 +106,20 @@ _TAKEN_CHANNELS = select(INCIDENTS.c.channel).where(
 )
 
 
-def _current_incident_state(*, or_latest: bool) -> Select[Any]:
-    """The group's open incident (else, `or_latest`, its latest) with its alerts, in one read.
+def _current_or_latest_incident_state() -> Select[Any]:
+    """The group's open incident (else its latest) with its alerts, in one read.
 
     One statement, so one consistent state without a transaction around it.
     """
-    current = select(INCIDENTS.c.id).where(INCIDENTS.c.group_identity == bindparam("identity"))
-    if or_latest:
-        current = current.order_by((INCIDENTS.c.status == OPEN).desc(), INCIDENTS.c.id.desc())
-    else:
-        current = current.where(INCIDENTS.c.status == OPEN)
+    current = (
+        select(INCIDENTS.c.id)
+        .where(INCIDENTS.c.group_identity == bindparam("identity"))
+        .order_by((INCIDENTS.c.status == OPEN).desc(), INCIDENTS.c.id.desc())
+    )
     return (
         select(
             INCIDENTS.c.id,
-            *(INCIDENTS.c[f] for f in _INCIDENT_FIELDS),
+            *(INCIDENTS.c[f] for f in _INCIDENT_READ),
             ALERTS.c.id.label("alert_id"),
             *(ALERTS.c[f].label(f"alert_{f}") for f in ("fingerprint", *_FRESH_FIELDS)),
         )
@@ -113,8 +128,7 @@ def _current_incident_state(*, or_latest: bool) -> Select[Any]:
     )
 
 
-_CURRENT_INCIDENT_STATE = _current_incident_state(or_latest=False)
-_CURRENT_OR_LATEST_INCIDENT_STATE = _current_incident_state(or_latest=True)
+_CURRENT_OR_LATEST_INCIDENT_STATE = _current_or_latest_incident_state()
 _INSERT_INCIDENT = insert(INCIDENTS)
 _UPDATE_INCIDENT = (
     update(INCIDENTS)
@@ -196,27 +210,24 @@ def ingest_alert_group(
 
 
 # --------------------------------------------------------------------------------------------
-# Load: the group's incident (the open one; else, for a "resolved" notification, the latest)
-# and that incident's alerts, as plain dicts.
+# Load: the group's incident (the open one; else the latest) and that incident's alerts, as
+# plain dicts.
 
 
 @dataclass
 class _State:
-    incident: dict[str, Any] | None  # id and the _INCIDENT_FIELDS
+    incident: dict[str, Any] | None  # id and the _INCIDENT_READ fields
     alerts: dict[str, dict[str, Any]]  # by fingerprint: id and the _FRESH_FIELDS
 
 
 def _read_state(group: AlertGroup, connection: Connection) -> _State:
     """The state outside the write lock, in one statement (one consistent read)."""
-    statement = (
-        _CURRENT_OR_LATEST_INCIDENT_STATE
-        if group.status == AlertStatus.RESOLVED  # the latest, when no incident is open
-        else _CURRENT_INCIDENT_STATE
-    )
-    rows = connection.execute(statement, {"identity": group.identity}).all()
+    # The latest incident when none is open: a late "resolved", or a re-send of alerts still
+    # firing after a person resolved the incident by hand.
+    rows = connection.execute(_CURRENT_OR_LATEST_INCIDENT_STATE, {"identity": group.identity}).all()
     if not rows:
         return _State(incident=None, alerts={})
-    incident = {name: getattr(rows[0], name) for name in ("id", *_INCIDENT_FIELDS)}
+    incident = {name: getattr(rows[0], name) for name in ("id", *_INCIDENT_READ)}
     alerts = {
         row.alert_fingerprint: {
             "id": row.alert_id,
@@ -235,8 +246,8 @@ def _load_state(group: AlertGroup, connection: Connection) -> _State:
         return _read_state(group, connection)  # writers hold the database's one write lock
     identity = {"identity": group.identity}
     row = connection.execute(_OPEN_INCIDENT_FOR_UPDATE, identity).first()
-    if row is None and group.status == AlertStatus.RESOLVED:
-        # A late or repeated "resolved" for a group whose incident is already closed.
+    if row is None:
+        # A late or repeated "resolved", a re-send after a resolution by hand, a new firing.
         row = connection.execute(_LATEST_INCIDENT, identity).first()
     if row is None:
         return _State(incident=None, alerts={})
@@ -295,6 +306,16 @@ class _Plan:
 
 
 def _plan(group: AlertGroup, decisions: dict[str, Decision], state: _State, now: datetime) -> _Plan:
+    previous: _State | None = None  # a resolved incident of the group, for a firing notification
+    still_firing = False  # a re-send of alerts still firing after a resolution by hand
+    if (
+        state.incident is not None
+        and state.incident["status"] != OPEN
+        and group.status == AlertStatus.FIRING
+    ):
+        still_firing = _resent_after_hand_resolution(group, state)
+        if not still_firing:
+            previous, state = state, _State(incident=None, alerts={})
     if state.incident is None:
         plan = _Plan(incident=_new_incident(group, decisions, now), opened=True)
         plan.record(
@@ -306,14 +327,24 @@ def _plan(group: AlertGroup, decisions: dict[str, Decision], state: _State, now:
             # The channel is chosen when the incident is written; `_write` fills it in.
             channel=None,
         )
+        if previous is not None:
+            _link_to_hand_resolved(plan, group, previous)
     else:
         plan = _Plan(
             incident=dict(state.incident), alerts={k: dict(v) for k, v in state.alerts.items()}
         )
 
-    for alert in group.alerts:
-        _plan_alert(plan, alert, decisions[alert.fingerprint], now)
-    _plan_severity(plan, group, decisions)
+    refired = [
+        alert
+        for alert in group.alerts
+        if _plan_alert(plan, alert, decisions[alert.fingerprint], now, quiet=still_firing)
+    ]
+    if still_firing:
+        # The incident stays resolved: its severity stays as it was, and nobody is paged.
+        if refired:
+            _record_still_firing(plan, refired)
+    else:
+        _plan_severity(plan, group, decisions)
     if group.truncated_alerts != plan.incident["truncated_alerts"]:
         plan.record(
             "alerts_truncated",
@@ -323,13 +354,71 @@ def _plan(group: AlertGroup, decisions: dict[str, Decision], state: _State, now:
         )
         plan.change_incident(truncated_alerts=group.truncated_alerts)
     if group.status == AlertStatus.RESOLVED and plan.incident["status"] == OPEN:
-        _plan_resolution(plan, now)
+        if plan.opened:
+            _plan_first_seen_resolved(plan, group, now)
+        else:
+            _plan_resolution(plan, now)
     if plan.changed:  # with a change only: an identical re-send still writes nothing
         for note in group.notes:
             plan.record("text_replaced", f"this notification's {note}", note=note)
     if plan.changed and not plan.opened:
         plan.change_incident(updated_at=now)
     return plan
+
+
+def _resent_after_hand_resolution(group: AlertGroup, state: _State) -> bool:
+    """Whether a firing notification for a resolved incident only re-sends alerts that were
+    firing when a person resolved it (same fingerprints, same `startsAt`)."""
+    assert state.incident is not None
+    if state.incident["resolved_by"] is None:  # Alertmanager resolved it: any firing is new
+        return False
+    for alert in group.alerts:
+        if alert.status != AlertStatus.FIRING:
+            continue
+        row = state.alerts.get(alert.fingerprint)
+        if row is None or row["starts_at"] != alert.starts_at:
+            return False
+    return True
+
+
+def _record_still_firing(plan: _Plan, alerts: list[Alert]) -> None:
+    names = ", ".join(f"{alert.name} ({alert.fingerprint})" for alert in alerts)
+    resolved_at: datetime = plan.incident["resolved_at"]
+    plan.record(
+        "alerts_still_firing",
+        f"Alertmanager still reports {len(alerts)} alert(s) firing: {names}; the incident stays "
+        f"resolved as {plan.incident['resolved_by']} resolved it by hand at "
+        f"{resolved_at:%Y-%m-%d %H:%M} UTC, and nobody is paged (a new firing opens a new "
+        "incident)",
+        fingerprints=[alert.fingerprint for alert in alerts],
+        resolved_by=plan.incident["resolved_by"],
+    )
+
+
+def _link_to_hand_resolved(plan: _Plan, group: AlertGroup, previous: _State) -> None:
+    """Link a new incident to the group's previous one when a person resolved that one by
+    hand while Alertmanager still reported its alerts firing."""
+    incident = previous.incident
+    assert incident is not None
+    if incident["resolved_by"] is None:
+        return
+    still_firing = any(
+        row["status"] == AlertStatus.FIRING.value for row in previous.alerts.values()
+    )
+    if not still_firing and not any(
+        alert.status == AlertStatus.FIRING and alert.fingerprint in previous.alerts
+        for alert in group.alerts
+    ):
+        return
+    resolved_at: datetime = incident["resolved_at"]
+    plan.record(
+        "follows_incident",
+        f"follows incident #{incident['id']}, resolved by hand by {incident['resolved_by']} at "
+        f"{resolved_at:%Y-%m-%d %H:%M} UTC while its alerts still fired",
+        follows_incident_id=incident["id"],
+        resolved_by=incident["resolved_by"],
+        resolved_at=resolved_at.isoformat(),
+    )
 
 
 def _worst_decision(group: AlertGroup, decisions: dict[str, Decision]) -> Decision:
@@ -371,7 +460,11 @@ def _new_incident(
     }
 
 
-def _plan_alert(plan: _Plan, alert: Alert, decision: Decision, now: datetime) -> None:
+def _plan_alert(
+    plan: _Plan, alert: Alert, decision: Decision, now: datetime, *, quiet: bool = False
+) -> bool:
+    """Plan one alert's row and timeline; whether a known alert fires again. `quiet`: the
+    caller records that itself."""
     fresh = {
         "status": alert.status.value,
         "annotations": dict(alert.annotations),
@@ -409,17 +502,21 @@ def _plan_alert(plan: _Plan, alert: Alert, decision: Decision, now: datetime) ->
                 f"alert {alert.name} ({alert.fingerprint}): {problem}",
                 fingerprint=alert.fingerprint,
             )
-        return
+        return False
+    refired = False
     if row["status"] != alert.status.value:
-        verb = "resolved" if alert.status == AlertStatus.RESOLVED else "firing again"
-        plan.record(
-            "alert_" + alert.status.value,
-            f"alert {alert.name} ({alert.fingerprint}) {verb}",
-            fingerprint=alert.fingerprint,
-        )
+        refired = alert.status == AlertStatus.FIRING
+        if not (refired and quiet):
+            verb = "firing again" if refired else "resolved"
+            plan.record(
+                "alert_" + alert.status.value,
+                f"alert {alert.name} ({alert.fingerprint}) {verb}",
+                fingerprint=alert.fingerprint,
+            )
     if any(row[key] != value for key, value in fresh.items()):
         plan.change_alert(alert.fingerprint, **fresh, updated_at=now)
         _note_replaced_text(plan, alert)
+    return refired
 
 
 def _note_replaced_text(plan: _Plan, alert: Alert) -> None:
@@ -486,6 +583,32 @@ def _plan_resolution(plan: _Plan, now: datetime) -> None:
     plan.resolved = True
     plan.record(
         "incident_resolved", "incident resolved: Alertmanager reports the whole group resolved"
+    )
+
+
+def _plan_first_seen_resolved(plan: _Plan, group: AlertGroup, now: datetime) -> None:
+    """A group whose first notification says resolved: it fired while onwatch did not hear
+    of it. Recorded at the alerts' own times, not as a resolution at `now` (no 0 s resolve),
+    and nothing follows it (no page, no MTTR verdict, no all-clear, no postmortem)."""
+    for fingerprint, row in plan.alerts.items():  # listed firing in a resolved group: odd
+        if row["status"] != AlertStatus.RESOLVED.value:
+            plan.alerts[fingerprint].update(status=AlertStatus.RESOLVED.value, ends_at=now)
+    starts = [alert.starts_at for alert in group.alerts]
+    ends = [alert.ends_at or now for alert in group.alerts]
+    opened_at = min([*starts, now])
+    resolved_at = min(max([*ends, opened_at]), now)
+    plan.change_incident(
+        status=RESOLVED, opened_at=opened_at, resolved_at=resolved_at, updated_at=now
+    )
+    plan.resolved = True
+    plan.record(
+        "incident_resolved",
+        f"first seen already resolved: Alertmanager reports the group resolved in its first "
+        f"notification; its alerts fired from {opened_at:%Y-%m-%d %H:%M:%S} to "
+        f"{resolved_at:%Y-%m-%d %H:%M:%S} UTC, the times recorded; nobody is paged",
+        first_seen_resolved=True,
+        fired_from=opened_at.isoformat(),
+        fired_until=resolved_at.isoformat(),
     )
 
 
