@@ -3,7 +3,8 @@
 A rotation's chain is its layers in order (primary, secondary, ...) and then its escalation
 target. Each level is paged when the previous one has not acknowledged within the
 severity's acknowledgement timeout; the whole chain may repeat (PagerDuty's num_loops,
-GoAlert's repeat). Some severities (SEV1 by default) page every layer at once. A severity
+GoAlert's repeat). Some severities (SEV1 by default) page every layer at once, in every
+round of the chain (a repeat pages them all together again, not one by one). A severity
 without a timeout (SEV4 by default) pages nobody: it is queued for the next business day in
 the on-call person's time zone. Pure: instants are arguments.
 """
@@ -46,8 +47,9 @@ def escalation_plan(
     steps: list[Step] = []
     elapsed = timedelta(0)
     for loop in range(repeat + 1):
-        if all_at_once and loop == 0:
-            # Every layer at once; the escalation target after one timeout without an ack.
+        if all_at_once:
+            # Every layer at once (in each round); the escalation target after one timeout
+            # without an ack, and the next round one timeout after that.
             layers = [target for target in chain if target != ESCALATION_TARGET]
             steps += [Step(level, target, elapsed, loop) for level, target in enumerate(layers)]
             elapsed += ack_timeout

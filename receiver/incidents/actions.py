@@ -3,7 +3,9 @@
 Both stop the escalation (pages not sent yet are cancelled) and are recorded in the
 timeline. An acknowledgement records who and the time to acknowledge; acting twice changes
 nothing. When the action comes from onwatch, the pager is told (through the outbox); when
-it comes from PagerDuty, PagerDuty already knows.
+it comes from PagerDuty, PagerDuty already knows. From PagerDuty, `by` is the configured
+person the PagerDuty user is (or `pagerduty:<id>` for a user who is none of them) and
+`described` is how the timeline names them.
 """
 
 from __future__ import annotations
@@ -51,6 +53,12 @@ def _result(incident: IncidentRecord, changed: bool) -> ActionResult:
     return ActionResult(incident.id, changed, incident.status, incident.acknowledged_at, tta)
 
 
+def _by(by: str, source: str, described: str | None) -> str:
+    """The timeline's "by d", or "in PagerDuty by d" when the action came from PagerDuty."""
+    via = "in PagerDuty " if source == PAGERDUTY else ""
+    return f"{via}by {described or by}"
+
+
 def acknowledge(
     session: Session,
     incident_id: int,
@@ -59,8 +67,12 @@ def acknowledge(
     now: datetime,
     context: PagingContext,
     source: str = ONWATCH,
+    described: str | None = None,
 ) -> ActionResult:
-    """Acknowledge: whoever it is has it (and leads, unless an IC is named); escalation stops."""
+    """Acknowledge: whoever it is has it (and leads, unless an IC is named); escalation stops.
+
+    `described` names `by` in the timeline (default: `by`).
+    """
     incident = locked_incident(session, incident_id)
     if incident.acknowledged_at is not None or incident.status != IncidentStatus.OPEN:
         return _result(incident, changed=False)
@@ -68,13 +80,13 @@ def acknowledge(
     session.add(incident)
     cancelled = cancel_escalation(session, incident, now=now, why=f"acknowledged by {by}")
     tta = now - incident.opened_at
-    via = " in PagerDuty" if source == PAGERDUTY else ""
     add_to_timeline(
         session,
         incident,
         now,
         "acknowledged",
-        f"acknowledged by {by}{via} after {format_span(tta)} (time to acknowledge); "
+        f"acknowledged {_by(by, source, described)} after {format_span(tta)} "
+        "(time to acknowledge); "
         f"{cancelled} pending pages cancelled",
         by=by,
         source=source,
@@ -96,11 +108,13 @@ def resolve(
     source: str = ONWATCH,
     note: str = "",
     classification: str | None = None,
+    described: str | None = None,
 ) -> ActionResult:
     """Resolve by hand: the incident closes, its alerts with it, and escalation stops.
 
     What follows a resolution happens too (times against the MTTR target, the all-clear,
-    the postmortem); `classification` marks it actionable or noise.
+    the postmortem); `classification` marks it actionable or noise. `described` names `by`
+    in the timeline (default: `by`).
     """
     incident = locked_incident(session, incident_id)
     if incident.status != IncidentStatus.OPEN:
@@ -122,13 +136,12 @@ def resolve(
         .values(status=AlertStatus.RESOLVED.value, ends_at=now, updated_at=now)
     )
     cancel_escalation(session, incident, now=now, why=f"resolved by {by}")
-    via = " in PagerDuty" if source == PAGERDUTY else ""
     add_to_timeline(
         session,
         incident,
         now,
         "incident_resolved",
-        f"resolved by {by}{via}" + (f": {note}" if note else ""),
+        f"resolved {_by(by, source, described)}" + (f": {note}" if note else ""),
         by=by,
         source=source,
         note=note,

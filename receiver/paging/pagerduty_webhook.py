@@ -13,6 +13,15 @@ changes nothing. An event whose `occurred_at` is more than REPLAY_WINDOW (1 hour
 refused (400 naming it), which tolerates PagerDuty's retries and clock skew, and lets the
 remembered ids be pruned once they are older than the window.
 
+Who acted: the event's agent is a PagerDuty user (`agent.id`, with a display name in
+`agent.summary`). onwatch records the configured person whose `pagerduty_user_id` is that id
+(so "Chidi Okafor" acknowledging in PagerDuty acknowledges, and leads, as `chidi`, and
+`--by chidi` passes the Incident Commander check). A PagerDuty user who is no configured
+person is recorded by id as `pagerduty:<id>`, and the timeline says so ("acknowledged in
+PagerDuty by PXXXX (Chidi Okafor, who is not one of the configured people)"). An event
+without a user agent (PagerDuty itself, an integration) is recorded by the agent's summary,
+or as "PagerDuty".
+
 Text from PagerDuty (agent and assignee names, ids) passes through `storable` like every
 request body: a NUL becomes U+FFFD instead of a 500 on PostgreSQL.
 """
@@ -22,6 +31,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,6 +47,7 @@ from receiver.paging.planner import NOTICE, PageKey, parse_page_key
 from receiver.services import services
 from receiver.web.errors import InputError, error_response
 from receiver.web.request_body import MAX_ID, storable
+from scheduler.roster import Person
 
 bp = Blueprint("pagerduty", __name__, url_prefix="/api/v1")
 HANDLED = {
@@ -49,6 +61,34 @@ REPLAY_WINDOW = timedelta(hours=1)
 MAX_EVENT_ID_CHARS = 100  # the column; PagerDuty's ids are 26 characters
 _MAX_KEY_CHARS = 100  # longer keys are no onwatch key (and `int()` of 5,000 digits raises)
 _REPLAY = -1  # what `apply` returns for an event already applied
+UNKNOWN_USER = "pagerduty:"  # + the PagerDuty user id: who acted, when no person has that id
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acted in PagerDuty: `name` as onwatch records them, `described` for the timeline."""
+
+    name: str
+    described: str
+
+
+def actor(agent: Any, people: Mapping[str, Person]) -> Actor:
+    """The event's agent as onwatch knows them (see the module's docstring)."""
+    if not isinstance(agent, dict):  # null when PagerDuty itself acted (e.g. an auto-resolve)
+        return Actor("PagerDuty", "PagerDuty")
+    summary = str(agent.get("summary") or "")
+    user_id = agent.get("id")
+    is_user = agent.get("type") in (None, "user_reference")
+    if not is_user or not isinstance(user_id, str) or not user_id.strip():
+        return Actor(summary or "PagerDuty", summary or "PagerDuty")
+    user_id = user_id.strip()
+    for person in people.values():
+        if person.pagerduty_user_id.strip() == user_id:
+            return Actor(person.name, person.name)
+    name = f"{summary}, " if summary and summary != user_id else ""
+    return Actor(
+        UNKNOWN_USER + user_id, f"{user_id} ({name}who is not one of the configured people)"
+    )
 
 
 def signature_valid(body: bytes, header: str, secret: str) -> bool:
@@ -166,8 +206,7 @@ def pagerduty() -> tuple[Response, int]:
         return jsonify(ignored=f"event type {event_type} is not used by onwatch"), 200
     now = svc.clock()
     event_id, occurred_at = _event_id(event), _occurred_at(event, now)
-    agent = event.get("agent")  # null when PagerDuty itself acted (e.g. an auto-resolve)
-    by = str(agent.get("summary") or "PagerDuty") if isinstance(agent, dict) else "PagerDuty"
+    who = actor(event.get("agent"), svc.rota.people)
     incident_key = str(data.get("incident_key") or "")
     key = _page_key(incident_key)
 
@@ -186,20 +225,29 @@ def pagerduty() -> tuple[Response, int]:
                 now,
                 "pagerduty_escalation_resolved",
                 f"the escalation page {incident_key} was resolved in PagerDuty by "
-                f"{by}; the incident stays open",
+                f"{who.described}; the incident stays open",
                 pagerduty_incident=data.get("id"),
                 dedup_key=incident_key,
             )
         elif event_type == "incident.acknowledged":
-            acknowledge(session, incident.id, by=by, now=now, context=svc.paging, source=PAGERDUTY)
+            acknowledge(
+                session,
+                incident.id,
+                by=who.name,
+                now=now,
+                context=svc.paging,
+                source=PAGERDUTY,
+                described=who.described,
+            )
         elif event_type == "incident.resolved":
             resolve(
                 session,
                 incident.id,
-                by=by,
+                by=who.name,
                 now=now,
                 context=svc.response,
                 source=PAGERDUTY,
+                described=who.described,
             )
         else:
             verb = "reassigned" if event_type == "incident.reassigned" else "escalated"
@@ -208,7 +256,7 @@ def pagerduty() -> tuple[Response, int]:
                 incident,
                 now,
                 f"pagerduty_{verb}",
-                f"{verb} in PagerDuty to {_names(data.get('assignees'))} by {by}",
+                f"{verb} in PagerDuty to {_names(data.get('assignees'))} by {who.described}",
                 pagerduty_incident=data.get("id"),
             )
         return incident.id

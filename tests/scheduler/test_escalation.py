@@ -52,6 +52,22 @@ def test_plan_pages_every_layer_at_once_for_sev1() -> None:
     ]
 
 
+def test_plan_pages_every_layer_at_once_in_every_round_of_a_repeat() -> None:
+    base = rotation(layers=TWO_LAYERS)
+    urgent = base.__class__(**{**base.__dict__, "escalation": EscalationTarget(person="boss")})
+
+    plan = escalation_plan(urgent, ack_timeout=FIVE, repeat=1, all_at_once=True)
+
+    assert plan == [
+        Step(0, "primary", timedelta(0), 0),
+        Step(1, "secondary", timedelta(0), 0),
+        Step(2, ESCALATION_TARGET, FIVE, 0),
+        Step(0, "primary", 2 * FIVE, 1),
+        Step(1, "secondary", 2 * FIVE, 1),
+        Step(2, ESCALATION_TARGET, 3 * FIVE, 1),
+    ]
+
+
 def test_next_business_start_in_persons_zone() -> None:
     friday_evening_ny = datetime(2026, 11, 27, 23, 0, tzinfo=UTC)  # Fri 18:00 EST
 

@@ -109,6 +109,20 @@ def test_sev1_pages_primary_and_secondary_at_once(paging: Paging) -> None:
     assert _escalate(paging, 5) == ["f"]
 
 
+def test_sev1_repeat_round_pages_primary_and_secondary_at_once_again(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    paging = make_paging(make_app, store, clock, fake, paging_config(fake, repeat=1))
+    paging.post(group(impact_revenue="true"))
+    paging.run()
+    assert sorted(paging.paged()) == ["b", "d"]
+    assert _escalate(paging, 5) == ["f"]
+    # The repeat round: both layers together again, not the secondary 5 minutes later.
+    assert sorted(_escalate(paging, 5)) == ["b", "d"]
+    assert _escalate(paging, 5) == ["f"]
+    assert _escalate(paging, 60) == []
+
+
 def test_sev4_pages_nobody_until_the_next_business_day(paging: Paging) -> None:
     incident = paging.post(group(severity="info"))
     paging.run()
@@ -220,7 +234,7 @@ def test_acknowledge_through_the_api_stops_escalation(paging: Paging) -> None:
     assert len([r for r in events(paging.fake) if r.body["event_action"] == "acknowledge"]) == 1
 
 
-def _webhook_event(event_type: str, key: str, agent: str = "d") -> bytes:
+def _webhook_event(event_type: str, key: str, agent: str = "Dana Oncall") -> bytes:
     return json.dumps(
         {
             "event": {
@@ -236,7 +250,14 @@ def _webhook_event(event_type: str, key: str, agent: str = "d") -> bytes:
     ).encode()
 
 
-def test_acknowledge_in_pagerduty_stops_escalation(paging: Paging) -> None:
+def test_acknowledge_in_pagerduty_stops_escalation(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> None:
+    config = paging_config(fake)
+    for person in config["people"]:
+        if person["name"] == "d":
+            person["pagerduty_user_id"] = "PLH1HKV"  # the agent of `_webhook_event`
+    paging = make_paging(make_app, store, clock, fake, config)
     incident = paging.post(group())
     paging.run()
     paging.clock.advance(minutes=3)

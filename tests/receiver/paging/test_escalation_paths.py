@@ -115,6 +115,23 @@ def test_sev1_pages_every_layer_at_once() -> None:
     ]
 
 
+def test_sev1_pages_every_layer_at_once_in_the_repeat_too() -> None:
+    rota = build_rota(Settings.model_validate(paths_config()))
+    policy = PathPolicy(5 * MINUTES, repeat=1, all_at_once=True)
+
+    path = escalation_path(rota, "ops", "SEV1", policy, START)
+
+    assert who(path.steps) == [
+        ("0s", "primary", "d"),
+        ("0s", "secondary", "b"),
+        ("5m", "escalation", "f"),
+        ("10m", "primary", "d"),
+        ("10m", "secondary", "b"),
+        ("15m", "escalation", "f"),
+    ]
+    assert [s.loop for s in path.steps] == [0, 0, 0, 1, 1, 1]
+
+
 def test_sev4_pages_nobody_and_waits_for_the_primarys_business_day() -> None:
     config = paths_config()
     for person in config["people"]:

@@ -36,6 +36,9 @@ from tests.support.paging import (
 )
 
 NEW_SECRET = "pd-webhook-secret-rotated"
+# The default agent of `v3_event`: a PagerDuty user who is none of the configured people.
+DANA = "pagerduty:PLH1HKV"
+DANA_DESCRIBED = "PLH1HKV (Dana Oncall, who is not one of the configured people)"
 
 
 def v3_event(
@@ -45,11 +48,14 @@ def v3_event(
     pagerduty_id: str = "Q1ZDJMSJ2F8OHU",
     event_id: str | None = None,
     occurred_at: str = "2026-11-28T06:48:04.203Z",
+    agent_id: str = "PLH1HKV",
+    agent_name: str = "Dana Oncall",
 ) -> dict[str, Any]:
     """A PagerDuty v3 webhook body, shaped like PagerDuty's documented samples.
 
     Each call is a new event (a new `event.id`, as PagerDuty gives each event) unless
-    `event_id` is given: onwatch answers an id it has applied already as a replay.
+    `event_id` is given: onwatch answers an id it has applied already as a replay. The agent
+    (PagerDuty user `agent_id`, display name `agent_name`) is by default no configured person.
     """
     return {
         "event": {
@@ -58,10 +64,10 @@ def v3_event(
             "resource_type": "incident",
             "occurred_at": occurred_at,
             "agent": {
-                "html_url": "https://acme.pagerduty.com/users/PLH1HKV",
-                "id": "PLH1HKV",
-                "self": "https://api.pagerduty.com/users/PLH1HKV",
-                "summary": "Dana Oncall",
+                "html_url": f"https://acme.pagerduty.com/users/{agent_id}",
+                "id": agent_id,
+                "self": f"https://api.pagerduty.com/users/{agent_id}",
+                "summary": agent_name,
                 "type": "user_reference",
             },
             "client": None,
@@ -134,9 +140,10 @@ def test_webhook_acknowledged_acknowledges_and_stops_escalation(paging: Paging, 
     assert response.status_code == 200
     assert response.get_json() == {"incident_id": paged, "event_type": "incident.acknowledged"}
     view = paging.incident(paged)
-    assert view["acknowledged_by"] == "Dana Oncall"
+    assert view["acknowledged_by"] == DANA
     [entry] = [e for e in view["timeline"] if e["kind"] == "acknowledged"]
-    assert "in PagerDuty" in entry["message"] and entry["data"]["time_to_acknowledge_s"] == 180
+    assert entry["message"].startswith(f"acknowledged in PagerDuty by {DANA_DESCRIBED} after 3m")
+    assert entry["data"]["time_to_acknowledge_s"] == 180
     paging.clock.advance(hours=1)
     paging.run()
     assert len(paging.triggers()) == 1
@@ -152,7 +159,8 @@ def test_webhook_resolved_resolves_without_echoing_to_pagerduty(paging: Paging, 
     assert view["status"] == "resolved"
     assert all(a["status"] == "resolved" for a in view["alerts"])
     [entry] = [e for e in view["timeline"] if e["kind"] == "incident_resolved"]
-    assert entry["message"] == "resolved by Dana Oncall in PagerDuty"
+    assert entry["message"] == f"resolved in PagerDuty by {DANA_DESCRIBED}"
+    assert view["resolved_by"] == DANA
     paging.clock.advance(hours=1)
     paging.run()
     assert [r.body["event_action"] for r in events(paging.fake)] == ["trigger"]
@@ -170,7 +178,7 @@ def test_webhook_reassigned_and_escalated_go_to_the_timeline(
 ) -> None:
     assert deliver(paging, v3_event(event_type), WEBHOOK_SECRET).status_code == 200
     [entry] = [e for e in paging.incident(paged)["timeline"] if e["kind"] == kind]
-    assert "to Bea Backup by Dana Oncall" in entry["message"]
+    assert f"to Bea Backup by {DANA_DESCRIBED}" in entry["message"]
     assert entry["data"] == {"pagerduty_incident": "Q1ZDJMSJ2F8OHU"}
     assert paging.incident(paged)["acknowledged_at"] is None
 
@@ -185,7 +193,7 @@ def test_webhook_with_two_signatures_during_secret_rotation(
     body = v3_event("incident.acknowledged")
     # PagerDuty signs with the old and the new secret while both are valid.
     assert deliver(paging, body, WEBHOOK_SECRET, NEW_SECRET).status_code == 200
-    assert paging.incident(incident)["acknowledged_by"] == "Dana Oncall"
+    assert paging.incident(incident)["acknowledged_by"] == DANA
 
 
 @pytest.mark.parametrize(
@@ -237,7 +245,7 @@ def test_webhook_for_an_escalations_own_incident_acts_on_the_onwatch_incident(
     event = v3_event("incident.acknowledged", key=f"onwatch-{paged}-escalation-2")
     response = deliver(paging, event, WEBHOOK_SECRET)
     assert response.get_json() == {"incident_id": paged, "event_type": "incident.acknowledged"}
-    assert paging.incident(paged)["acknowledged_by"] == "Dana Oncall"
+    assert paging.incident(paged)["acknowledged_by"] == DANA
 
 
 def test_webhook_resolving_an_escalation_page_keeps_the_incident_open(
@@ -248,7 +256,7 @@ def test_webhook_resolving_an_escalation_page_keeps_the_incident_open(
     view = paging.incident(paged)
     assert view["status"] == "open"
     [entry] = [e for e in view["timeline"] if e["kind"] == "pagerduty_escalation_resolved"]
-    assert entry["message"].endswith("by Dana Oncall; the incident stays open")
+    assert entry["message"].endswith(f"by {DANA_DESCRIBED}; the incident stays open")
 
 
 def test_webhook_resolution_resolves_the_escalations_own_pagerduty_incidents(
@@ -348,7 +356,7 @@ def test_webhook_finds_a_rest_pager_incident_by_its_pagerduty_id(
     assert pd_incident.assignment_history == (("PALICE1",), ("PBOB001",))
     body = v3_event("incident.acknowledged", key="", pagerduty_id=pd_incident.id)
     assert deliver(paging, body, WEBHOOK_SECRET).status_code == 200
-    assert paging.incident(incident)["acknowledged_by"] == "Dana Oncall"
+    assert paging.incident(incident)["acknowledged_by"] == DANA
 
 
 # --------------------------------------------------------------------------------------------
@@ -405,7 +413,7 @@ def test_an_event_near_the_edge_of_the_hour_is_applied(paging: Paging, paged: in
     body = v3_event("incident.acknowledged", occurred_at="2026-11-28T05:49:00Z")
 
     assert deliver(paging, body, WEBHOOK_SECRET).status_code == 200
-    assert paging.incident(paged)["acknowledged_by"] == "Dana Oncall"
+    assert paging.incident(paged)["acknowledged_by"] == DANA
 
 
 @pytest.mark.parametrize("event_id", [None, "", 7, "x" * 101])
@@ -464,7 +472,10 @@ def test_nul_in_pagerduty_text_is_stored_replaced(paging: Paging, paged: int) ->
 
     assert response.status_code == 200, response.get_json()
     [entry] = [e for e in paging.incident(paged)["timeline"] if e["kind"] == "pagerduty_reassigned"]
-    assert entry["message"] == "reassigned in PagerDuty to Bea\ufffdBackup by Dana\ufffdOncall"
+    assert entry["message"] == (
+        "reassigned in PagerDuty to Bea\ufffdBackup by PLH1HKV (Dana\ufffdOncall, who is not one "
+        "of the configured people)"
+    )
 
 
 def test_a_signed_body_nested_too_deeply_is_a_400(paging: Paging, paged: int) -> None:
@@ -473,3 +484,86 @@ def test_a_signed_body_nested_too_deeply_is_a_400(paging: Paging, paged: int) ->
     response = deliver(paging, body, WEBHOOK_SECRET)
 
     assert response.status_code == 400
+
+
+# --------------------------------------------------------------------------------------------
+# Who acted: the PagerDuty user mapped to the configured person.
+
+
+def _people_with_pagerduty_ids(fake: FakePagerDuty) -> dict[str, Any]:
+    """`paging_config` where d is PagerDuty user PALICE1 and f (the escalation target) PCHIDI1."""
+    config = paging_config(fake)
+    users = {"d": "PALICE1", "f": "PCHIDI1"}
+    for person in config["people"]:
+        if person["name"] in users:
+            person["pagerduty_user_id"] = users[person["name"]]
+    return config
+
+
+@pytest.fixture
+def mapped(
+    make_app: Callable[..., Flask], store: Store, clock: Clock, fake: FakePagerDuty
+) -> Paging:
+    """Paging where d and f have PagerDuty user ids; incident 1 paged to d 3 minutes ago."""
+    paging = make_paging(make_app, store, clock, fake, _people_with_pagerduty_ids(fake))
+    paging.post(group())
+    paging.run()
+    paging.clock.advance(minutes=3)
+    return paging
+
+
+def test_acknowledgement_by_a_pagerduty_user_records_the_configured_person(
+    mapped: Paging,
+) -> None:
+    event = v3_event("incident.acknowledged", agent_id="PCHIDI1", agent_name="Chidi Okafor")
+
+    assert deliver(mapped, event, WEBHOOK_SECRET).status_code == 200
+
+    view = mapped.incident(1)
+    assert view["acknowledged_by"] == "f"
+    [entry] = [e for e in view["timeline"] if e["kind"] == "acknowledged"]
+    assert entry["message"].startswith("acknowledged in PagerDuty by f after 3m")
+    assert entry["data"]["by"] == "f"
+    roles = mapped.client.get("/api/v1/incidents/1/response").get_json()["roles"]
+    assert roles["commander"]["person"] == "f"
+    # f leads: the Incident Commander check passes for f, and not for the display name.
+    change = {"severity": "SEV1", "reason": "the whole checkout is down"}
+    path = "/api/v1/incidents/1/severity"
+    assert mapped.client.post(path, json={**change, "by": "Chidi Okafor"}).status_code == 409
+    assert mapped.client.post(path, json={**change, "by": "f"}).status_code == 200
+
+
+def test_resolution_by_a_pagerduty_user_records_the_configured_person(mapped: Paging) -> None:
+    event = v3_event("incident.resolved", agent_id="PALICE1", agent_name="Alice Doe")
+
+    assert deliver(mapped, event, WEBHOOK_SECRET).status_code == 200
+
+    view = mapped.incident(1)
+    assert view["status"] == "resolved" and view["resolved_by"] == "d"
+    [entry] = [e for e in view["timeline"] if e["kind"] == "incident_resolved"]
+    assert entry["message"] == "resolved in PagerDuty by d"
+
+
+def test_acknowledgement_by_an_unknown_pagerduty_user_is_recorded_by_id(mapped: Paging) -> None:
+    event = v3_event("incident.acknowledged", agent_id="PXXXX99", agent_name="Chidi Okafor")
+
+    assert deliver(mapped, event, WEBHOOK_SECRET).status_code == 200
+
+    view = mapped.incident(1)
+    assert view["acknowledged_by"] == "pagerduty:PXXXX99"
+    [entry] = [e for e in view["timeline"] if e["kind"] == "acknowledged"]
+    assert entry["message"].startswith(
+        "acknowledged in PagerDuty by PXXXX99 (Chidi Okafor, who is not one of the configured "
+        "people) after 3m"
+    )
+    roles = mapped.client.get("/api/v1/incidents/1/response").get_json()["roles"]
+    assert roles["commander"]["person"] == "pagerduty:PXXXX99"
+
+
+def test_an_agent_that_is_no_user_is_recorded_by_its_summary(mapped: Paging) -> None:
+    event = v3_event("incident.resolved", agent_id="PF9KMXH", agent_name="checkout")
+    event["event"]["agent"]["type"] = "service_reference"
+
+    assert deliver(mapped, event, WEBHOOK_SECRET).status_code == 200
+
+    assert mapped.incident(1)["resolved_by"] == "checkout"
