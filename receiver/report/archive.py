@@ -34,7 +34,7 @@ def write_monthly_report(
     files written.
     """
     month = Month.containing(now, settings.report.zone).previous()
-    report = build_report(settings, store, month, rota=rota)
+    report = build_report(settings, store, month, rota=rota, now=now)
     folder = Path(settings.report.folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = []

@@ -9,6 +9,8 @@ figures computed by `scheduler.burden` (pure). The result is `scheduler.burden`'
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from receiver.config.settings import Settings
 from receiver.report.load import cyclic_gc_paused, load_month, report_rota
 from receiver.rota.store import active_overrides
@@ -28,8 +30,13 @@ def build_report(
     *,
     rota: Rota,
     rotation: str | None = None,
+    now: datetime | None = None,
 ) -> BurdenReport:
-    """The burden report of `month` (and its change against the month before)."""
+    """The burden report of `month` (and its change against the month before).
+
+    `now` is the caller's clock: of the current month, only the nights (and hours) on call
+    that have passed by then count. None counts the whole month (a past month's report).
+    """
     if rotation is not None and rotation not in rota.rotations:
         known = ", ".join(rota.rotations) or "none configured"
         raise UnknownRotation(f"no rotation {rotation!r} (rotations: {known})")
@@ -50,6 +57,7 @@ def build_report(
             rotations=rotations,
             policy=policy,
             rotation=rotation,
+            as_of=now,
         )
         del before  # a month of pages: let it go before loading the next
         data = load_month(store, short_rota, month, overrides)
@@ -63,4 +71,5 @@ def build_report(
             policy=policy,
             rotation=rotation,
             previous=totals,
+            as_of=now,
         )

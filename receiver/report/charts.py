@@ -71,6 +71,7 @@ def charts(report: BurdenReport) -> dict[str, str]:
     """The three charts as inline SVG: pages per night per person, by hour, severity mix."""
     import matplotlib
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     # Drawn for speed as well as looks (an HTML report is a few hundred ms of matplotlib):
     # the heat map is one image, not a mesh of 1,000 cells; ticks are few; margins are fixed.
@@ -98,7 +99,9 @@ def charts(report: BurdenReport) -> dict[str, str]:
             grid = [[p.night_pages_by_night.get(day, 0) for day in days] for p in busiest]
             # One image, its cells drawn as sharp squares by the browser.
             image = axes.imshow(grid, cmap="Reds", vmin=0, aspect="auto", interpolation="none")
-            figure.colorbar(image, ax=axes, label="night pages", pad=0.015, fraction=0.025)
+            bar = figure.colorbar(image, ax=axes, label="night pages", pad=0.015, fraction=0.025)
+            bar.locator = MaxNLocator(integer=True)  # counts: no 0.5 of a page
+            bar.update_ticks()
             _row_labels(axes, [p.name for p in busiest])
             axes.set_xticks(range(0, len(days), 2), [f"{d:%d}" for d in days[::2]])
         else:
@@ -113,6 +116,7 @@ def charts(report: BurdenReport) -> dict[str, str]:
         hourly = [(hour - 0.4, 0.8, 0, n) for hour, n in enumerate(report.pages_by_hour)]
         _bars(axes, hourly, "#4c72b0")
         axes.set_ylim(0, 1.05 * max(report.pages_by_hour, default=0) or 1)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xticks(range(0, 24, 2))
         axes.set_xlim(-0.6, 23.6)
         axes.set_xlabel("hour of day, on the paged person's own clock")
@@ -134,6 +138,7 @@ def charts(report: BurdenReport) -> dict[str, str]:
             _bars(axes, cells, colours[severity], label=severity)
             left = [a + b for a, b in zip(left, counts, strict=True)]
         axes.set_xlim(0, 1.05 * max(left, default=0) or 1)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         _row_labels(axes, names)
         if names:
             axes.set_ylim(len(names) - 0.5, -0.5)  # the first rotation on top

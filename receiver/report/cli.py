@@ -22,15 +22,16 @@ from receiver.store.database import Store
 
 def cmd_report_burden(args: argparse.Namespace, settings: Settings) -> int:
     """Print or write one month's burden report (md, html, csv or json)."""
+    now = datetime.now(UTC)  # the CLI's clock
     try:
-        month = parse_month(args.month, zone=settings.report.zone, now=datetime.now(UTC))
+        month = parse_month(args.month, zone=settings.report.zone, now=now)
     except ValueError as exc:
         raise UsageError(f"--month: {exc}") from None
     store = Store(settings.database)
     try:
         store.ensure_schema()
         rota = build_rota(settings)
-        report = build_report(settings, store, month, rota=rota, rotation=args.rotation)
+        report = build_report(settings, store, month, rota=rota, rotation=args.rotation, now=now)
     except UnknownRotation as exc:
         raise UsageError(f"--rotation: {exc}") from None
     finally:

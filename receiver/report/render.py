@@ -53,6 +53,50 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# The most alerts per rotation the verdict names (the tables list up to TOP_ALERTS).
+VERDICT_ALERTS = 3
+
+
+def verdict(report: BurdenReport) -> dict[str, Any]:
+    """What a reader needs first: who averaged more than the night page limit per night on
+    call, each rotation's noisiest alerts (by night pages, else by pages), and what the
+    process says to do about it (`RotationBurden.recommendation`: fix the alerts or staff up).
+    """
+    over = [p for p in report.people if any(f.rule == "night_pages" for f in p.flags)]
+    over.sort(key=lambda p: (-p.night_pages_per_night, p.name))
+    return {
+        "night_page_limit": report.policy.night_page_limit,
+        "over_night_limit": [
+            {
+                "name": p.name,
+                "rotations": [
+                    r.name for r in report.rotations if p.name in r.people_over_night_limit
+                ],
+                "night_pages": p.night_pages,
+                "nights_on_call": p.nights_on_call,
+                "night_pages_per_night": p.night_pages_per_night,
+            }
+            for p in over
+        ],
+        "noisiest_alerts": [
+            {
+                "rotation": r.name,
+                "by": "night_pages" if r.noisiest_by_night_pages else "pages",
+                "alerts": _plain(
+                    list((r.noisiest_by_night_pages or r.noisiest_by_pages)[:VERDICT_ALERTS])
+                ),
+            }
+            for r in report.rotations
+            if r.noisiest_by_pages
+        ],
+        "actions": [
+            {"rotation": r.name, "recommendation": r.recommendation}
+            for r in report.rotations
+            if r.recommendation
+        ],
+    }
+
+
 def report_data(report: BurdenReport) -> dict[str, Any]:
     """Every figure of the report as JSON-ready data (the CSV carries the same numbers)."""
     policy = report.policy
@@ -63,6 +107,7 @@ def report_data(report: BurdenReport) -> dict[str, Any]:
         "start": report.month.start.isoformat(),
         "end": report.month.end.isoformat(),
         "rotation": report.rotation,
+        "verdict": verdict(report),
         "definitions": {
             "interruption_window_s": policy.interruption_window.total_seconds(),
             "night": "each person's own night window on their own clock",
@@ -223,9 +268,13 @@ def _alert_row(a: AlertNoise) -> list[str]:
     ]
 
 
-def _tables(report: BurdenReport) -> list[tuple[str, list[str], list[list[str]]]]:
+# A titled table: its title, header, rows, and the one line said instead when it has no rows.
+_Table = tuple[str, list[str], list[list[str]], str]
+
+
+def _tables(report: BurdenReport) -> list[_Table]:
     """The report as titled tables, shared by the Markdown and HTML renderings."""
-    tables = []
+    tables: list[_Table] = []
     tables.append(
         (
             "People",
@@ -267,6 +316,7 @@ def _tables(report: BurdenReport) -> list[tuple[str, list[str], list[list[str]]]
                 ]
                 for p in report.people
             ],
+            "Nobody was on call or paged this month.",
         )
     )
     for r in report.rotations:
@@ -300,6 +350,7 @@ def _tables(report: BurdenReport) -> list[tuple[str, list[str], list[list[str]]]
                     ],
                     ["incidents not classified", _cell(r.unclassified_incidents), ""],
                 ],
+                "",  # always has its rows
             )
         )
         tables.append(
@@ -333,12 +384,19 @@ def _tables(report: BurdenReport) -> list[tuple[str, list[str], list[list[str]]]
                         else f"{s.resolve_within_target_pct:g} %",
                     ]
                     for s in r.response
-                ],
+                ]
+                if r.incidents
+                else [],
+                "No incidents opened this month.",
             )
         )
-        for title, alerts in (
-            ("noisiest alerts by pages", r.noisiest_by_pages),
-            ("noisiest alerts by night pages", r.noisiest_by_night_pages),
+        for title, alerts, none in (
+            ("noisiest alerts by pages", r.noisiest_by_pages, "No pages this month."),
+            (
+                "noisiest alerts by night pages",
+                r.noisiest_by_night_pages,
+                "No night pages this month.",
+            ),
         ):
             tables.append(
                 (
@@ -353,42 +411,84 @@ def _tables(report: BurdenReport) -> list[tuple[str, list[str], list[list[str]]]
                         "not classified",
                     ],
                     [_alert_row(a) for a in alerts],
+                    none,
                 )
             )
     return tables
 
 
-def _intro(report: BurdenReport) -> list[str]:
-    policy = report.policy
+def _verdict(report: BurdenReport) -> list[str]:
+    """The verdict, first: who crossed the night page limit, the noisiest alerts, what to do."""
+    found = verdict(report)
+    limit = f"{report.policy.night_page_limit:g}"
     scope = f"rotation {report.rotation}" if report.rotation else "all rotations"
     lines = [
         f"{report.month.label} ({report.month.zone.key}), {scope}: {report.pages} pages, "
-        f"{report.night_pages} at night.",
-        f"Interruptions: pages within {policy.interruption_window.total_seconds():g} s of the "
-        "first page of a run count once. Night: each person's own night window on their own "
-        "clock. After-hours: outside business hours on the person's own clock. "
-        f"Acknowledged within {_duration(policy.ack_target.total_seconds())}: from a person's "
-        "first page for an incident to the incident's acknowledgement.",
-        f"Marked noise: {NOISE_DEFINITION}; alerts at or above "
-        f"{policy.noisy_alert_pct:g} % noise are named.",
+        f"{report.night_pages} at night."
     ]
+    if found["over_night_limit"]:
+        who = ", ".join(
+            f"{p['name']} ({p['night_pages_per_night']:g} a night: {p['night_pages']} night "
+            f"pages over {p['nights_on_call']} nights on call"
+            + (f", {', '.join(p['rotations'])})" if p["rotations"] else ")")
+            for p in found["over_night_limit"]
+        )
+        lines.append(f"**More than {limit} night pages a night on call: {who}.**")
+    else:
+        lines.append(f"Nobody averaged more than {limit} night pages a night on call.")
+    for noisy in found["noisiest_alerts"]:
+        at_night = noisy["by"] == "night_pages"
+        alerts = ", ".join(
+            f"{a['alertname']} ({a['night_pages'] if at_night else a['pages']})"
+            for a in noisy["alerts"]
+        )
+        what = "night pages" if at_night else "pages (none at night)"
+        lines.append(f"{noisy['rotation']}: noisiest alerts by {what}: {alerts}.")
+    if not found["noisiest_alerts"]:
+        lines.append("No pages this month.")
     for r in report.rotations:
         if r.recommendation:
             lines.append(f"**{r.name}: {r.recommendation}.**")
         elif r.mostly_noise:
-            noisy = ", ".join(describe_noise(a) for a in r.mostly_noise)
-            lines.append(f"{r.name}: mostly noise: {noisy}.")
+            noisy_ = ", ".join(describe_noise(a) for a in r.mostly_noise)
+            lines.append(f"{r.name}: mostly noise: {noisy_}.")
+    if not found["actions"]:
+        lines.append(
+            f"No action needed: no rotation or person averaged more than {limit} night pages a "
+            "night on call."
+        )
     return lines
 
 
+def _definitions(report: BurdenReport) -> list[str]:
+    """How the figures are counted, last."""
+    policy = report.policy
+    return [
+        f"Interruptions: pages within {policy.interruption_window.total_seconds():g} s of the "
+        "first page of a run count once. Night: each person's own night window on their own "
+        "clock. Night pages per night: night pages over the nights on call (of the current "
+        "month, those that have begun). After-hours: outside business hours on the person's "
+        f"own clock. Acknowledged within {_duration(policy.ack_target.total_seconds())}: from "
+        "a person's first page for an incident to the incident's acknowledgement.",
+        f"Marked noise: {NOISE_DEFINITION}; alerts at or above "
+        f"{policy.noisy_alert_pct:g} % noise are named.",
+    ]
+
+
 def render_markdown(report: BurdenReport) -> str:
-    """The report as Markdown tables."""
-    out = [f"# On-call burden {report.month.label}", "", *(f"{line}\n" for line in _intro(report))]
-    for title, header, rows in _tables(report):
-        out += [f"## {title}", "", "| " + " | ".join(header) + " |"]
+    """The report as Markdown: the verdict, the tables, then the definitions."""
+    out = [f"# On-call burden {report.month.label}", "", "## Verdict", ""]
+    out += [f"{line}\n" for line in _verdict(report)]
+    for title, header, rows, none in _tables(report):
+        out += [f"## {title}", ""]
+        if not rows:
+            out += [none, ""]
+            continue
+        out.append("| " + " | ".join(header) + " |")
         out.append("|" + "---|" * len(header))
         out += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
         out.append("")
+    out += ["## Definitions", "", *(f"{line}\n" for line in _definitions(report))]
     return "\n".join(out)
 
 
@@ -408,16 +508,26 @@ td:first-child,th:first-child{text-align:left}
 def render_html(report: BurdenReport) -> str:
     """A self-contained page: the tables, and the charts as inline SVG (opens offline)."""
     title = html.escape(f"On-call burden {report.month.label}")
-    body = [f"<h1>{title}</h1>"]
-    body += [f"<p>{html.escape(line).replace('**', '')}</p>" for line in _intro(report)]
+    body = [f"<h1>{title}</h1>", "<h2>Verdict</h2>"]
+    for line in _verdict(report):
+        text = html.escape(line)
+        if text.startswith("**"):
+            text = f'<strong class="flag">{text.strip("*")}</strong>'
+        body.append(f"<p>{text}</p>")
     for name, svg in charts(report).items():
         body.append(f'<div class="chart" id="chart-{name}">{svg}</div>')
-    for heading, header, rows in _tables(report):
-        body.append(f"<h2>{html.escape(heading)}</h2><table>")
+    for heading, header, rows, none in _tables(report):
+        body.append(f"<h2>{html.escape(heading)}</h2>")
+        if not rows:
+            body.append(f"<p>{html.escape(none)}</p>")
+            continue
+        body.append("<table>")
         body.append("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in header) + "</tr>")
         for row in rows:
             body.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
         body.append("</table>")
+    body.append("<h2>Definitions</h2>")
+    body += [f"<p>{html.escape(line)}</p>" for line in _definitions(report)]
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{_CSS}</style></head><body>\n"

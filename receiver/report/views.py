@@ -39,7 +39,12 @@ def burden() -> Response | tuple[Response, int]:
         raise InputError(f"format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     try:
         report = build_report(
-            svc.settings, svc.store, month, rota=svc.rota, rotation=query_text("rotation")
+            svc.settings,
+            svc.store,
+            month,
+            rota=svc.rota,
+            rotation=query_text("rotation"),
+            now=now,
         )
     except UnknownRotation as exc:
         return error_response(404, str(exc))

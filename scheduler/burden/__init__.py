@@ -11,7 +11,8 @@ Definitions (the report repeats them for its readers):
   (60 s) after the page that opened the current run opens a new one (PagerDuty's counting);
 - a night is the person's own night window (default 22:00-07:00) on their own clock, named
   by the local date it begins on; a night page is a page inside one;
-- a night on call is one of their nights that overlaps one of their shifts (within the month);
+- a night on call is one of their nights that overlaps one of their shifts (within the month;
+  of the current month, within what has passed of it at `as_of`: `Month.until`);
 - out of business hours: outside the person's business days and hours on their own clock;
 - acknowledgement: for each incident a person was paged for, from their first page for it to
   the incident's `acknowledged_at` (an incident acknowledged before their page counts as on

@@ -13,7 +13,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, time
+from datetime import UTC, datetime, time
 from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -118,6 +118,7 @@ def _sort_out(
     people: Mapping[str, Person],
     wanted: set[str],
     policy: Policy,
+    passed: datetime,
 ) -> _Sorted:
     shifts_of: dict[str, list[Shift]] = defaultdict(list)
     for shift in shifts:
@@ -173,7 +174,8 @@ def _sort_out(
     rotation_people: dict[str, set[str]] = defaultdict(set)
     for name, held in shifts_of.items():
         for shift in held:
-            if shift.rotation in wanted and shift.start < month.end and month.start < shift.end:
+            # On call in what has passed of the month (`passed`: `Month.until`).
+            if shift.rotation in wanted and shift.start < passed and month.start < shift.end:
                 rotation_people[shift.rotation].add(name)
     for rotation, paged_in in by_pair.items():
         rotation_people[rotation] |= paged_in.keys()
@@ -216,8 +218,10 @@ def _headline(
     opened: Sequence[Incident],
     people: Mapping[str, Person],
     policy: Policy,
+    until: datetime,
 ) -> _Headline:
-    """Rotation `name`'s headline figures, from the sorted-out pages and its opened incidents."""
+    """Rotation `name`'s headline figures, from the sorted-out pages and its opened incidents;
+    nights on call up to `until` (`Month.until`)."""
     seen = found.by_rotation.get(name, [])
     night_total = len(seen) - list(map(_night, seen)).count(None)
     nights = 0
@@ -228,9 +232,9 @@ def _headline(
         mine = [
             s
             for s in found.shifts_of.get(person_name, [])
-            if s.rotation == name and s.start < month.end and month.start < s.end
+            if s.rotation == name and s.start < until and month.start < s.end
         ]
-        clipped = _merge((max(s.start, month.start), min(s.end, month.end)) for s in mine)
+        clipped = _merge((max(s.start, month.start), min(s.end, until)) for s in mine)
         nights += len(nights_on_call(person, clipped, month))
     window = policy.interruption_window
     runs = sum(
@@ -289,14 +293,16 @@ def month_totals(
     rotations: Sequence[Rotation],
     policy: Policy = Policy(),  # noqa: B008 (Policy is frozen; ruff sees it only in values.py)
     rotation: str | None = None,
+    as_of: datetime | None = None,
 ) -> MonthTotals:
     """Only what next month's change needs: `burden_report(...).totals()`, for less work."""
     names = [r.name for r in rotations if rotation is None or r.name == rotation]
-    found = _sort_out(month, pages, shifts, people, set(names), policy)
+    until = month.until(as_of)
+    found = _sort_out(month, pages, shifts, people, set(names), policy, until)
     opened = _opened(incidents, month)
     figures = {}
     for name in names:
-        headline = _headline(name, month, found, opened.get(name, []), people, policy)
+        headline = _headline(name, month, found, opened.get(name, []), people, policy, until)
         figures[name] = {key: getattr(headline, key) for key in CHANGE_FIGURES}
     return MonthTotals(month, figures)
 
@@ -312,19 +318,23 @@ def burden_report(
     policy: Policy = Policy(),  # noqa: B008 (Policy is frozen; ruff sees it only in values.py)
     rotation: str | None = None,
     previous: BurdenReport | MonthTotals | None = None,
+    as_of: datetime | None = None,
 ) -> BurdenReport:
     """The month's burden per person and per rotation (of one rotation, if named).
 
     `pages` may reach outside the month (they are filtered); `shifts` are the final shifts
     (overrides applied) of every rotation, from far enough before the month to see the rest
     before its first shift. `previous` is last month's report or `month_totals`, for the
-    change.
+    change. `as_of` is the time the report is made at: of the current month, only the
+    shifts, hours and nights on call before it count (a night page average over nights still
+    to come would be too low); None (or a time after the month) counts the whole month.
     """
     min_rest = {r.name: r.min_rest for r in rotations}
     names = [r.name for r in rotations if rotation is None or r.name == rotation]
     wanted = set(names)
+    until = month.until(as_of)
     incident_by_id = {i.id: i for i in incidents}
-    found = _sort_out(month, pages, shifts, people, wanted, policy)
+    found = _sort_out(month, pages, shifts, people, wanted, policy, until)
     # acknowledged_at - paged_at <= target, as paged_at >= acknowledged_at - target: one
     # subtraction per incident rather than one per person paged for it.
     ack_by = {
@@ -349,6 +359,7 @@ def burden_report(
                 month,
                 min_rest,
                 policy,
+                until,
             )
         )
     over_limit = {p.name for p in people_figures if any(f.rule == "night_pages" for f in p.flags)}
@@ -364,7 +375,7 @@ def burden_report(
         seen = found.by_rotation.get(name, [])
         opened = opened_by_rotation.get(name, [])
         by_severity = {sev: [i for i in opened if i.severity == sev] for sev in SEVERITIES}
-        headline = _headline(name, month, found, opened, people, policy)
+        headline = _headline(name, month, found, opened, people, policy, until)
         hours = [0] * 24
         for hour in map(_hour, seen):
             hours[hour] += 1

@@ -96,9 +96,12 @@ def _person(
     month: Month,
     min_rest: Mapping[str, timedelta],
     policy: Policy,
+    until: datetime,
 ) -> PersonBurden:
-    in_month = [s for s in shifts if s.start < month.end and month.start < s.end]
-    clipped = _merge((max(s.start, month.start), min(s.end, month.end)) for s in in_month)
+    """One person's figures; shifts, hours and nights on call count up to `until` (the end of
+    what has passed of the month: `Month.until`)."""
+    in_month = [s for s in shifts if s.start < until and month.start < s.end]
+    clipped = _merge((max(s.start, month.start), min(s.end, until)) for s in in_month)
     hours = sum((end - start for start, end in clipped), timedelta(0))
     nights = nights_on_call(person, clipped, month)
     # map / itemgetter rather than generator expressions: these run over a month's pages.

@@ -123,6 +123,13 @@ class Month:
     def end(self) -> datetime:
         return self.next().start
 
+    def until(self, as_of: datetime | None = None) -> datetime:
+        """The end of what has passed of the month at `as_of`: the month's end for a past
+        month (or no `as_of`), `as_of` in the current month, its start for a future one."""
+        if as_of is None:
+            return self.end
+        return min(self.end, max(self.start, as_of))
+
     def next(self) -> Month:
         """The month after this one."""
         if self.month == 12:

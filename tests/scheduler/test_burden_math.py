@@ -626,3 +626,40 @@ def test_p90_is_a_value_that_occurred() -> None:
     assert p90([float(n) for n in range(1, 11)]) == 9.0
     assert p90([5.0]) == 5.0
     assert p90([]) is None
+
+
+def test_current_month_counts_only_the_nights_that_have_passed() -> None:
+    """June so far (to the 5th, 12:00 UTC): 12 night pages over the 5 nights on call that have
+    begun (31 May's, which ends on 1 June, to 4 June's), not over the month's 31 nights."""
+    june = Month(2026, 6, LONDON)
+    person = Person("ann", "ann@example.com", LONDON)
+    rotation = replace(_rotations()[0], members=(Member("ann"),), layers=(Layer("p", ("ann",)),))
+    shift = Shift("ops", "p", 0, june.start.astimezone(UTC), june.end.astimezone(UTC), "ann")
+    # 02:00 London (01:00 UTC) on 1-4 June, three pages a night, a few minutes apart.
+    pages = [
+        Page(datetime(2026, 6, day, 1, minute, tzinfo=UTC), "ann", "ops", day)
+        for day in range(1, 5)
+        for minute in (0, 10, 20)
+    ]
+    now = datetime(2026, 6, 5, 12, tzinfo=UTC)
+    kwargs = {
+        "pages": pages,
+        "incidents": [],
+        "shifts": [shift],
+        "people": {"ann": person},
+        "rotations": [rotation],
+    }
+    so_far = burden_report(june, as_of=now, **kwargs)  # type: ignore[arg-type]
+    (ann,) = so_far.people
+    assert (ann.night_pages, ann.nights_on_call, ann.night_pages_per_night) == (12, 5, 2.4)
+    assert ann.on_call_hours == round((now - june.start).total_seconds() / 3600, 2)
+    assert [f.rule for f in ann.flags] == ["night_pages"]
+    (ops,) = so_far.rotations
+    assert (ops.nights_on_call, ops.night_pages_per_night) == (5, 2.4)
+    assert ops.people_over_night_limit == ("ann",) and ops.recommendation is not None
+    assert month_totals(june, as_of=now, **kwargs) == so_far.totals()  # type: ignore[arg-type]
+    # No `as_of`, or one after the month: the whole month (31 nights begin in or before it).
+    whole = burden_report(june, **kwargs)  # type: ignore[arg-type]
+    assert whole.people[0].nights_on_call == 31 and whole.people[0].flags == ()
+    later = burden_report(june, as_of=datetime(2026, 8, 1, tzinfo=UTC), **kwargs)  # type: ignore[arg-type]
+    assert later == whole

@@ -637,3 +637,95 @@ def test_report_cli_refuses_a_month_out_of_range(
     error = capsys.readouterr().err
     assert '--month: "9999-12" is out of range: expected a month from ' in error
     assert "(the current month)" in error
+
+
+def test_report_api_counts_the_current_months_nights_so_far(
+    seeded: Store, make_app: Callable[..., Flask], clock: Any
+) -> None:
+    """The clock says 2026-11-28: November's nights on call end there, not on the 30th."""
+    config = rota_config()
+    config["api"] = {"bearer_token": TOKEN}
+    config["report"] = {"time_zone": "Europe/London"}
+    client = make_app(**config).test_client()
+    so_far = client.get("/api/v1/reports/burden?month=2026-11", headers=AUTH).json
+    settings = settings_for(seeded)
+    month, rota = Month.parse("2026-11", LONDON), build_rota(settings)
+    whole = report_data(build_report(settings, seeded, month, rota=rota))
+    at_clock = report_data(build_report(settings, seeded, month, rota=rota, now=clock()))
+    assert so_far["rotations"] == at_clock["rotations"]
+    ops_so_far, ops_whole = so_far["rotations"][0], whole["rotations"][0]
+    assert ops_so_far["night_pages"] == ops_whole["night_pages"] == 5
+    assert 0 < ops_so_far["nights_on_call"] < ops_whole["nights_on_call"]
+    assert ops_so_far["night_pages_per_night"] > ops_whole["night_pages_per_night"]
+
+
+def test_report_opens_with_the_verdict_and_ends_with_the_definitions(seeded: Store) -> None:
+    settings = settings_for(seeded, night_page_limit=0.25)
+    report = build_report(
+        settings, seeded, Month.parse("2026-11", LONDON), rota=build_rota(settings)
+    )
+    markdown = render(report, "md")
+    verdict = markdown.index("## Verdict")
+    over = markdown.index("More than 0.25 night pages a night on call: a (0.29 a night")
+    noisiest = markdown.index("ops: noisiest alerts by night pages: DiskFull (5), Down (2).")
+    action = markdown.index("**ops: fix the alerts or staff up")
+    tables = markdown.index("## People")
+    definitions = markdown.index("## Definitions")
+    assert verdict < over < noisiest < action < tables < definitions
+    assert markdown.index("Interruptions: pages within 60 s") > definitions
+    page = render(report, "html")
+    assert page.index("<h2>Verdict</h2>") < page.index("More than 0.25 night pages a night")
+    assert page.index("fix the alerts or staff up") < page.index("<svg")
+    assert page.index("<h2>People</h2>") < page.index("<h2>Definitions</h2>")
+    assert page.index("<h2>Definitions</h2>") < page.index("Interruptions: pages within 60 s")
+    found = json.loads(render(report, "json"))["verdict"]
+    assert [p["name"] for p in found["over_night_limit"]] == ["a"]
+    assert found["over_night_limit"][0]["rotations"] == ["ops"]
+    assert [a["alertname"] for a in found["noisiest_alerts"][0]["alerts"]] == ["DiskFull", "Down"]
+    assert [a["rotation"] for a in found["actions"]] == ["ops"]
+    # The CSV keeps its rows: no verdict section.
+    assert {row["section"] for row in csv.DictReader(io.StringIO(render(report, "csv")))} >= {
+        "person",
+        "rotation",
+    }
+    assert "verdict" not in render(report, "csv")
+
+
+def test_report_says_one_line_for_a_table_with_no_rows(seeded: Store) -> None:
+    settings = settings_for(seeded)
+    report = build_report(
+        settings, seeded, Month.parse("2027-01", LONDON), rota=build_rota(settings)
+    )
+    markdown = render(report, "md")
+    assert "## Rotation ops: noisiest alerts by night pages\n\nNo night pages this month.\n" in (
+        markdown
+    )
+    assert "## Rotation ops: noisiest alerts by pages\n\nNo pages this month.\n" in markdown
+    assert "## Rotation ops: response by severity\n\nNo incidents opened this month.\n" in markdown
+    assert "| alert | rule |" not in markdown and "| severity |" not in markdown
+    page = render(report, "html")
+    assert "<p>No night pages this month.</p>" in page
+    assert "<th>alert</th>" not in page and "<th>severity</th>" not in page
+    assert "<table>\n<tr><th>person</th>" in page  # a table with rows is still drawn
+    nobody = Settings.model_validate(
+        {"database": {"url": seeded.settings.url}, "report": {"time_zone": "Europe/London"}}
+    )
+    empty = build_report(nobody, seeded, Month.parse("2027-01", LONDON), rota=build_rota(nobody))
+    assert "## People\n\nNobody was on call or paged this month.\n" in render(empty, "md")
+
+
+def test_report_charts_count_on_integer_axes(seeded: Store) -> None:
+    import re
+
+    from receiver.report.charts import charts
+
+    settings = settings_for(seeded)
+    report = build_report(
+        settings, seeded, Month.parse("2026-11", LONDON), rota=build_rota(settings)
+    )
+    drawn = charts(report)
+    for name, svg in drawn.items():
+        labels = [text.strip() for text in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+        numbers = [label for label in labels if re.fullmatch(r"[−-]?[\d.]+", label)]
+        assert numbers, name
+        assert all(re.fullmatch(r"[−-]?\d+", n) for n in numbers), (name, numbers)
