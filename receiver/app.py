@@ -46,7 +46,9 @@ def create_app(
         lambda: count_open_incidents(store), lambda: count_outbox(store)
     )
     metrics.registry.register(store_gauges)
-    contexts = build_contexts(settings)
+    contexts = build_contexts(
+        settings, lambda severity: metrics.incidents_unrouted.labels(severity=severity).inc()
+    )
     app.extensions["onwatch"] = Services(
         settings=settings,
         store=store,

@@ -25,6 +25,7 @@ from receiver.config.settings import (
     Settings,
     load_model,
     load_settings,
+    uncovered_default_service,
 )
 from receiver.config.settings import resolve_config_path as _resolve
 from receiver.handoffs import cli as handoff_cli
@@ -87,6 +88,14 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     print(f"  rotations and pagers: {pagers}")
     if not settings.webhook.has_credentials:
         print(NO_CREDENTIALS_WARNING, file=sys.stderr)
+    uncovered = uncovered_default_service(settings)
+    if uncovered is not None:
+        print(
+            f"warning: routing.default_service {uncovered!r} is covered by no rotation and no "
+            "rotation is the catch-all: alerts without a service label page nobody (add it to "
+            "a rotation's services, or set `catch_all: true` on one rotation)",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

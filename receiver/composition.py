@@ -7,6 +7,7 @@ collaborators here, so each is built the same way whatever the door.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,12 +26,24 @@ def build_rota(settings: Settings) -> Rota:
     )
 
 
-def paging_context(settings: Settings, rota: Rota) -> PagingContext:
-    """What paging decisions need, for `rota` (built from the same settings)."""
+def paging_context(
+    settings: Settings, rota: Rota, on_unrouted: Callable[[str], None] | None = None
+) -> PagingContext:
+    """What paging decisions need, for `rota` (built from the same settings).
+
+    `on_unrouted` is called with the severity of each incident that pages nobody (the app
+    counts it in a metric).
+    """
     return PagingContext(
         rota=rota,
         policies={rotation.name: rotation.paging for rotation in settings.rotations},
         deadline=timedelta(minutes=settings.dispatcher.deadline_minutes),
+        unrouted_notify=tuple(
+            name
+            for name in settings.routing.unrouted_notify
+            if settings.notifications.target(name).enabled
+        ),
+        on_unrouted=on_unrouted,
     )
 
 
@@ -55,8 +68,10 @@ class Contexts:
     response: ResponseContext
 
 
-def build_contexts(settings: Settings) -> Contexts:
+def build_contexts(
+    settings: Settings, on_unrouted: Callable[[str], None] | None = None
+) -> Contexts:
     """The rota, its paging context and the response context around it, built once."""
     rota = build_rota(settings)
-    paging = paging_context(settings, rota)
+    paging = paging_context(settings, rota, on_unrouted)
     return Contexts(rota=rota, paging=paging, response=response_context(settings, paging))

@@ -45,6 +45,13 @@ class Metrics:
             ["severity"],
             registry=registry,
         )
+        self.incidents_unrouted = Counter(
+            "onwatch_incidents_unrouted_total",
+            "Incidents that paged nobody: no rotation covers their service and there is no "
+            "catch-all rotation (by severity; anything above 0 is a routing gap to fix).",
+            ["severity"],
+            registry=registry,
+        )
         self.webhook_latency = Histogram(
             "onwatch_webhook_request_duration_seconds",
             "Time to handle an Alertmanager webhook request, from body read to answer.",

@@ -125,6 +125,8 @@ class Rotation:
     min_rest: timedelta = timedelta(days=7)
     services: tuple[str, ...] = ()
     escalation: EscalationTarget = field(default_factory=EscalationTarget)
+    # The catch-all: pages for every service that no rotation lists (at most one rotation).
+    catch_all: bool = False
 
     def member(self, person: str) -> Member | None:
         """The membership of `person`, if they are in this rotation."""

@@ -50,8 +50,14 @@ class Rota:
             raise UnknownRotation(name) from None
 
     def rotation_for_service(self, service: str) -> Rotation | None:
-        """The rotation that covers `service` (the one an incident of it pages), if any."""
-        return next((r for r in self.rotations.values() if service in r.services), None)
+        """The rotation that covers `service` (the one an incident of it pages), if any: the
+        one that lists it, else the catch-all rotation (when one is configured)."""
+        listed = next((r for r in self.rotations.values() if service in r.services), None)
+        return listed or self.catch_all()
+
+    def catch_all(self) -> Rotation | None:
+        """The rotation that takes every service no rotation lists, if there is one."""
+        return next((r for r in self.rotations.values() if r.catch_all), None)
 
     def schedule(self, rotation: str, layer: str, until: datetime) -> list[Shift]:
         """The generated shifts of one layer (no overrides), at least up to `until`."""

@@ -174,6 +174,9 @@ class RoutingSettings(SettingsModel):
     service_label: str = "service"
     default_service: str = "unrouted"
     fallback_severity: SeverityName = "SEV3"
+    # Notification targets (names from `notifications.targets`) told about an incident that
+    # pages nobody: its service is covered by no rotation and there is no catch-all rotation.
+    unrouted_notify: list[str] = []
 
 
 class RulesFile(SettingsModel):
@@ -234,9 +237,24 @@ class Settings(RulesFile):
                         f'rotations[{r}].notify[{i}]: unknown notification target "{name}" '
                         "(define it under notifications.targets)"
                     )
+        for i, name in enumerate(self.routing.unrouted_notify):
+            if name not in targets:
+                problems.append(
+                    f'routing.unrouted_notify[{i}]: unknown notification target "{name}" '
+                    "(define it under notifications.targets)"
+                )
         if problems:
             raise ConfigError(problems)
         return self
+
+
+def uncovered_default_service(settings: Settings) -> str | None:
+    """`routing.default_service` when no rotation would page for it (none lists it and none is
+    the catch-all): alerts without a service label would page nobody. Else None."""
+    service = settings.routing.default_service
+    if any(r.catch_all or service in r.services for r in settings.rotations):
+        return None
+    return service
 
 
 def _format_errors(error: ValidationError) -> list[str]:

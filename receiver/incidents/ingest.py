@@ -55,6 +55,7 @@ from receiver.paging.planner import (
     follow_up,
     not_paged,
     plan_pages,
+    warn_unrouted,
 )
 from receiver.response.context import ResponseContext
 from receiver.store.database import Store
@@ -671,7 +672,11 @@ def _pages_due(
         if paging.rota.rotation_for_service(service) is None:
             if result.resolved:  # opened already resolved: there was never anything to page
                 return False
-            # Nobody to page: say so once, without an ORM session (this is the hot path).
+            if paging.unrouted_notify:
+                return True  # through plan_pages, which tells `routing.unrouted_notify`
+            # Nobody to page and nobody to tell: say so once, without an ORM session (this is
+            # the hot path).
+            warn_unrouted(paging, result.incident_id, service, plan.incident["severity"])
             kind, message = not_paged(service)
             connection.execute(
                 _INSERT_TIMELINE,

@@ -7,8 +7,9 @@ a crash between the two loses nothing. The dispatcher delivers what is written h
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,12 +18,15 @@ from sqlmodel import Session, col, or_, select, update
 
 from receiver.delivery.outbox import CANCELLED, PENDING, SENT
 from receiver.incidents.models import IncidentRecord, IncidentStatus, TimelineEntry, add_to_timeline
+from receiver.notify.outbox import enqueue
 from receiver.paging.models import OutboxMessage
 from receiver.paging.settings import PagingSettings
 from receiver.rota.store import active_overrides
 from scheduler.escalation import Step, escalation_plan
 from scheduler.escalation_paths import business_day_queue
 from scheduler.rota import Rota
+
+log = logging.getLogger(__name__)
 
 TRIGGER, ACKNOWLEDGE, RESOLVE, NOTICE = "trigger", "acknowledge", "resolve", "notice"
 # A page to one level of the chain now, acknowledged or not (the response process: an open
@@ -44,6 +48,10 @@ class PagingContext:
     rota: Rota
     policies: Mapping[str, PagingSettings]
     deadline: timedelta = timedelta(hours=1)
+    # An incident that pages nobody (no rotation covers its service, no catch-all): the
+    # notification targets told (`routing.unrouted_notify`), and what counts it (the metric).
+    unrouted_notify: tuple[str, ...] = ()
+    on_unrouted: Callable[[str], None] | None = None  # called with the incident's severity
 
     def policy(self, rotation: str) -> PagingSettings:
         """The rotation's paging policy (defaults when it has no `paging:` section)."""
@@ -82,6 +90,76 @@ def parse_page_key(key: str) -> PageKey | None:
 def not_paged(service: str | None) -> tuple[str, str]:
     """The timeline entry's kind and text for an incident that no rotation covers."""
     return "not_paged", f"no rotation covers service {service}: nobody is paged"
+
+
+UNROUTED = "unrouted"  # the notification topic of an incident that pages nobody
+
+
+def warn_unrouted(context: PagingContext, incident_id: int, service: str, severity: str) -> None:
+    """Log an incident that pages nobody as a WARNING and count it (once per incident)."""
+    log.warning(
+        "incident_unrouted incident_id=%s service=%s severity=%s", incident_id, service, severity
+    )
+    if context.on_unrouted is not None:
+        context.on_unrouted(severity)
+
+
+def unrouted(
+    session: Session, incident: IncidentRecord, *, context: PagingContext, now: datetime
+) -> None:
+    """An incident that pages nobody: say so on its timeline, and the first time, log a
+    WARNING, count it (`context.on_unrouted`) and tell `context.unrouted_notify` through the
+    notification outbox, in the caller's transaction."""
+    assert incident.id is not None
+    said = session.exec(
+        select(TimelineEntry.id)
+        .where(TimelineEntry.incident_id == incident.id)
+        .where(TimelineEntry.kind == "not_paged")
+    ).first()
+    add_to_timeline(session, incident, now, *not_paged(incident.service))
+    if said is not None:  # replanned (a severity change): warned, counted and told already
+        return
+    warn_unrouted(context, incident.id, incident.service, incident.severity)
+    subject = f"[{incident.severity}] nobody paged for incident #{incident.id}: {incident.title}"
+    text = (
+        f"{incident.severity} incident #{incident.id} ({incident.title}) of service "
+        f"{incident.service} pages nobody: no rotation covers the service and no rotation is "
+        "the catch-all. Page someone by hand, and add the service to a rotation's `services` "
+        "(or make one rotation `catch_all: true`)."
+    )
+    queued = [
+        target
+        for target in context.unrouted_notify
+        if enqueue(
+            session,
+            target=target,
+            topic=UNROUTED,
+            subject=subject,
+            text=text,
+            dedup_key=f"onwatch-{incident.id}-unrouted",
+            now=now,
+            deadline=context.deadline,
+            payload={
+                "incident_id": incident.id,
+                "severity": incident.severity,
+                "service": incident.service,
+                "status": incident.status,
+                "title": incident.title,
+                "channel": incident.channel,
+                "recipients": [],
+            },
+            incident_id=incident.id,
+        )
+    ]
+    if queued:
+        add_to_timeline(
+            session,
+            incident,
+            now,
+            "unrouted_announced",
+            f"nobody is paged: told {', '.join(queued)} (routing.unrouted_notify)",
+            targets=queued,
+        )
 
 
 def _message(
@@ -123,7 +201,7 @@ def plan_pages(
     """Queue the escalation chain for an incident that opened or got worse."""
     rotation = context.rota.rotation_for_service(incident.service)
     if rotation is None:
-        add_to_timeline(session, incident, now, *not_paged(incident.service))
+        unrouted(session, incident, context=context, now=now)
         return
     cancel_escalation(session, incident, now=now, why="replanned")
     policy = context.policy(rotation.name)

@@ -2,7 +2,8 @@
 
 Validated into typed models, then turned into the rota's domain values (`scheduler.roster`).
 Cross-references (a member who is not a person, a layer order that is not the members, two
-rotations covering one service) are checked once the sections are valid, and reported with
+rotations covering one service, two catch-all rotations) are
+checked once the sections are valid, and reported with
 their key paths like every other configuration error.
 """
 
@@ -126,6 +127,9 @@ class RotationSettings(SettingsModel):
     start: date
     min_rest: str = "7d"
     services: list[str] = []
+    # The catch-all: this rotation is paged for every service no rotation lists in its
+    # `services` (alerts without a service label included). At most one rotation.
+    catch_all: bool = False
     escalation: EscalationSettings | None = None
     paging: PagingSettings = PagingSettings()
     # Notification targets (names from `notifications.targets`) of the team on this rotation:
@@ -163,6 +167,7 @@ class RotationSettings(SettingsModel):
             start=self.start,
             min_rest=parse_length(self.min_rest).wall_clock(),
             services=tuple(self.services),
+            catch_all=self.catch_all,
             escalation=EscalationTarget(
                 person=self.escalation.person if self.escalation else None,
                 rotation=self.escalation.rotation if self.escalation else None,
@@ -196,6 +201,7 @@ def rota_problems(people: list[PersonSettings], rotations: list[RotationSettings
         names.add(person.name)
     rotation_names: set[str] = set()
     covered: dict[str, str] = {}
+    catch_all: str | None = None
     for r, rotation in enumerate(rotations):
         where = f"rotations[{r}]"
         if rotation.name in rotation_names:
@@ -223,6 +229,14 @@ def rota_problems(people: list[PersonSettings], rotations: list[RotationSettings
                     f'"{covered[service]}"'
                 )
             covered[service] = rotation.name
+        if rotation.catch_all:
+            if catch_all is not None:
+                problems.append(
+                    f'{where}.catch_all: rotations "{catch_all}" and "{rotation.name}" are both '
+                    "the catch-all; at most one rotation may be"
+                )
+            else:
+                catch_all = rotation.name
     for r, rotation in enumerate(rotations):
         target = rotation.escalation
         if target is None:

@@ -188,3 +188,18 @@ def test_cli_import_leaves_prometheus_client_unloaded() -> None:
     )
 
     assert result.stdout.strip() == "False"
+
+
+def test_config_check_warns_when_default_service_pages_nobody(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "no-catch-all.yaml"
+    text = (REPO / "config.example.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("catch_all: true", "catch_all: false"), encoding="utf-8")
+
+    assert main(["config", "check", "--config", str(path)]) == 0  # a warning, not a failure
+    err = capsys.readouterr().err
+    assert "routing.default_service 'unrouted' is covered by no rotation" in err
+
+    assert main(["config", "check", "--config", str(REPO / "config.example.yaml")]) == 0
+    assert "default_service" not in capsys.readouterr().err  # the example has a catch-all

@@ -254,3 +254,22 @@ def test_config_handoff_time_unquoted_in_yaml_is_read_as_clock(tmp_path: Path) -
     settings = load_settings(path, {})
 
     assert str(settings.rotations[0].handoff.time) == "09:30:00"
+
+
+def test_unrouted_notify_names_configured_targets(tmp_path: Path) -> None:
+    text = (REPO_ROOT / "config.example.yaml").read_text(encoding="utf-8")
+    path = write(
+        tmp_path, text.replace("unrouted_notify: [platform-chat]", "unrouted_notify: [nope]")
+    )
+    with pytest.raises(ConfigError) as error:
+        load_settings(path)
+    assert error.value.errors == [
+        'routing.unrouted_notify[0]: unknown notification target "nope" '
+        "(define it under notifications.targets)"
+    ]
+
+
+def test_example_routes_unrouted_alerts_to_a_catch_all() -> None:
+    settings = load_settings(REPO_ROOT / "config.example.yaml", environ={})
+    assert [r.name for r in settings.rotations if r.catch_all] == ["platform"]
+    assert settings.routing.unrouted_notify == ["platform-chat"]
