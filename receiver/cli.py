@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-from receiver.cli_support import EXIT_OK, EXIT_UNUSABLE, UsageError
+from receiver.cli_support import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, UsageError
 from receiver.config.settings import (
     CONFIG_ENV_VAR,
     ConfigError,
@@ -42,6 +42,7 @@ from rules.severity import SEVERITIES
 # bench/ingest on 2 cores: 4 workers x 1 thread beat 2 x 4 (threads contend for the GIL
 # while one of them holds SQLite's write lock).
 DEFAULT_WORKERS = min(2 * (os.cpu_count() or 1), 8)
+LOG_FORMATS = ("text", "json")
 log = logging.getLogger("onwatch")
 
 NO_CREDENTIALS_WARNING = """
@@ -172,13 +173,17 @@ def serve_refusal(settings: Settings, host: str) -> str | None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the receiver under gunicorn until stopped."""
-    from receiver.server import serve
+    from receiver.server import cannot_listen, serve
     from receiver.store.database import Store
 
     settings = _settings(args)
     refusal = serve_refusal(settings, args.host)
     if refusal is not None:  # before the database is touched: a refused start changes nothing
         raise UsageError(refusal)
+    busy = cannot_listen(args.host, args.port)
+    if busy is not None:  # before gunicorn (which retries and prints tracebacks) and the scheduler
+        print(f"onwatch: {busy}", file=sys.stderr)
+        return EXIT_PROBLEMS
     if not settings.webhook.has_credentials:
         log.warning(NO_CREDENTIALS_WARNING)
     store = Store(settings.database)
@@ -202,6 +207,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "scheduler",
             "--config",
             _resolve(args.config),
+            "--log-format",
+            args.log_format,
         ]
     serve(
         settings,
@@ -210,6 +217,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
         threads=args.threads,
         scheduler=scheduler,
+        log_format=args.log_format,
     )
     return EXIT_OK
 
@@ -268,12 +276,19 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--config", metavar="PATH", help="configuration file (default: $ONWATCH_CONFIG)"
     )
+    logs = argparse.ArgumentParser(add_help=False)
+    logs.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        default="text",
+        help="log lines as text (default) or as JSON objects, one a line",
+    )
     parser = argparse.ArgumentParser(
         prog="onwatch", description="Alertmanager receiver, incident tracker and on-call rota."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", parents=[common], help="run the receiver")
+    serve = commands.add_parser("serve", parents=[common, logs], help="run the receiver")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
     serve.add_argument("--port", type=int, default=8080, help="port to listen on")
     serve.add_argument(
@@ -296,7 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=cmd_serve)
 
     scheduler = commands.add_parser(
-        "scheduler", parents=[common], help="run the outbox and escalation jobs (one elected)"
+        "scheduler", parents=[common, logs], help="run the outbox and escalation jobs (one elected)"
     )
     # Set by `onwatch serve` for the scheduler it supervises (see cmd_scheduler); hidden.
     scheduler.add_argument("--parent-pid", type=int, help=argparse.SUPPRESS)
@@ -397,21 +412,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `onwatch` console script."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+def configure_logging(log_format: str = "text") -> None:
+    """The root handler (text or JSON lines) and the levels of chatty libraries.
+
+    gunicorn's workers inherit it (forked from the master); the scheduler process is told
+    the same `--log-format`.
+    """
+    from receiver.logevents import JsonFormatter
+
+    handler = logging.StreamHandler()
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("alembic").setLevel(logging.WARNING)  # its plugin set-up chatter
-    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)  # a line per run
+    # "Adding job tentatively", "Added job", "Running job", "Job ... executed successfully":
+    # a line per job per run; its warnings and errors still show.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     # urllib3 logs each request line at DEBUG: for a Slack webhook that line is the secret.
     logging.getLogger("urllib3.connectionpool").setLevel(logging.INFO)
     # The dispatcher job runs every poll interval and a busy round outlasts it: APScheduler
     # then skips (coalesces) the next run and says so each time; that is the intended case.
-    logging.getLogger("apscheduler.scheduler").addFilter(
-        lambda record: "maximum number of running instances" not in record.getMessage()
-    )
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    if not any(isinstance(f, _SkippedRunFilter) for f in scheduler_log.filters):
+        scheduler_log.addFilter(_SkippedRunFilter())
+
+
+class _SkippedRunFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "maximum number of running instances" not in record.getMessage()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `onwatch` console script."""
     args = build_parser().parse_args(argv)
+    configure_logging(getattr(args, "log_format", "text"))
     from receiver.store.database import SchemaOutOfDate, StoreUnavailable
 
     try:

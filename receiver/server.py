@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from gunicorn import glogging
 from gunicorn import util as gunicorn_util
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
@@ -71,6 +72,30 @@ def is_loopback_host(host: str) -> bool:
     return bool(addresses) and all(
         ipaddress.ip_address(str(address).split("%", 1)[0]).is_loopback for address in addresses
     )
+
+
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why `serve` cannot listen on host:port (a port in use, say), or None.
+
+    A bind test before gunicorn starts: gunicorn itself retries a busy port for seconds and
+    prints tracebacks, and the scheduler process must not start for a server that cannot.
+    """
+    where = f"{host or '*'}:{port}"
+    try:
+        infos = socket.getaddrinfo(
+            host.strip("[]") or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except (OSError, UnicodeError) as exc:
+        return f"cannot listen on {where}: {getattr(exc, 'strerror', None) or exc}"
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            reason = (exc.strerror or str(exc)).lower()
+            return f"cannot listen on {where}: {reason}"
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,6 +289,17 @@ class _ReceiverArbiter(Arbiter):  # type: ignore[misc]  # gunicorn ships no type
         super().stop(graceful)
 
 
+class JsonGunicornLogger(glogging.Logger):  # type: ignore[misc]  # gunicorn ships no types
+    """gunicorn's own log lines (`gunicorn.error`) as JSON lines, for `--log-format json`."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        from receiver.logevents import JsonFormatter
+
+        for handler in self.error_log.handlers:
+            handler.setFormatter(JsonFormatter())
+
+
 class ReceiverServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
     """gunicorn with onwatch's app factory called in each worker after the fork.
 
@@ -316,6 +352,7 @@ def serve(
     workers: int,
     threads: int,
     scheduler: Sequence[str] = (),
+    log_format: str = "text",
 ) -> None:
     """Serve until stopped (SIGTERM/SIGINT), with metrics shared by all workers.
 
@@ -343,6 +380,8 @@ def serve(
         # gunicorn's control socket is one path per user: two onwatch servers would share it.
         "control_socket_disable": True,
     }
+    if log_format == "json":
+        options["logger_class"] = f"{__name__}.JsonGunicornLogger"
     try:
         ReceiverServer(settings, options, supervisor).run()
     finally:

@@ -10,6 +10,7 @@ person the PagerDuty user is (or `pagerduty:<id>` for a user who is none of them
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,7 @@ from receiver.incidents.alerts import AlertStatus
 from receiver.incidents.lookup import UnknownIncident, locked_incident
 from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, add_to_timeline
 from receiver.incidents.resolution import after_resolution
+from receiver.logevents import log_after_commit
 from receiver.paging.planner import (
     ACKNOWLEDGE,
     RESOLVE,
@@ -34,6 +36,8 @@ from response.resolution import format_span
 __all__ = ["ActionResult", "UnknownIncident", "acknowledge", "resolve"]
 
 ONWATCH, PAGERDUTY = "onwatch", "pagerduty"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,6 +99,17 @@ def acknowledge(
     commander_by_default(session, incident, person=by, now=now)
     if source == ONWATCH:
         follow_up(session, incident, ACKNOWLEDGE, context=context, now=now)
+    log_after_commit(
+        session,
+        log,
+        logging.INFO,
+        "incident_acknowledged",
+        incident_id=incident.id,
+        severity=incident.severity,
+        by=by,
+        source=source,
+        tta_s=round(tta.total_seconds()),
+    )
     return _result(incident, changed=True)
 
 
@@ -161,4 +176,14 @@ def resolve(
             session, incident.id, classification=classification, by=by, note_text=note, now=now
         )
     after_resolution(session, incident, now=now, context=context)
+    log_after_commit(
+        session,
+        log,
+        logging.INFO,
+        "incident_resolved",
+        incident_id=incident.id,
+        severity=incident.severity,
+        by=by,
+        source=source,
+    )
     return _result(incident, changed=True)

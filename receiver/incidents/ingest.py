@@ -35,6 +35,7 @@ is identical (else it plans again), so no write ever rests on a stale read.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import islice
@@ -47,6 +48,7 @@ from receiver.incidents.alerts import Alert, AlertGroup, AlertStatus
 from receiver.incidents.channels import brief_description, channel_candidates
 from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, TimelineEntry
 from receiver.incidents.resolution import after_resolution
+from receiver.logevents import log_event
 from receiver.paging.models import OutboxMessage
 from receiver.paging.planner import (
     RESOLVE,
@@ -61,6 +63,8 @@ from receiver.response.context import ResponseContext
 from receiver.store.database import Store
 from rules import Decision, RuleSet, Severity, worst
 from rules.defaults import label_problems
+
+log = logging.getLogger(__name__)
 
 OPEN, RESOLVED = IncidentStatus.OPEN.value, IncidentStatus.RESOLVED.value  # bound by Core
 CHANNEL_NAMING_LOCK = 0x6F6E7761  # "onwa": PostgreSQL advisory lock for choosing channel names
@@ -182,11 +186,14 @@ def ingest_alert_group(
     if seen.incident is not None and not planned.changed:
         return planned.result(seen.incident["id"])
 
+    written: list[_Plan] = []  # the plan of the transaction that committed (the last try)
+
     def under_lock(connection: Connection) -> IngestResult:
         state = _load_state(group, connection)
         # Usually nobody wrote the group in between, and the plan made outside the lock
         # stands; otherwise plan again on what is there now.
         plan = planned if state == seen else _plan(group, decisions, state, now)
+        written[:] = [plan]
         result = _write(connection, group, plan, now)
         # The ORM only where it is needed, and then one session and one load of the incident
         # for both the pages and what follows a resolution.
@@ -207,7 +214,47 @@ def ingest_alert_group(
                 session.flush()
         return result
 
-    return store.write_rows(under_lock)
+    result = store.write_rows(under_lock)
+    if written and log.isEnabledFor(logging.INFO):  # committed: say what changed
+        _log_changes(group, written[0], result)
+    return result
+
+
+def _log_changes(group: AlertGroup, plan: _Plan, result: IngestResult) -> None:
+    incident_id = result.incident_id
+    if plan.opened:
+        log_event(
+            log,
+            logging.INFO,
+            "incident_opened",
+            incident_id=incident_id,
+            severity=result.severity,
+            service=plan.incident["service"],
+            group=group.group_key,
+            alerts=len(group.alerts),
+        )
+    for kind, _message, data in plan.timeline:
+        if kind == "severity_raised":
+            log_event(
+                log,
+                logging.INFO,
+                "incident_raised",
+                incident_id=incident_id,
+                previous=data["previous"],
+                severity=data["severity"],
+                rule=data.get("rule"),
+                by="alertmanager",
+            )
+        elif kind == "incident_resolved":
+            log_event(
+                log,
+                logging.INFO,
+                "incident_resolved",
+                incident_id=incident_id,
+                severity=result.severity,
+                by="alertmanager",
+                **({"first_seen_resolved": True} if data.get("first_seen_resolved") else {}),
+            )
 
 
 # --------------------------------------------------------------------------------------------

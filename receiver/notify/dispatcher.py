@@ -22,6 +22,7 @@ from receiver.delivery.outbox import FAILED, PENDING, SENT, OutboxLoop, Report
 from receiver.delivery.outcome import Delivery, shorten
 from receiver.delivery.retries import next_attempt
 from receiver.incidents.models import TimelineEntry
+from receiver.logevents import log_after_commit
 from receiver.notify.models import NotificationMessage
 from receiver.notify.notifiers import Notice, Notifier
 from receiver.store.database import Store
@@ -125,6 +126,16 @@ class NotificationDispatcher(OutboxLoop[NotificationMessage, _Due, Delivery]):
         if delivery.ok:
             message.status, message.sent_at, message.last_error = SENT, now, ""
             session.add(message)
+            log_after_commit(
+                session,
+                log,
+                logging.INFO,
+                "notification_sent",
+                incident_id=message.incident_id,
+                message_id=message.id,
+                topic=message.topic,
+                target=message.target,
+            )
             return SENT
         message.last_error = delivery.detail
         if delivery.retryable:
@@ -132,13 +143,18 @@ class NotificationDispatcher(OutboxLoop[NotificationMessage, _Due, Delivery]):
             if later is not None:
                 message.next_attempt_at = later
                 session.add(message)
-                log.info(
-                    "notification message %s (%s to %s) not delivered, retrying at %s: %s",
-                    message.id,
-                    message.topic,
-                    message.target,
-                    message.next_attempt_at.isoformat(),
-                    delivery.detail,
+                log_after_commit(
+                    session,
+                    log,
+                    logging.WARNING,
+                    "notification_retry",
+                    incident_id=message.incident_id,
+                    message_id=message.id,
+                    topic=message.topic,
+                    target=message.target,
+                    attempt=message.attempts,
+                    next_in_s=max(0, round((later - now).total_seconds())),
+                    reason=delivery.detail,
                 )
                 return RETRY
         self._fail(session, message, delivery, now)
@@ -171,11 +187,18 @@ class NotificationDispatcher(OutboxLoop[NotificationMessage, _Due, Delivery]):
                     },
                 )
             )
-        log.error(
-            "notification message %s for incident %s: %s",
-            message.id,
-            message.incident_id if message.incident_id is not None else "-",
-            summary,
+        log_after_commit(
+            session,
+            log,
+            logging.ERROR,
+            FAILED_KIND,
+            incident_id=message.incident_id,
+            message_id=message.id,
+            topic=message.topic,
+            target=message.target,
+            attempts=message.attempts,
+            why=reason,
+            reason=delivery.detail,
         )
 
 

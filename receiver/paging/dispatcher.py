@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from receiver.delivery.outbox import CANCELLED, FAILED, PENDING, SENT, OutboxLoop, Report
 from receiver.delivery.retries import next_attempt
 from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, TimelineEntry
+from receiver.logevents import log_after_commit
 from receiver.metrics import Metrics
 from receiver.paging.models import OutboxMessage, PageRecord
 from receiver.paging.pagers import Delivery, PageAction, Pager, PageRequest, Recipient
@@ -415,6 +416,19 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
         )
         if later is not None:
             state["next_attempt_at"] = later
+            log_after_commit(
+                session,
+                log,
+                logging.WARNING,
+                "page_retry",
+                incident_id=message.incident_id,
+                message_id=message.id,
+                rotation=message.rotation,
+                action=message.action,
+                attempt=attempts,
+                next_in_s=max(0, round((later - now).total_seconds())),
+                reason=error,
+            )
             return "retry"
         state["status"] = FAILED
         who = f" to {message.target}" if message.target else ""
@@ -429,8 +443,18 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
                 "data": {"message_id": message.id, "error": error},
             }
         )
-        log.error(
-            "outbox message %s for incident %s failed: %s", message.id, message.incident_id, error
+        log_after_commit(
+            session,
+            log,
+            logging.ERROR,
+            "page_failed",
+            incident_id=message.incident_id,
+            message_id=message.id,
+            rotation=message.rotation,
+            action=message.action,
+            target=message.target or None,
+            attempts=attempts,
+            reason=error,
         )
         return FAILED
 
@@ -454,6 +478,19 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             recipient=recipient.name if recipient else "",
         )
         pager = self.context.policy(message.rotation).pager
+        log_after_commit(
+            session,
+            log,
+            logging.INFO,
+            "page_sent",
+            incident_id=message.incident_id,
+            message_id=message.id,
+            rotation=message.rotation,
+            person=recipient.name if recipient else None,
+            action=message.action,
+            level=message.level,
+            pager=pager,
+        )
         if message.action not in PAGES or recipient is None:
             outcomes.timeline.append(
                 {

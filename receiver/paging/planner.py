@@ -18,6 +18,7 @@ from sqlmodel import Session, col, or_, select, update
 
 from receiver.delivery.outbox import CANCELLED, PENDING, SENT
 from receiver.incidents.models import IncidentRecord, IncidentStatus, TimelineEntry, add_to_timeline
+from receiver.logevents import log_event
 from receiver.notify.outbox import enqueue
 from receiver.paging.models import OutboxMessage
 from receiver.paging.settings import PagingSettings
@@ -97,8 +98,13 @@ UNROUTED = "unrouted"  # the notification topic of an incident that pages nobody
 
 def warn_unrouted(context: PagingContext, incident_id: int, service: str, severity: str) -> None:
     """Log an incident that pages nobody as a WARNING and count it (once per incident)."""
-    log.warning(
-        "incident_unrouted incident_id=%s service=%s severity=%s", incident_id, service, severity
+    log_event(
+        log,
+        logging.WARNING,
+        "incident_unrouted",
+        incident_id=incident_id,
+        service=service,
+        severity=severity,
     )
     if context.on_unrouted is not None:
         context.on_unrouted(severity)

@@ -39,6 +39,7 @@ from tests.support.servers import (
     post_json,
     run_onwatch,
     running_onwatch,
+    wait_for,
     write_config,
 )
 
@@ -404,6 +405,48 @@ def test_serve_warns_loudly_without_webhook_credentials(tmp_path: Path) -> None:
     assert "NO credentials" in stderr
     assert "WARNING" in stderr and "!!!!!!!!" in stderr
     assert "NO credentials" not in (tmp_path / "serve.stderr.stdout").read_text(encoding="utf-8")
+
+
+def test_serve_on_a_busy_port_says_so_in_one_line_and_exits_1(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "onwatch.yaml", f"sqlite:///{tmp_path / 'onwatch.db'}", bearer_token=TOKEN
+    )
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen(1)
+        port = holder.getsockname()[1]
+        result = run_onwatch("serve", "--config", str(config), "--port", str(port), timeout=20)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [f"onwatch: cannot listen on 127.0.0.1:{port}: address already in use"]
+    assert "Traceback" not in result.stderr and "Booting worker" not in result.stderr
+    assert "scheduler" not in result.stdout + result.stderr  # its process never started
+    assert not (tmp_path / "onwatch.db").exists()  # checked before the database is touched
+
+
+def test_serve_log_format_json_writes_json_lines(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path / "onwatch.yaml", f"sqlite:///{tmp_path / 'onwatch.db'}", bearer_token=TOKEN
+    )
+    log = tmp_path / "serve.stderr"
+    with running_onwatch(config, workers=1, threads=2, log_path=log, json_logs=True) as base:
+        status, body = post_json(_hook(base), raw_fixture("firing_single.json"), token=TOKEN)
+        assert status == 200 and body["opened"], body
+        opened = wait_for(
+            lambda: [
+                line
+                for line in log.read_text(encoding="utf-8").splitlines()
+                if '"incident_opened"' in line
+            ],
+            what="the incident_opened line",
+        )
+    lines = [line for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    parsed = [json.loads(line) for line in lines]  # every line: gunicorn's, onwatch's, all
+    assert all({"time", "level", "logger", "message"} <= set(p) for p in parsed)
+    [line] = [json.loads(o) for o in opened]
+    assert line["event"] == "incident_opened" and line["incident_id"] == body["incident_id"]
+    assert line["level"] == "INFO" and line["logger"] == "receiver.incidents.ingest"
+    assert not any("Adding job" in p["message"] for p in parsed)
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -203,3 +204,86 @@ def test_config_check_warns_when_default_service_pages_nobody(
 
     assert main(["config", "check", "--config", str(REPO / "config.example.yaml")]) == 0
     assert "default_service" not in capsys.readouterr().err  # the example has a catch-all
+
+
+# --------------------------------------------------------------------------------------------
+# Logging: --log-format, the JSON formatter, APScheduler's chatter
+
+
+def test_serve_and_scheduler_take_log_format() -> None:
+    from receiver.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args(["serve"]).log_format == "text"
+    assert parser.parse_args(["serve", "--log-format", "json"]).log_format == "json"
+    assert parser.parse_args(["scheduler", "--log-format", "json"]).log_format == "json"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["serve", "--log-format", "xml"])
+
+
+def test_configure_logging_quiets_apscheduler_chatter() -> None:
+    import logging
+
+    from receiver.cli import configure_logging
+
+    configure_logging("text")
+    for name in ("apscheduler", "apscheduler.scheduler", "apscheduler.executors.default"):
+        log = logging.getLogger(name)
+        assert not log.isEnabledFor(logging.INFO)  # "Adding job tentatively", "Running job"
+        assert log.isEnabledFor(logging.WARNING)
+
+
+def _record(message: str, *args: object, **extra: object) -> logging.LogRecord:
+    record = logging.LogRecord("receiver.x", logging.WARNING, __file__, 1, message, args, None)
+    record.__dict__.update(extra)
+    return record
+
+
+def test_json_formatter_puts_event_fields_as_keys() -> None:
+    from receiver.logevents import JsonFormatter, event_line
+
+    fields = {"incident_id": 12, "rotation": "platform", "reason": 'said "no" = bad', "x": None}
+    line = event_line("page_retry", fields)
+    assert line == 'page_retry incident_id=12 rotation=platform reason="said \\"no\\" = bad" x=-'
+    out = json.loads(
+        JsonFormatter().format(_record("%s", line, event="page_retry", event_fields=fields))
+    )
+    assert out["level"] == "WARNING" and out["logger"] == "receiver.x"
+    assert out["message"] == line and out["time"].endswith("+00:00")
+    assert out["event"] == "page_retry" and out["incident_id"] == 12
+    assert out["reason"] == 'said "no" = bad' and out["x"] is None
+
+
+def test_json_formatter_parses_plain_key_value_lines_and_leaves_prose() -> None:
+    from receiver.logevents import JsonFormatter
+
+    formatter = JsonFormatter()
+    parsed = json.loads(
+        formatter.format(_record("incident_unrouted incident_id=%s a=%s", 3, '"b c"'))
+    )
+    assert parsed["event"] == "incident_unrouted"
+    assert parsed["incident_id"] == "3" and parsed["a"] == "b c"
+    prose = json.loads(formatter.format(_record("Booting worker with pid: %s", 42)))
+    assert prose["message"] == "Booting worker with pid: 42" and "event" not in prose
+    clash = json.loads(formatter.format(_record("x", event="e", event_fields={"level": 2})))
+    assert clash["level"] == "WARNING" and clash["field_level"] == 2
+
+
+def test_json_formatter_keeps_the_traceback() -> None:
+    from receiver.logevents import JsonFormatter
+
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("r", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    out = json.loads(JsonFormatter().format(record))
+    assert "ValueError: boom" in out["exception"]
+
+
+def test_event_values_are_cut_to_a_bounded_length() -> None:
+    from receiver.logevents import VALUE_MAX, event_line
+
+    line = event_line("page_failed", {"reason": "y" * 5000})
+    assert len(line) < VALUE_MAX + 40 and line.endswith("y...")

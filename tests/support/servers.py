@@ -267,6 +267,7 @@ def running_onwatch(
     threads: int = 4,
     log_path: Path | None = None,
     env: dict[str, str] | None = None,
+    json_logs: bool = False,
 ) -> Iterator[str]:
     """Run `onwatch serve` on a free loopback port until the block ends; yield its base URL.
 
@@ -290,6 +291,7 @@ def running_onwatch(
         str(workers),
         "--threads",
         str(threads),
+        *(("--log-format", "json") if json_logs else ()),
     )
     with open(log_path, "wb") as err, open(out_path, "wb") as out:
         process = subprocess.Popen(

@@ -371,7 +371,10 @@ def test_dispatcher_fails_a_message_without_incident_visibly(store, clock, dispa
     assert message(store, queued).status == FAILED
     assert all_timeline(store) == []  # no incident to write to: the log and the row say it
     [error] = [r for r in receiver_logs(caplog) if r.levelno == logging.ERROR]
-    assert "handoff to team-slack FAILED" in error.getMessage()
+    assert error.getMessage() == (
+        "notification_failed incident_id=- message_id=1 topic=handoff target=team-slack "
+        'attempts=1 why="refused for good" reason="the notification webhook answered 400: bad"'
+    )
 
 
 def test_dispatcher_gives_up_at_the_deadline(store, clock, dispatch, outcomes, server):
