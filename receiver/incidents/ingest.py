@@ -60,6 +60,7 @@ from receiver.paging.planner import (
     warn_unrouted,
 )
 from receiver.response.context import ResponseContext
+from receiver.response.facts import SEVERITY_RAISED
 from receiver.store.database import Store
 from rules import Decision, RuleSet, Severity, worst
 from rules.defaults import label_problems
@@ -234,7 +235,7 @@ def _log_changes(group: AlertGroup, plan: _Plan, result: IngestResult) -> None:
             alerts=len(group.alerts),
         )
     for kind, _message, data in plan.timeline:
-        if kind == "severity_raised":
+        if kind == SEVERITY_RAISED:
             log_event(
                 log,
                 logging.INFO,
@@ -605,7 +606,7 @@ def _plan_severity(plan: _Plan, group: AlertGroup, decisions: dict[str, Decision
             )
         return
     plan.record(
-        "severity_raised",
+        SEVERITY_RAISED,
         f"severity raised from {current} to {decision.severity} by alert {alert.name} "
         f"({alert.fingerprint}): {decision.explain()}",
         previous=str(current),
@@ -711,7 +712,7 @@ def _pages_due(
 ) -> bool:
     """Whether this change calls for pages to be queued or stopped (`_queue_pages`); what needs
     no ORM session is done here, in the same transaction as the change."""
-    raised = any(kind == "severity_raised" for kind, _message, _data in plan.timeline)
+    raised = any(kind == SEVERITY_RAISED for kind, _message, _data in plan.timeline)
     if not (plan.opened or raised or result.resolved):
         return False
     if plan.opened:
