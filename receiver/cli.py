@@ -255,6 +255,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         ).inc(),
         holder=args.lease_holder,
         replacing=args.replaces,
+        on_slack=lambda action, outcome: metrics.slack_calls.labels(
+            action=action, outcome=outcome
+        ).inc(),
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runner.stop())

@@ -61,6 +61,7 @@ from receiver.paging.planner import (
 )
 from receiver.response.context import ResponseContext
 from receiver.response.facts import SEVERITY_RAISED
+from receiver.slack.opening import open_channel
 from receiver.store.database import Store
 from rules import Decision, RuleSet, Severity, worst
 from rules.defaults import label_problems
@@ -213,6 +214,16 @@ def ingest_alert_group(
                 if follow is not None:
                     after_resolution(session, incident, now=now, context=follow)
                 session.flush()
+        if response is not None and plan.opened and not result.resolved:  # Slack, if on
+            open_channel(
+                connection,
+                group,
+                decisions,
+                result.incident_id,
+                severity=result.severity,
+                now=now,
+                slack=response.slack,
+            )
         return result
 
     result = store.write_rows(under_lock)

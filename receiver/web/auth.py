@@ -69,7 +69,10 @@ def webhook_authorized(
 
 API_PREFIX = "/api/v1"
 # Routes under /api/v1 with credentials of their own (see the module docstring).
-WEBHOOK_ENDPOINTS = frozenset({"webhooks.alertmanager", "pagerduty.pagerduty"})
+# Slack's two routes are signed with chat.slack.signing_secret (receiver.slack.views).
+WEBHOOK_ENDPOINTS = frozenset(
+    {"webhooks.alertmanager", "pagerduty.pagerduty", "slack.commands", "slack.interactions"}
+)
 CLOSED_MESSAGE = (
     "the API answers only callers on this machine (loopback) until a token is set: set "
     "api.bearer_token (or ONWATCH_API_TOKEN) and send 'Authorization: Bearer <token>', or set "
