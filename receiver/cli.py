@@ -87,6 +87,17 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     )
     pagers = ", ".join(f"{r.name}={r.paging.pager}" for r in settings.rotations) or "none"
     print(f"  rotations and pagers: {pagers}")
+    slack = settings.chat.slack
+    print(
+        "  slack channels:      "
+        + (
+            f"for {', '.join(slack.channel_for) or 'no severity'}"
+            if slack.enabled
+            else "off (chat.slack.bot_token is empty)"
+        )
+    )
+    for problem in slack.problems():
+        print(f"warning: {problem}", file=sys.stderr)
     if not settings.webhook.has_credentials:
         print(NO_CREDENTIALS_WARNING, file=sys.stderr)
     uncovered = uncovered_default_service(settings)

@@ -16,7 +16,6 @@ from sqlmodel import col, select
 
 from receiver.notify.models import NotificationMessage
 from receiver.response.reminders import run_response_reminders
-from tests.support.clock import START
 from tests.support.paging import Paging, group, make_paging, paging_config
 
 SLACK_URL = "http://127.0.0.1:9/slack"  # never contacted: these tests stop at the outbox
