@@ -189,3 +189,22 @@ def test_without_slack_the_channel_items_stay_open_with_a_note(
         json={"by": "d", "note": "made #inc by hand"},
     )
     assert ticked.status_code == 200, ticked.get_json()
+
+
+def test_finished_slack_calls_are_pruned_with_the_outboxes(harness: SlackHarness) -> None:
+    from datetime import timedelta
+
+    from receiver.delivery.retention import prune_finished_messages
+
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.run()
+    h.paging.post(group("HighErrorRate", status="resolved"))
+    h.clock.advance(days=1, minutes=1)
+    h.run()
+    assert h.channel(incident_id).archived_at is not None  # type: ignore[union-attr]
+    assert h.calls(incident_id)
+    h.clock.advance(days=31)
+    prune_finished_messages(h.paging.store, now=h.clock(), older_than=timedelta(days=30))
+    assert h.calls(incident_id) == []
+    assert h.channel(incident_id).archived_at is not None  # type: ignore[union-attr]
