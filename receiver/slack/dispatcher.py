@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -70,7 +70,8 @@ class _Sent:
     waited: bool = False  # not sent: an earlier call of its incident waits
     channel_id: str = ""  # CREATE: the id and final name Slack confirmed
     name: str = ""
-    notes: list[str] = field(default_factory=list)
+    # Failed because the channel's creation failed, which the timeline says already.
+    no_channel: bool = False
 
 
 class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
@@ -172,7 +173,8 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             if item.action != CREATE and not channel_id:
                 problem = item.channel.problem if item.channel else "the incident has no channel"
                 if problem:  # the creation failed for good: nowhere to say it
-                    results.append(_Sent(Delivery(ok=False, detail=f"no channel: {problem}")))
+                    failed = Delivery(ok=False, detail=f"no channel: {problem}")
+                    results.append(_Sent(failed, no_channel=True))
                 else:
                     held.add(item.incident_id)
                     results.append(_Sent(Delivery(ok=False, detail="no channel yet"), waited=True))
@@ -323,7 +325,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                     reason=delivery.detail,
                 )
                 return RETRY
-        self._fail(session, row, delivery, now)
+        self._fail(session, row, delivery, now, quiet=sent.no_channel)
         return FAILED
 
     def _confirmed(self, session: Session, row: SlackCall, sent: _Sent, now: datetime) -> None:
@@ -347,7 +349,9 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             return
         session.add(channel)
 
-    def _fail(self, session: Session, row: SlackCall, delivery: Delivery, now: datetime) -> None:
+    def _fail(
+        self, session: Session, row: SlackCall, delivery: Delivery, now: datetime, *, quiet: bool
+    ) -> None:
         reason = "gave up at its deadline" if delivery.retryable else "refused for good"
         row.status = FAILED
         session.add(row)
@@ -356,6 +360,8 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             if channel is not None:
                 channel.problem = delivery.detail
                 session.add(channel)
+        if quiet:  # the creation's failure is in the timeline: one entry, not one per call
+            return
         summary = (
             f"Slack {row.action} FAILED after {row.attempts} "
             f"attempt{'s' if row.attempts != 1 else ''} ({reason}): {delivery.detail}"

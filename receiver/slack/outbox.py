@@ -45,9 +45,12 @@ Executor = Session | Connection
 
 
 def has_channel(db: Executor, incident_id: int) -> bool:
-    """Whether the incident has (or is getting) a Slack channel."""
+    """Whether the incident has (or is getting) a Slack channel: not when Slack refused to
+    create it for good (its timeline says so once)."""
     found = db.execute(
-        select(CHANNELS.c.incident_id).where(CHANNELS.c.incident_id == incident_id)
+        select(CHANNELS.c.incident_id)
+        .where(CHANNELS.c.incident_id == incident_id)
+        .where(CHANNELS.c.problem == "")
     ).first()
     return found is not None
 

@@ -1,6 +1,6 @@
 """Who is who between onwatch and Slack: a configured person's Slack user id (from
 `people[].slack_user_id`, else looked up once by e-mail with `users.lookupByEmail` and kept in
-`slack_user`), and the person a Slack user is."""
+`slack_user`), and the person a Slack user is (the same, or by the e-mail `users.info` gives)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from receiver.rota.settings import PersonSettings
 from receiver.slack.client import SlackRefused, call
 from receiver.slack.models import SlackUser
 from receiver.store.database import Store
-
-MAX_LOOKUPS = 20  # per inbound request: Slack wants an answer within 3 seconds
 
 
 class SlackPeople:
@@ -64,18 +62,30 @@ class SlackPeople:
         return user_id or None
 
     def person_of(self, user_id: str) -> str | None:
-        """The configured person a Slack user is, or None."""
+        """The configured person a Slack user is, or None: by `slack_user_id`, else by the
+        id kept from an earlier lookup, else by the e-mail Slack has for the user
+        (`users.info`, one call, then kept)."""
         for person in self.people.values():
             if person.slack_user_id == user_id:
                 return person.name
         with self.store.read() as session:
-            rows = session.exec(select(SlackUser)).all()
-        known = {row.person for row in rows}
-        for row in rows:
-            if row.slack_user_id == user_id and row.person in self.people:
-                return row.person
-        unknown = [p for p in self.people.values() if not p.slack_user_id and p.name not in known]
-        for person in unknown[:MAX_LOOKUPS]:
-            if self._look_up(person) == user_id:
-                return person.name
-        return None
+            known = session.exec(
+                select(SlackUser).where(SlackUser.slack_user_id == user_id)
+            ).first()
+        if known is not None and known.person in self.people:
+            return known.person
+        try:
+            response = call(self.client.users_info, user=user_id)
+        except SlackRefused:
+            return None  # no such user, or Slack unreachable: refused, naming the user
+        email = str(response["user"].get("profile", {}).get("email", "")).lower()
+        person = next((p for p in self.people.values() if p.email.lower() == email), None)
+        if person is None or not email:
+            return None
+        now = self.clock()
+        self.store.write(
+            lambda session: session.merge(
+                SlackUser(person=person.name, slack_user_id=user_id, looked_up_at=now)
+            )
+        )
+        return person.name

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -57,6 +58,7 @@ class FakeSlack(LoopbackServer):
         self._calls: list[Call] = []
         self._failures: list[tuple[int, str, str | None]] = []
         self._refusals: dict[str, str] = {}
+        self._delays: dict[str, float] = {}
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -105,6 +107,11 @@ class FakeSlack(LoopbackServer):
         with self._lock:
             self._refusals[method] = error
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Make `method` answer only after `seconds` (a slow Slack)."""
+        with self._lock:
+            self._delays[method] = seconds
+
     # ---- the server
 
     def _build(self, port: int) -> ThreadingHTTPServer:
@@ -131,6 +138,8 @@ class FakeSlack(LoopbackServer):
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
             refusal = self._refusals.get(method)
+            delay = self._delays.get(method, 0.0)
+        time.sleep(delay)
         if failure is not None:
             status, error, retry_after = failure
             extra = {"Retry-After": retry_after} if retry_after else {}
@@ -163,6 +172,12 @@ class FakeSlack(LoopbackServer):
                 if user
                 else {"ok": False, "error": "users_not_found"}
             )
+        if method == "users.info":
+            wanted = str(args.get("user"))
+            email = next((e for e, user in self.users.items() if user == wanted), None)
+            if email is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": {"id": wanted, "profile": {"email": email}}}
         if method == "conversations.create":
             name = str(args.get("name", ""))
             if name in self.taken or any(c.name == name for c in self.channels.values()):

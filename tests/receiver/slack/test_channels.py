@@ -162,12 +162,15 @@ def test_a_permanent_refusal_fails_at_once_and_shows(harness: SlackHarness) -> N
     h.run()
     assert len(h.slack.called("conversations.create")) == 1  # not retried
     failed = h.paging.timeline(incident_id, "slack_failed")
-    assert failed and "missing_scope" in failed[0].message
+    assert len(failed) == 1 and "missing_scope" in failed[0].message  # said once
     assert ("create", FAILED) in h.outcomes
     item = checklist_item(h, incident_id, "channel_named")
     assert item["state"] == "pending" and "missing_scope" in str(item["note"])
     # What was to be said in the channel fails too, visibly, instead of waiting for ever.
     assert {c.status for c in h.calls(incident_id)} == {FAILED}
+    before = len(h.calls(incident_id))
+    h.client.post(f"/api/v1/incidents/{incident_id}/ack", json={"by": "d"})
+    assert len(h.calls(incident_id)) == before  # nothing more is queued for a channel never made
 
 
 def test_without_slack_the_channel_items_stay_open_with_a_note(
@@ -208,3 +211,38 @@ def test_finished_slack_calls_are_pruned_with_the_outboxes(harness: SlackHarness
     prune_finished_messages(h.paging.store, now=h.clock(), older_than=timedelta(days=30))
     assert h.calls(incident_id) == []
     assert h.channel(incident_id).archived_at is not None  # type: ignore[union-attr]
+
+
+def test_role_holders_are_invited_and_mentioned_and_the_topic_names_the_ic(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.run()
+    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    assert channel is not None and "IC: not named yet" in channel.topic
+    b = SLACK_USERS["b@example.com"]
+    assert h.command(f"role commander <@{b}>", user=D, channel=channel.id).status_code == 200
+    assert h.command(f"role comms <@{D}>", user=b, channel=channel.id).status_code == 200
+    h.run()
+    assert {b, D} <= channel.members
+    texts = [m["text"] for m in channel.messages]
+    assert any(t.startswith(f"<@{b}> is now Incident Commander") for t in texts)
+    assert any(t.startswith(f"<@{D}> is now Communications Lead") for t in texts)
+    assert "IC: b" in channel.topic
+
+
+def test_a_no_progress_escalation_is_posted(harness: SlackHarness) -> None:
+    from receiver.response.reminders import run_response_reminders
+
+    h = harness
+    incident_id = h.paging.post(group("CheckoutDown", impact_revenue="true"))  # SEV1
+    h.run()
+    h.command(f"ack {incident_id}", user=D)
+    h.clock.advance(minutes=31)
+    svc = h.paging.app.extensions["onwatch"]
+    run_response_reminders(h.paging.store, svc.response, h.clock())
+    h.run()
+    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    assert channel is not None
+    assert any("no progress: escalating to ops" in m["text"] for m in channel.messages)

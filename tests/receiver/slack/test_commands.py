@@ -3,6 +3,7 @@ acting as the onwatch person the Slack user is, through the API's own use cases.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -136,3 +137,18 @@ def test_status_and_oncall_answer_without_changing_anything(harness: SlackHarnes
     oncall = harness.command("oncall ops", user=D).get_json()
     assert "ops primary: d" in oncall["text"]
     assert "no rotation 'nope'" in harness.command("oncall nope", user=D).get_json()["text"]
+
+
+def test_work_slower_than_slacks_3_seconds_is_reported_through_response_url(
+    harness: SlackHarness,
+) -> None:
+    incident_id = harness.paging.post(group("HighErrorRate"))
+    harness.slack.slow("users.info", 3.0)  # who d is in onwatch is not known yet
+    started = time.monotonic()
+    answer = harness.command(f"ack {incident_id}", user=D)
+    assert time.monotonic() - started < 3.0
+    assert answer.get_json() == {"response_type": "ephemeral", "text": "working on it…"}
+    told = harness.wait_for_response_url()
+    assert told[0]["text"] == f"incident #{incident_id} acknowledged by d"
+    assert told[0]["response_type"] == "in_channel"
+    assert harness.paging.incident(incident_id)["acknowledged_by"] == "d"
