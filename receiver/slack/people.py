@@ -79,13 +79,13 @@ class SlackPeople:
         except SlackRefused:
             return None  # no such user, or Slack unreachable: refused, naming the user
         email = str(response["user"].get("profile", {}).get("email", "")).lower()
-        person = next((p for p in self.people.values() if p.email.lower() == email), None)
-        if person is None or not email:
+        found = next((p.name for p in self.people.values() if p.email.lower() == email), None)
+        if found is None or not email:
             return None
         now = self.clock()
         self.store.write(
             lambda session: session.merge(
-                SlackUser(person=person.name, slack_user_id=user_id, looked_up_at=now)
+                SlackUser(person=found, slack_user_id=user_id, looked_up_at=now)
             )
         )
-        return person.name
+        return found
