@@ -20,6 +20,7 @@ from receiver.rota.store import active_overrides
 from receiver.services import Services
 from receiver.slack.models import SlackChannel
 from receiver.slack.people import SlackPeople
+from receiver.slack.text import ACKNOWLEDGE_ACTION, RESOLVE_ACTION
 from receiver.web.errors import Conflict, InputError
 from response.facts import Role
 
@@ -98,7 +99,7 @@ def press_button(
     svc: Services, people: SlackPeople, *, user_id: str, action: str, value: str
 ) -> Answer:
     """A click on the opening message's Acknowledge or Resolve button."""
-    verb = {"onwatch_ack": "ack", "onwatch_resolve": "resolve"}.get(action)
+    verb = {ACKNOWLEDGE_ACTION: "ack", RESOLVE_ACTION: "resolve"}.get(action)
     match = _ID.fullmatch(value or "")
     if verb is None or match is None:
         return refuse(f"unknown button {action!r}")

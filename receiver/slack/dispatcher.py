@@ -28,6 +28,7 @@ from receiver.delivery.retries import next_attempt
 from receiver.incidents.models import IncidentRecord, TimelineEntry
 from receiver.logevents import log_after_commit
 from receiver.response.models import RoleRecord
+from receiver.rota.settings import PersonSettings
 from receiver.slack.client import SlackRefused, build_client, call
 from receiver.slack.models import SlackCall, SlackChannel
 from receiver.slack.opening import incident_link
@@ -406,7 +407,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
 
 def build_slack_dispatcher(
     settings: SlackSettings,
-    people: Sequence[Any],
+    people: Sequence[PersonSettings],
     *,
     store: Store,
     clock: Callable[[], datetime],

@@ -36,10 +36,8 @@ CREATE, TOPIC, INVITE, POST, ANNOUNCE, ARCHIVE = (
     "announce",
     "archive",
 )
-CHANNEL_QUEUED = "slack_channel_queued"  # timeline kinds
 CALLS: Table = SlackCall.__table__  # type: ignore[attr-defined]
 CHANNELS: Table = SlackChannel.__table__  # type: ignore[attr-defined]
-TIMELINE_KIND_FAILED = "slack_failed"
 
 Executor = Session | Connection
 

@@ -30,11 +30,6 @@ def person(name: str) -> str:
     return f"<onwatch-person:{escape(name)}>"
 
 
-def people_in(text: str) -> list[str]:
-    """The people a queued text names."""
-    return [_unescape(name) for name in _PLACEHOLDER.findall(text)]
-
-
 def mentions(text: str, slack_id: Callable[[str], str | None]) -> str:
     """Queued text as sent: each person a mention (`<@U123>`), or their name when Slack does
     not know them."""

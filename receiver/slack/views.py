@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from flask import Blueprint, Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request
 from slack_sdk.signature import Clock, SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
@@ -34,7 +34,6 @@ from receiver.web.errors import error_response
 log = logging.getLogger(__name__)
 
 bp = Blueprint("slack", __name__, url_prefix="/api/v1/slack")
-ENDPOINTS = frozenset({"slack.commands", "slack.interactions"})  # signed by Slack, not tokened
 ANSWER_WITHIN = 2.5  # seconds: Slack gives up after 3
 EXTENSION = "onwatch.slack"
 UNSIGNED = (
@@ -74,11 +73,11 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def _verified() -> tuple[Services, SlackDoor] | tuple[Response, int]:
-    svc = services()
+def _unverified(svc: Services) -> tuple[Response, int] | None:
+    """The 401 for a request Slack did not sign (or signed over 5 minutes ago); None when
+    the signature holds."""
     slack = svc.settings.chat.slack
-    door: SlackDoor | None = _door()
-    if door is None or slack.signing_secret is None:
+    if EXTENSION not in current_app.extensions or slack.signing_secret is None:
         return error_response(
             401, "Slack is not configured here (chat.slack.bot_token and signing_secret)"
         )
@@ -87,15 +86,11 @@ def _verified() -> tuple[Services, SlackDoor] | tuple[Response, int]:
         valid = verifier.is_valid_request(request.get_data(cache=True), dict(request.headers))
     except ValueError:  # a timestamp that is no number
         valid = False
-    if not valid:
-        return error_response(401, UNSIGNED)
-    return svc, door
+    return None if valid else error_response(401, UNSIGNED)
 
 
-def _door() -> SlackDoor | None:
-    from flask import current_app
-
-    door: SlackDoor | None = current_app.extensions.get(EXTENSION)
+def _door() -> SlackDoor:
+    door: SlackDoor = current_app.extensions[EXTENSION]
     return door
 
 
@@ -132,11 +127,11 @@ def _tell_later(future: Future[Answer], response_url: str) -> None:
 @bp.post("/commands")
 def commands() -> tuple[Response, int]:
     """The `/onwatch` slash command."""
-    checked = _verified()
-    if isinstance(checked[0], Response):
-        return checked  # type: ignore[return-value]
-    svc, door = checked  # type: ignore[misc]
-    form = _form()
+    svc = services()
+    refused = _unverified(svc)
+    if refused is not None:
+        return refused
+    door, form = _door(), _form()
     future = door.workers.submit(
         run_command,
         svc,
@@ -159,10 +154,11 @@ def commands() -> tuple[Response, int]:
 @bp.post("/interactions")
 def interactions() -> tuple[Response, int]:
     """A click on the opening message's Acknowledge or Resolve button."""
-    checked = _verified()
-    if isinstance(checked[0], Response):
-        return checked  # type: ignore[return-value]
-    svc, door = checked  # type: ignore[misc]
+    svc = services()
+    refused = _unverified(svc)
+    if refused is not None:
+        return refused
+    door = _door()
     try:
         payload = json.loads(_form().get("payload", ""))
         user_id = str(payload["user"]["id"])
