@@ -4,20 +4,53 @@ so that opening a channel costs ingest one read of the incident's row and a few 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, Table, select
 
 from receiver.incidents.alerts import AlertGroup
 from receiver.incidents.models import IncidentRecord
-from receiver.slack.outbox import incident_opened
+from receiver.slack.outbox import incident_opened, tell
 from receiver.slack.settings import SlackSettings
-from receiver.slack.text import AlertLine, opening_text
+from receiver.slack.text import AlertLine, escape, opening_text
 from rules import Decision
 
 INCIDENTS: Table = IncidentRecord.__table__  # type: ignore[attr-defined]
 MAX_ALERTS_LISTED = 10  # a group of 500 alerts is named by its first ten and a count
+
+
+def after_ingest(
+    connection: Connection,
+    group: AlertGroup,
+    decisions: Mapping[str, Decision],
+    incident_id: int,
+    *,
+    opened: bool,
+    resolved: bool,
+    raised: Sequence[str],
+    severity: str,
+    now: datetime,
+    slack: SlackSettings,
+) -> None:
+    """What an Alertmanager notification tells Slack: a new incident's channel, or a worse
+    alert raising the severity (`raised`: the timeline's words for it) in its channel. Its
+    resolution comes through the all-clear (`receiver.slack.outbox.announced`)."""
+    if resolved:
+        return
+    if opened:
+        open_channel(
+            connection, group, decisions, incident_id, severity=severity, now=now, slack=slack
+        )
+    elif raised:
+        tell(
+            connection,
+            incident_id,
+            f":warning: {escape(raised[-1])}",
+            key=f"raised-{severity}-{now.isoformat()}",
+            now=now,
+            topic=True,
+        )
 
 
 def incident_link(slack: SlackSettings, incident_id: int) -> str:

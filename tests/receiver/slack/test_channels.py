@@ -246,3 +246,20 @@ def test_a_no_progress_escalation_is_posted(harness: SlackHarness) -> None:
     channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
     assert channel is not None
     assert any("no progress: escalating to ops" in m["text"] for m in channel.messages)
+
+
+def test_a_worse_alert_raising_the_severity_is_posted_and_the_topic_follows(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.run()
+    before = h.paging.incident(incident_id)["severity"]
+    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    assert channel is not None and before in channel.topic
+    h.clock.advance(minutes=1)
+    h.paging.post(group("HighErrorRate", fingerprint="f" * 16, impact_revenue="true"))
+    assert h.paging.incident(incident_id)["severity"] == "SEV1" != before
+    h.run()
+    assert any(f"severity raised from {before} to SEV1" in m["text"] for m in channel.messages)
+    assert channel.topic.startswith("SEV1 | open")
