@@ -114,6 +114,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             pending = session.exec(
                 select(SlackCall.id, SlackCall.incident_id)
                 .where(SlackCall.status == PENDING)
+                .where(SlackCall.action != ARCHIVE)  # due a day later: never in the way
                 .where(col(SlackCall.incident_id).in_(incident_ids))
                 .where(col(SlackCall.id) < max(row.id or 0 for row in chunk))
             ).all()
@@ -294,6 +295,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                 select(SlackCall.next_attempt_at)
                 .where(SlackCall.incident_id == row.incident_id)
                 .where(SlackCall.status == PENDING)
+                .where(SlackCall.action != ARCHIVE)
                 .where(col(SlackCall.id) < row.id)
                 .order_by(col(SlackCall.id))
             ).first()

@@ -43,12 +43,13 @@ Executor = Session | Connection
 
 
 def has_channel(db: Executor, incident_id: int) -> bool:
-    """Whether the incident has (or is getting) a Slack channel: not when Slack refused to
-    create it for good (its timeline says so once)."""
+    """Whether the incident has (or is getting) a Slack channel to talk in: not when Slack
+    refused to create it for good (its timeline says so once), nor once it is archived."""
     found = db.execute(
         select(CHANNELS.c.incident_id)
         .where(CHANNELS.c.incident_id == incident_id)
         .where(CHANNELS.c.problem == "")
+        .where(CHANNELS.c.archived_at.is_(None))
     ).first()
     return found is not None
 

@@ -263,3 +263,30 @@ def test_a_worse_alert_raising_the_severity_is_posted_and_the_topic_follows(
     h.run()
     assert any(f"severity raised from {before} to SEV1" in m["text"] for m in channel.messages)
     assert channel.topic.startswith("SEV1 | open")
+
+
+def test_what_happens_after_the_resolution_is_posted_before_the_archive(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.run()
+    h.paging.post(group("HighErrorRate", status="resolved"))
+    h.run()
+    h.clock.advance(minutes=5)
+    named = h.client.post(
+        f"/api/v1/incidents/{incident_id}/roles", json={"role": "scribe", "person": "a", "by": "d"}
+    )
+    assert named.status_code == 200, named.get_json()
+    h.run()  # not held back behind the archive, due a day later
+    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    assert channel is not None and not channel.archived
+    assert "is now Scribe" in channel.messages[-1]["text"]
+    h.clock.advance(days=1)
+    h.run()
+    assert channel.archived
+    h.client.post(
+        f"/api/v1/incidents/{incident_id}/roles", json={"role": "scribe", "person": "b", "by": "d"}
+    )
+    pending = [c for c in h.calls(incident_id) if c.status == PENDING]
+    assert pending == []  # nothing is queued for an archived channel
