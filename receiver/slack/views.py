@@ -30,6 +30,7 @@ from receiver.slack.client import build_client
 from receiver.slack.commands import Answer, press_button, refuse, run_command
 from receiver.slack.people import SlackPeople
 from receiver.web.errors import error_response
+from receiver.web.request_body import storable_text
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,9 @@ def _door() -> SlackDoor:
 
 
 def _form() -> dict[str, str]:
+    """The form Slack posts, its text storable (`storable_text`: no NUL reaches the store)."""
     fields = parse_qs(request.get_data(cache=True, as_text=True), keep_blank_values=True)
-    return {key: values[0] for key, values in fields.items()}
+    return {key: storable_text(values[0]) for key, values in fields.items()}
 
 
 def _as_json(answer: Answer) -> dict[str, Any]:

@@ -152,3 +152,11 @@ def test_work_slower_than_slacks_3_seconds_is_reported_through_response_url(
     assert told[0]["text"] == f"incident #{incident_id} acknowledged by d"
     assert told[0]["response_type"] == "in_channel"
     assert harness.paging.incident(incident_id)["acknowledged_by"] == "d"
+
+
+def test_text_every_database_cannot_store_is_made_storable(harness: SlackHarness) -> None:
+    incident_id = harness.paging.post(group("HighErrorRate"))
+    body = harness.command(
+        f"update {incident_id} investigating users see \x00 errors | rolling back", user=D
+    ).get_json()
+    assert body["response_type"] == "in_channel", body
