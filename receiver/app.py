@@ -23,6 +23,7 @@ from receiver.response import views as response_views
 from receiver.rota import calendar
 from receiver.rota import views as rota_views
 from receiver.services import Services, utc_now
+from receiver.slack import views as slack_views
 from receiver.store.database import Store
 from receiver.web import auth, errors, health
 
@@ -74,4 +75,5 @@ def create_app(
     app.register_blueprint(calendar.bp)
     app.register_blueprint(pagerduty_webhook.bp)
     app.register_blueprint(health.bp)
+    slack_views.init_app(app)
     return app

@@ -87,6 +87,17 @@ def cmd_config_check(args: argparse.Namespace) -> int:
     )
     pagers = ", ".join(f"{r.name}={r.paging.pager}" for r in settings.rotations) or "none"
     print(f"  rotations and pagers: {pagers}")
+    slack = settings.chat.slack
+    print(
+        "  slack channels:      "
+        + (
+            f"for {', '.join(slack.channel_for) or 'no severity'}"
+            if slack.enabled
+            else "off (chat.slack.bot_token is empty)"
+        )
+    )
+    for problem in slack.problems():
+        print(f"warning: {problem}", file=sys.stderr)
     if not settings.webhook.has_credentials:
         print(NO_CREDENTIALS_WARNING, file=sys.stderr)
     uncovered = uncovered_default_service(settings)
@@ -255,6 +266,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         ).inc(),
         holder=args.lease_holder,
         replacing=args.replaces,
+        on_slack=lambda action, outcome: metrics.slack_calls.labels(
+            action=action, outcome=outcome
+        ).inc(),
     )
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: runner.stop())

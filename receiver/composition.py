@@ -56,6 +56,7 @@ def response_context(settings: Settings, paging: PagingContext) -> ResponseConte
         notifications=settings.notifications,
         templates=Templates(internal=templates.internal, executive=templates.executive),
         notify={rotation.name: tuple(rotation.notify) for rotation in settings.rotations},
+        slack=settings.chat.slack,
     )
 
 

@@ -13,6 +13,7 @@ from receiver.delivery.outbox import PENDING
 from receiver.incidents.models import IncidentRecord, IncidentStatus
 from receiver.notify.models import NotificationMessage
 from receiver.paging.models import OutboxMessage
+from receiver.slack.models import SlackCall
 from receiver.store.database import Store
 
 
@@ -48,7 +49,8 @@ def count_outbox(store: Store, now: datetime | None = None) -> OutboxCounts:
 
 
 def oldest_overdue_seconds(store: Store, now: datetime) -> float:
-    """How long the oldest pending page or notification has been due (0 when none is).
+    """How long the oldest pending page, notification or Slack call has been due (0 when
+    none is).
 
     A pending message is due once its `next_attempt_at` has passed: the dispatcher should
     have tried it within a poll interval. A large age means no scheduler is delivering.
@@ -59,7 +61,7 @@ def oldest_overdue_seconds(store: Store, now: datetime) -> float:
     """
     oldest: list[datetime] = []
     with store.read() as session:
-        for table in (OutboxMessage, NotificationMessage):
+        for table in (OutboxMessage, NotificationMessage, SlackCall):
             due = session.exec(
                 select(func.min(col(table.next_attempt_at))).where(
                     col(table.status) == PENDING, col(table.next_attempt_at) <= now

@@ -79,6 +79,13 @@ class Metrics:
             ["target", "outcome"],
             registry=registry,
         )
+        self.slack_calls = Counter(
+            "onwatch_slack_calls_total",
+            "Slack Web API calls the Slack dispatcher handled, by action (create, topic, "
+            "invite, post, announce, archive) and outcome (sent, retry, waiting, failed).",
+            ["action", "outcome"],
+            registry=registry,
+        )
         self.requests_rejected = Counter(
             "onwatch_webhook_requests_rejected_total",
             "Webhook requests answered with an error, by reason.",

@@ -283,10 +283,31 @@ def _impact_assessed(facts: IncidentFacts, targets: ResponseTargets, now: dateti
     return _from_update(with_impact, "status update with impact")
 
 
+# Without a chat channel the two channel items stay open until ticked by hand, saying why.
+NO_CHAT_CHANNEL = (
+    "no Slack channel: Slack is off (chat.slack.bot_token) or this severity is not in "
+    "chat.slack.channel_for; tick by hand once a channel exists"
+)
+
+
 def _channel_named(facts: IncidentFacts, targets: ResponseTargets, now: datetime) -> _Outcome:
-    if not facts.channel:
+    chat = facts.chat_channel
+    if chat is None:
+        return _pending(NO_CHAT_CHANNEL)
+    if chat.created_at is None:
+        if chat.problem:
+            return _pending(f"Slack did not create #{chat.name}: {chat.problem}")
+        return _pending(f"waiting for Slack to create #{chat.name}")
+    return _done(chat.created_at, "Slack", f"channel #{chat.name} created in Slack")
+
+
+def _channel_archived(facts: IncidentFacts, targets: ResponseTargets, now: datetime) -> _Outcome:
+    chat = facts.chat_channel
+    if chat is None:
+        return _pending(NO_CHAT_CHANNEL)
+    if chat.archived_at is None:
         return _PENDING
-    return _done(facts.opened_at, ONWATCH, f"incident opened (channel {facts.channel})")
+    return _done(chat.archived_at, "Slack", f"channel #{chat.name} archived in Slack")
 
 
 def _commander_identified(
@@ -441,6 +462,6 @@ _EVENTS: dict[str, Callable[[IncidentFacts, ResponseTargets, datetime], _Outcome
     "service_restored": _service_restored,
     "verified": _verified,
     "all_clear_sent": _all_clear_sent,
-    "channel_archived": _by_hand_only,
+    "channel_archived": _channel_archived,
     "postmortem_scheduled": _postmortem_scheduled,
 }

@@ -126,6 +126,16 @@ class AlertFact:
 
 
 @dataclass(frozen=True)
+class ChatChannel:
+    """The incident's channel in the chat tool (Slack), as far as the tool confirmed it."""
+
+    name: str
+    created_at: datetime | None  # None until the tool confirmed the channel
+    archived_at: datetime | None = None
+    problem: str = ""  # why it was not created (the tool's refusal), or ""
+
+
+@dataclass(frozen=True)
 class TimelineItem:
     """One entry of the incident's timeline."""
 
@@ -189,6 +199,8 @@ class IncidentFacts:
     postmortem: Postmortem | None = None
     classification: Classification | None = None
     classification_note: str = ""
+    # None when no chat channel was wanted (chat off, or the severity gets none).
+    chat_channel: ChatChannel | None = None
 
     def holder(self, role: Role) -> RoleAssignment | None:
         """The current holder of `role`, if anyone."""

@@ -36,6 +36,7 @@ from receiver.rota.settings import (
     RotationSettings,
     rota_problems,
 )
+from receiver.slack.settings import ChatSettings
 from rules import Rule, RuleSet, Severity, default_rules, parse_matcher, parse_matchers
 from rules.engine import NO_RULE_MATCHED
 from rules.severity import SeverityName
@@ -224,6 +225,7 @@ class Settings(RulesFile):
     report: ReportSettings = ReportSettings()
     response: ResponseSettings = ResponseSettings()
     notifications: NotificationSettings = NotificationSettings()
+    chat: ChatSettings = ChatSettings()
 
     @model_validator(mode="after")
     def _rota_references(self) -> Settings:

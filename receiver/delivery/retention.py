@@ -20,6 +20,8 @@ is history:
 - The earliest status update and all-clear notification of each incident are kept: the
   incident's response checklist reads their times ("first stakeholder notification",
   "all-clear sent"), so deleting them would reopen those items.
+- Slack calls go like outbox messages (finished, incident resolved before the cut-off): what
+  Slack confirmed (the channel, its archive) is kept on the `slack_channel` row and timeline.
 
 Incidents, timelines (append-only), the page ledger and the response records are never
 touched. Rows go in batches of `BATCH`, each its own short write transaction, so a first run
@@ -50,6 +52,7 @@ from receiver.incidents.models import IncidentRecord, IncidentStatus
 from receiver.notify.models import NotificationMessage
 from receiver.paging.models import OutboxMessage, PageRecord
 from receiver.response.facts import ALL_CLEAR, STATUS_UPDATE
+from receiver.slack.models import SlackCall
 from receiver.store.database import Store
 
 BATCH = 500  # rows per write transaction
@@ -61,6 +64,7 @@ OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 NOTIFICATION: Table = NotificationMessage.__table__  # type: ignore[attr-defined]
 PAGE: Table = PageRecord.__table__  # type: ignore[attr-defined]
 INCIDENT: Table = IncidentRecord.__table__  # type: ignore[attr-defined]
+SLACK_CALL: Table = SlackCall.__table__  # type: ignore[attr-defined]
 
 
 def prune_finished_messages(store: Store, *, now: datetime, older_than: timedelta) -> int:
@@ -80,6 +84,13 @@ def prune_finished_messages(store: Store, *, now: datetime, older_than: timedelt
     for table, prunable in (
         (OUTBOX, _prunable_outbox(cutoff)),
         (NOTIFICATION, _prunable_notifications(cutoff)),
+        (  # Slack calls: what Slack confirmed is on the incident's channel row and timeline
+            SLACK_CALL,
+            and_(
+                _finished_before(SLACK_CALL, cutoff),
+                _resolved_before(SLACK_CALL.c.incident_id, cutoff),
+            ),
+        ),
     ):
         after = 0  # keyset: each batch starts past the last, not over the rows just deleted
         while True:

@@ -31,6 +31,8 @@ from receiver.paging.planner import (
 )
 from receiver.response.commander import classify, commander_by_default
 from receiver.response.context import ResponseContext
+from receiver.slack.outbox import tell
+from receiver.slack.text import person
 from response.resolution import format_span
 
 __all__ = ["ActionResult", "UnknownIncident", "acknowledge", "resolve"]
@@ -95,6 +97,15 @@ def acknowledge(
         by=by,
         source=source,
         time_to_acknowledge_s=tta.total_seconds(),
+    )
+    tell(
+        session,
+        incident.id or 0,
+        f":white_check_mark: acknowledged {_by(person(by), source, None)} after "
+        f"{format_span(tta)}: escalation stopped",
+        key="ack",
+        now=now,
+        topic=True,
     )
     commander_by_default(session, incident, person=by, now=now)
     if source == ONWATCH:

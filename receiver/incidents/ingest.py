@@ -61,6 +61,7 @@ from receiver.paging.planner import (
 )
 from receiver.response.context import ResponseContext
 from receiver.response.facts import SEVERITY_RAISED
+from receiver.slack.opening import after_ingest
 from receiver.store.database import Store
 from rules import Decision, RuleSet, Severity, worst
 from rules.defaults import label_problems
@@ -213,6 +214,19 @@ def ingest_alert_group(
                 if follow is not None:
                     after_resolution(session, incident, now=now, context=follow)
                 session.flush()
+        if response is not None and response.slack.enabled:  # a new channel, a raised severity
+            after_ingest(
+                connection,
+                group,
+                decisions,
+                result.incident_id,
+                opened=plan.opened,
+                resolved=result.resolved,
+                raised=[message for kind, message, _ in plan.timeline if kind == SEVERITY_RAISED],
+                severity=result.severity,
+                now=now,
+                slack=response.slack,
+            )
         return result
 
     result = store.write_rows(under_lock)

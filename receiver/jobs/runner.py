@@ -38,6 +38,7 @@ from receiver.paging.dispatcher import Dispatcher
 from receiver.paging.pagers import Pager, build_pager
 from receiver.report.archive import write_monthly_report
 from receiver.response.reminders import run_response_reminders
+from receiver.slack.dispatcher import build_slack_dispatcher
 from receiver.store.database import Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ def dispatch_outbox() -> None:
     _as_leader(
         ("dispatcher", lambda runner: runner.dispatcher.run_once()),
         ("notifications", lambda runner: runner.notifier.run_once()),
+        ("slack", lambda runner: runner.slack.run_once() if runner.slack else 0),
     )
 
 
@@ -211,6 +213,7 @@ class SchedulerRunner:
         notifiers: dict[str, Notifier] | None = None,
         on_notification: Callable[[str, str], None] | None = None,
         replacing: str | None = None,
+        on_slack: Callable[[str, str], None] | None = None,
     ) -> None:
         """`replacing` names the lease holder of a scheduler process known to be dead (the
         one `onwatch serve` just reaped), whose lease this runner may take without waiting
@@ -244,6 +247,14 @@ class SchedulerRunner:
             },
             clock=clock,
             on_outcome=on_notification,
+            still_leading=self._still_leading,
+        )
+        self.slack = build_slack_dispatcher(
+            settings.chat.slack,
+            settings.people,
+            store=self.store,
+            clock=clock,
+            on_outcome=on_slack,
             still_leading=self._still_leading,
         )
         self.scheduler: BackgroundScheduler | None = None

@@ -22,6 +22,7 @@ from receiver.incidents.models import IncidentRecord
 from receiver.notify.outbox import audience_targets, enqueue
 from receiver.notify.settings import TEAM
 from receiver.response.context import ResponseContext
+from receiver.slack import outbox as slack_outbox
 from response.rendering import RenderedMessage, TemplateError, TemplateName, Templates
 from rules.severity import is_severity_name
 
@@ -107,6 +108,16 @@ def announce(
             audience=addressee.audience,
         ):
             queued.append(addressee.target)
+    slack_outbox.announced(
+        session,
+        incident.id or 0,
+        topic=topic,
+        render=render,
+        templates=context.templates,
+        dedup_key=dedup_key,
+        now=now,
+        slack=context.slack,
+    )
     return Announced(tuple(queued), tuple(skipped), tuple(errors))
 
 

@@ -40,6 +40,9 @@ from receiver.paging.planner import (
     follow_up,
 )
 from receiver.rota.store import active_overrides
+from receiver.slack.outbox import tell
+from receiver.slack.text import escape
+from receiver.slack.text import person as person_placeholder
 from receiver.store.database import Store
 from scheduler.escalation import ESCALATION_TARGET
 from scheduler.night_pages import NIGHT_PAGE_LIMIT, is_night_page, night_load
@@ -535,6 +538,14 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
                     **({"escalation": True} if escalation else {}),
                 },
             }
+        )
+        tell(  # invited into the incident's channel as they are paged
+            session,
+            message.incident_id,
+            f":pager: paged {person_placeholder(person.name)} {escape(how)}",
+            key=f"page-{message.id}",
+            now=now,
+            invite=(person.name,),
         )
         if night:
             outcomes.write(session)  # the night load counts the pages recorded so far

@@ -23,6 +23,8 @@ from receiver.notify.outbox import enqueue
 from receiver.paging.models import OutboxMessage
 from receiver.paging.settings import PagingSettings
 from receiver.rota.store import active_overrides
+from receiver.slack.outbox import tell
+from receiver.slack.text import escape
 from scheduler.escalation import Step, escalation_plan
 from scheduler.escalation_paths import business_day_queue
 from scheduler.rota import Rota
@@ -326,6 +328,14 @@ def queue_escalation(
             )
         )
     whom = _whom(rotation.name, [step.target for step in steps])
+    tell(
+        session,
+        incident.id,
+        f":arrow_double_up: no progress: escalating to {escape(whom)} (level {level}): "
+        f"{escape(reason)}",
+        key=f"escalate-{level}",
+        now=now,
+    )
     add_to_timeline(
         session,
         incident,

@@ -23,6 +23,9 @@ from receiver.paging.planner import plan_pages
 from receiver.response.context import ResponseContext
 from receiver.response.facts import ROLE_ASSIGNED, SEVERITY_CHANGED
 from receiver.response.models import ChecklistTick, RoleRecord
+from receiver.slack.outbox import tell
+from receiver.slack.text import escape
+from receiver.slack.text import person as mention
 from receiver.web.errors import Conflict, InputError
 from response.checklist import ITEMS, item_spec
 from response.facts import Classification, Role
@@ -152,6 +155,17 @@ def _assign(
         by=by,
         **({"external": True} if external else {}),
     )
+    tell(
+        session,
+        incident.id,
+        f"{mention(person)} is now {role.title}"
+        + (f" (was {mention(previous)})" if previous else "")
+        + f", named by {mention(by)}",
+        key=f"role-{role.value}-{person}-{now.isoformat()}",
+        now=now,
+        invite=() if external else (person,),
+        topic=role == Role.COMMANDER,
+    )
     return Changed(incident.id, True, message)
 
 
@@ -177,7 +191,6 @@ def commander_by_default(
 # take instead:
 EVENT_ONLY = {
     "acknowledged": "acknowledge the incident (POST .../ack, onwatch incident ack)",
-    "channel_named": "the channel is named when the incident opens",
     "commander_identified": "name the Incident Commander (POST .../roles)",
     "severity_determined": "the rules grade the incident; the IC may change it (.../severity)",
     "roles_assigned": "name the roles (POST .../roles)",
@@ -262,6 +275,15 @@ def change_severity(
         severity=severity,
         by=by,
         reason=reason,
+    )
+    tell(
+        session,
+        incident.id,
+        f":warning: severity changed from {previous} to {severity} by {mention(by)}: "
+        f"{escape(reason)}",
+        key=f"severity-{severity}-{now.isoformat()}",
+        now=now,
+        topic=True,
     )
     if incident.acknowledged_at is None:
         # Nobody has it yet: the chain is planned again with the new severity's timeouts.

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from receiver.notify.settings import NotificationSettings
 from receiver.paging.planner import PagingContext
+from receiver.slack.settings import SlackSettings
 from response.rendering import Templates
 from response.targets import ResponseTargets
 
@@ -21,6 +22,7 @@ class ResponseContext:
     notifications: NotificationSettings
     templates: Templates
     notify: Mapping[str, tuple[str, ...]]  # rotation name -> its team's notification targets
+    slack: SlackSettings = SlackSettings()  # incident channels (off without a bot token)
 
     def team_targets(self, service: str) -> tuple[str, ...]:
         """The notification targets of the team whose rotation covers `service`."""

@@ -13,9 +13,11 @@ from receiver.incidents.models import AlertRecord, IncidentRecord, TimelineEntry
 from receiver.notify.models import NotificationMessage
 from receiver.postmortems.models import ActionItemRecord, PostmortemRecord
 from receiver.response.models import ChecklistTick, ReminderRecord, RoleRecord, StatusUpdateRecord
+from receiver.slack.models import SlackChannel
 from response.facts import (
     ActionItem,
     AlertFact,
+    ChatChannel,
     Classification,
     IncidentFacts,
     Postmortem,
@@ -113,6 +115,12 @@ def _load_batch(session: Session, incidents: Sequence[IncidentRecord]) -> dict[i
             .group_by(col(NotificationMessage.incident_id), col(NotificationMessage.topic))
         ).all()
     }
+    chat_channels = {
+        c.incident_id: ChatChannel(c.name, c.created_at, c.archived_at, c.problem)
+        for c in session.exec(
+            select(SlackChannel).where(col(SlackChannel.incident_id).in_(ids))
+        ).all()
+    }
     postmortems = {
         p.incident_id: p
         for p in session.exec(
@@ -139,6 +147,7 @@ def _load_batch(session: Session, incidents: Sequence[IncidentRecord]) -> dict[i
             first_notified_at=first_sent.get((incident.id, STATUS_UPDATE)),
             postmortem=postmortems.get(incident.id),
             timeline=entries.get(incident.id, []),
+            chat_channel=chat_channels.get(incident.id),
         )
         for incident in incidents
         if incident.id is not None
@@ -189,6 +198,7 @@ def _facts(
     postmortem: PostmortemRecord | None,
     first_notified_at: datetime | None = None,
     timeline: Sequence[TimelineEntry],
+    chat_channel: ChatChannel | None = None,
 ) -> IncidentFacts:
     assert incident.id is not None
     return IncidentFacts(
@@ -231,6 +241,7 @@ def _facts(
             Classification(incident.classification) if incident.classification else None
         ),
         classification_note=incident.classification_note,
+        chat_channel=chat_channel,
     )
 
 

@@ -68,6 +68,7 @@ class PersonSettings(SettingsModel):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     time_zone: str
     pagerduty_user_id: str = ""
+    slack_user_id: str = ""  # else looked up once by e-mail (users.lookupByEmail) and cached
     night: NightWindow = NightWindow()
     unavailable: list[UnavailabilitySettings] = []
 

@@ -16,6 +16,7 @@ import receiver.notify.models
 import receiver.paging.models
 import receiver.postmortems.models
 import receiver.response.models
-import receiver.rota.models  # noqa: F401  # the imports above register their tables
+import receiver.rota.models
+import receiver.slack.models  # noqa: F401  # the imports above register their tables
 
 METADATA = SQLModel.metadata

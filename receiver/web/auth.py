@@ -11,8 +11,9 @@ Who may call `/api/v1` (`require_api_token`), closed by default:
 - no token: callers on loopback only (127.0.0.0/8, ::1), as the socket's peer address says;
   anyone else gets 403 naming the two ways to open it.
 
-The Alertmanager and PagerDuty webhooks are not behind it: they check their own credentials
-(`webhook.*`, the PagerDuty signature). `init_app` applies the guard to every other `/api/v1`
+The Alertmanager and PagerDuty webhooks and Slack's command and button routes are not behind
+it: they check their own credentials (`webhook.*`, the PagerDuty signature, Slack's signature
+with `chat.slack.signing_secret`). `init_app` applies the guard to every other `/api/v1`
 route, so a new blueprint is closed without having to remember it.
 """
 
@@ -69,7 +70,10 @@ def webhook_authorized(
 
 API_PREFIX = "/api/v1"
 # Routes under /api/v1 with credentials of their own (see the module docstring).
-WEBHOOK_ENDPOINTS = frozenset({"webhooks.alertmanager", "pagerduty.pagerduty"})
+# Slack's two routes are signed with chat.slack.signing_secret (receiver.slack.views).
+WEBHOOK_ENDPOINTS = frozenset(
+    {"webhooks.alertmanager", "pagerduty.pagerduty", "slack.commands", "slack.interactions"}
+)
 CLOSED_MESSAGE = (
     "the API answers only callers on this machine (loopback) until a token is set: set "
     "api.bearer_token (or ONWATCH_API_TOKEN) and send 'Authorization: Bearer <token>', or set "

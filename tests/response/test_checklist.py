@@ -8,6 +8,7 @@ import pytest
 
 from response.checklist import (
     ITEMS,
+    NO_CHAT_CHANNEL,
     PHASES,
     ChecklistView,
     ItemState,
@@ -16,7 +17,7 @@ from response.checklist import (
     evaluate,
     item_spec,
 )
-from response.facts import IncidentFacts, Role, UpdateStatus
+from response.facts import ChatChannel, IncidentFacts, Role, UpdateStatus
 from response.targets import ResponseTargets
 from tests.support.response_builders import (
     OPENED,
@@ -101,14 +102,7 @@ def test_item_spec_known_and_unknown_keys() -> None:
 def test_evaluate_new_incident_only_system_items_are_done() -> None:
     view = checklist(facts(), now_minutes=1)
     done = {i.key for p in view.phases for i in p.items if i.state is ItemState.DONE}
-    assert done == {"channel_named", "severity_determined"}
-    assert summary(item(view, "channel_named")) == (
-        ItemState.DONE,
-        OPENED,
-        "onwatch",
-        f"incident opened (channel {CHANNEL})",
-        "",
-    )
+    assert done == {"severity_determined"}
     assert summary(item(view, "severity_determined")) == (
         ItemState.DONE,
         OPENED,
@@ -119,8 +113,42 @@ def test_evaluate_new_incident_only_system_items_are_done() -> None:
     assert summary(item(view, "acknowledged")) == PENDING
 
 
-def test_evaluate_channel_not_named_is_pending() -> None:
-    assert item(checklist(facts(channel="")), "channel_named").state is ItemState.PENDING
+def test_channel_items_without_a_chat_channel_stay_open_saying_why() -> None:
+    view = checklist(facts(), now_minutes=1)
+    for key in ("channel_named", "channel_archived"):
+        assert summary(item(view, key)) == (ItemState.PENDING, None, None, "", NO_CHAT_CHANNEL)
+    ticked = checklist(facts(ticks=(tick("channel_named", 2, by="alice"),)), now_minutes=3)
+    assert summary(item(ticked, "channel_named"))[:4] == (ItemState.DONE, at(2), "alice", "by hand")
+
+
+def test_channel_created_only_when_slack_confirmed_it() -> None:
+    waiting = facts(chat_channel=ChatChannel("inc-20261128-x", created_at=None))
+    assert summary(item(checklist(waiting), "channel_named")) == (
+        ItemState.PENDING,
+        None,
+        None,
+        "",
+        "waiting for Slack to create #inc-20261128-x",
+    )
+    refused = facts(chat_channel=ChatChannel("inc-x", None, problem="answered 200: missing_scope"))
+    assert "missing_scope" in item(checklist(refused), "channel_named").note
+    created = facts(chat_channel=ChatChannel("inc-x-2", created_at=at(1)))
+    assert summary(item(checklist(created, 2), "channel_named")) == (
+        ItemState.DONE,
+        at(1),
+        "Slack",
+        "channel #inc-x-2 created in Slack",
+        "",
+    )
+    assert summary(item(checklist(created, 2), "channel_archived")) == PENDING
+    archived = resolved(60, chat_channel=ChatChannel("inc-x-2", at(1), archived_at=at(90)))
+    assert summary(item(checklist(archived, 100), "channel_archived")) == (
+        ItemState.DONE,
+        at(90),
+        "Slack",
+        "channel #inc-x-2 archived in Slack",
+        "",
+    )
 
 
 # Detection
@@ -374,7 +402,7 @@ def test_mitigation_attempted_by_the_first_monitoring_or_resolved_update() -> No
 def test_customer_communication_and_channel_archived_only_by_hand() -> None:
     view = checklist(resolved(60, all_clear_at=at(61), postmortem=postmortem()), now_minutes=90)
     assert summary(item(view, "customer_communication")) == PENDING
-    assert summary(item(view, "channel_archived")) == PENDING
+    assert summary(item(view, "channel_archived"))[:4] == PENDING[:4]
     ticked = checklist(resolved(60, ticks=(tick("channel_archived", 70, by="alice"),)))
     assert summary(item(ticked, "channel_archived")) == (
         ItemState.DONE,
@@ -560,7 +588,12 @@ def test_hand_tick_overrides_not_applicable() -> None:
 
 
 def detection_done(ack: float = 2, update_at: float = 4, roles_at: float = 3) -> IncidentFacts:
-    return acknowledged(ack, updates=(update(update_at),), roles=all_roles(roles_at))
+    return acknowledged(
+        ack,
+        updates=(update(update_at),),
+        roles=all_roles(roles_at),
+        chat_channel=ChatChannel("inc-20261128-checkout-errors", created_at=at(1)),
+    )
 
 
 def test_phase_detection_completed_and_met() -> None:

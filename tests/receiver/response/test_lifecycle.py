@@ -16,7 +16,6 @@ from sqlmodel import col, select
 
 from receiver.notify.models import NotificationMessage
 from receiver.response.reminders import run_response_reminders
-from tests.support.clock import START
 from tests.support.paging import Paging, group, make_paging, paging_config
 
 SLACK_URL = "http://127.0.0.1:9/slack"  # never contacted: these tests stop at the outbox
@@ -88,7 +87,7 @@ def test_sev1_outage_through_its_whole_life(life: Paging) -> None:
     life.run()
     assert sorted(life.paged()) == ["b", "d"]  # SEV1 pages every layer at once
     items = checklist(life, incident)
-    assert items["channel_named"]["state"] == "done"
+    assert items["channel_named"]["state"] == "pending"  # no Slack here: nothing created
     assert items["severity_determined"]["state"] == "done"
     assert items["acknowledged"]["state"] == "pending"
     assert phases(life, incident)["detection"]["due_at"] == "2026-11-28T06:50:00+00:00"
@@ -102,6 +101,8 @@ def test_sev1_outage_through_its_whole_life(life: Paging) -> None:
     for role, person in (("technical_lead", "b"), ("communications_lead", "e"), ("scribe", "a")):
         api(life, "POST", f"incidents/{incident}/roles", role=role, person=person, by="d")
     assert checklist(life, incident)["roles_assigned"]["at"] == "2026-11-28T06:48:00+00:00"
+    # Without Slack the team opens its channel by hand, and says so.
+    api(life, "POST", f"incidents/{incident}/checklist/channel_named", by="d", note="#inc-x")
 
     # 06:49 the first update: detection is complete inside its 5 minutes.
     life.clock.advance(minutes=1)
@@ -407,7 +408,7 @@ def test_alertmanager_resolution_is_verified_by_monitoring(life: Paging) -> None
     assert view["resolution"]["mttr_breached"] is True
     [times] = life.timeline(incident, "resolution_times")
     assert times.message.endswith("SEV1's MTTR target of 4h BREACHED")
-    assert START.isoformat() == view["phases"][0]["items"][2]["at"]  # channel named at opening
+    assert view["phases"][0]["items"][2]["state"] == "pending"  # no Slack: no channel created
 
 
 def test_mitigation_ticked_by_hand_stops_the_no_progress_escalation(life: Paging) -> None:

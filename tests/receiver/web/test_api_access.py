@@ -24,7 +24,13 @@ from tests.support.paging import WEBHOOK_SECRET, sign
 from tests.support.rota_config import rota_config
 
 REMOTE = {"REMOTE_ADDR": "10.1.2.3"}
-WEBHOOKS = {"/api/v1/alertmanager", "/api/v1/pagerduty"}
+# Routes with credentials of their own: the webhooks, and Slack's signed commands and clicks.
+WEBHOOKS = {
+    "/api/v1/alertmanager",
+    "/api/v1/pagerduty",
+    "/api/v1/slack/commands",
+    "/api/v1/slack/interactions",
+}
 API_TOKEN = "s3cret-api-token"
 OVERRIDE = {"person": "f", "start": "2026-11-28T10:00:00Z", "end": "2026-11-28T12:00:00Z"}
 
