@@ -44,6 +44,7 @@ from receiver.store.database import Store
 from scheduler.escalation import ESCALATION_TARGET
 from scheduler.night_pages import NIGHT_PAGE_LIMIT, is_night_page, night_load
 from scheduler.overrides import Override
+from scheduler.roster import Person
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +251,9 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             if isinstance(found, str):
                 return _Prepared(message, None, fail=found)
             recipient = found
+        elif message.details.get("person") in self.context.rota.people:
+            # A follow-up goes where the page it follows went (a routing key per person).
+            recipient = _as_recipient(self.context.rota.people[message.details["person"]])
         alerts = rows.alerts.get(message.incident_id, [])
         reference = _reference(session, rows, message)
         return _Prepared(message, self._request(incident, alerts, message, recipient, reference))
@@ -276,8 +280,7 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             name = shift.person if shift else None
         if name is None:
             return f"nobody is on call for {message.rotation} {message.target}"
-        person = rota.people[name]
-        return Recipient(person.name, person.email, person.pagerduty_user_id)
+        return _as_recipient(rota.people[name])
 
     def _active_overrides(self, session: Session, rotation: str) -> list[Override]:
         if rotation not in self._overrides:
@@ -317,6 +320,7 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             source=incident.service,
             recipient=recipient,
             level=message.level,
+            target=message.target,
             details=details,
             links=tuple(links),
             reference=reference,
@@ -405,6 +409,9 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
         state["attempts"] += 1
         if delivery is not None and delivery.ok:
             return self._sent(session, outcomes, message, item.request, delivery, now)
+        if item.request is not None and item.request.recipient is not None:
+            # Whom it tried: a page that may have arrived is followed up where it went.
+            state["recipient"] = item.request.recipient.name
         error = item.fail or (delivery.detail if delivery else "no pager for this rotation")
         retryable = delivery is not None and delivery.retryable
         state["last_error"] = error
@@ -497,7 +504,8 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
                     "incident_id": message.incident_id,
                     "at": now,
                     "kind": f"pager_{message.action}",
-                    "message": f"{message.action} sent via {pager}",
+                    "message": f"{message.action} sent via {pager}"
+                    + (f" for {recipient.name}'s page" if recipient else ""),
                     "data": {},
                 }
             )
@@ -612,6 +620,10 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
                         },
                     )
                 )
+
+
+def _as_recipient(person: Person) -> Recipient:
+    return Recipient(person.name, person.email, person.pagerduty_user_id)
 
 
 def count_dispatch(metrics: Metrics, rotation: str, outcome: str) -> None:

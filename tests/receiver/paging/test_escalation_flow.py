@@ -221,7 +221,7 @@ def test_acknowledge_through_the_api_stops_escalation(paging: Paging) -> None:
     pages = [(p["action"], p["target"], p["status"]) for p in view["pages"]]
     assert ("trigger", "secondary", "cancelled") in pages
     assert ("trigger", "escalation", "cancelled") in pages
-    assert ("acknowledge", "", "sent") in pages
+    assert ("acknowledge", "primary", "sent") in pages  # where the page it follows went
     [entry] = [e for e in view["timeline"] if e["kind"] == "acknowledged"]
     assert (
         entry["data"]["time_to_acknowledge_s"] == 120.0
@@ -294,7 +294,7 @@ def test_alertmanager_resolution_cancels_escalation_and_resolves_in_pagerduty(
         ("trigger", "primary", "sent"),
         ("trigger", "secondary", "cancelled"),
         ("trigger", "escalation", "cancelled"),
-        ("resolve", "", "sent"),
+        ("resolve", "primary", "sent"),
     ]
 
 
