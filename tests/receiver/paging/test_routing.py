@@ -10,6 +10,7 @@ b, and f is the escalation target.
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +21,7 @@ from flask import Flask
 
 from receiver.cli import main
 from receiver.config.settings import ConfigError, Settings
+from receiver.jobs.runner import SchedulerRunner
 from receiver.paging.pagers import PageAction, PageRequest, Recipient
 from receiver.paging.pagers.pagerduty_events import PagerDutyEventsPager
 from receiver.paging.planner import page_key, parse_page_key
@@ -375,3 +377,15 @@ def test_config_check_warns_when_the_events_pager_lets_pagerduty_decide(
     monkeypatch.delenv("ONWATCH_PAGER")
     assert main(["config", "check", "--config", example]) == 0  # dry-run: nothing to say
     assert "routing_key" not in capsys.readouterr().err
+
+
+def test_the_scheduler_says_at_start_where_pagerduty_decides_who_is_woken(
+    fake: FakePagerDuty, store: Store, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = routed_config(fake, people={"a": D_KEY, "b": B_KEY, "c": F_KEY})
+    settings = Settings.model_validate({**config, "database": {"url": store.settings.url}})
+    with caplog.at_level(logging.WARNING, logger="receiver.jobs.runner"):
+        SchedulerRunner(settings, store=store, clock=clock, holder="routing-test")
+    [record] = [r for r in caplog.records if "routing_key" in r.getMessage()]
+    assert record.levelno == logging.WARNING
+    assert 'rotation "ops" pages primary (d, e)' in record.getMessage()
