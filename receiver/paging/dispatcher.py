@@ -39,6 +39,7 @@ from receiver.paging.planner import (
     dedup_key,
     follow_up,
 )
+from receiver.paging.routing import ROUTED_PAGER, RoutingKeys, who_decides
 from receiver.rota.store import active_overrides
 from receiver.store.database import Store
 from scheduler.escalation import ESCALATION_TARGET
@@ -212,6 +213,12 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             still_leading=still_leading,
         )
         self.context, self.pagers = context, pagers
+        # The Events API rotations' routing keys: a page's timeline says who chose its person.
+        self._routing = {
+            name: RoutingKeys.from_settings(policy.pagerduty)
+            for name, policy in context.policies.items()
+            if policy.pager == ROUTED_PAGER
+        }
         # A pager answers in milliseconds (a local fake) to a few hundred (PagerDuty over the
         # internet): one at a time, a storm of pages would queue behind each answer.
         self.senders = senders
@@ -529,18 +536,23 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             if escalation
             else f"({message.target}, level {message.level}) via {pager}"
         )
+        keys = self._routing.get(message.rotation)
+        route = keys.route(person.name, message.target) if keys else None
         outcomes.timeline.append(
             {
                 "incident_id": message.incident_id,
                 "at": now,
                 "kind": "paged",
-                "message": f"paged {person.name} {how}" + (" at night" if night else ""),
+                "message": f"paged {person.name} {how}"
+                + (" at night" if night else "")
+                + who_decides(route),
                 "data": {
                     "person": person.name,
                     "target": message.target,
                     "level": message.level,
                     "night": night,
                     **({"escalation": True} if escalation else {}),
+                    **({"routing": route.via} if route else {}),
                 },
             }
         )

@@ -66,6 +66,15 @@ class RoutingKeys:
         return keys | ({self.default} if self.default is not None else set())
 
 
+def who_decides(route: Route | None) -> str:
+    """What a page's timeline entry adds when PagerDuty, not onwatch, picks who it wakes."""
+    if route is None or route.via.startswith("routing_keys.people."):
+        return ""
+    if route.via.startswith("routing_keys.layers."):
+        return f"; {route.via}: PagerDuty's policy for the layer picks who is woken"
+    return f"; {route.via}: PagerDuty's escalation policy, not onwatch's rota, picks who is woken"
+
+
 @dataclass(frozen=True)
 class _Target:
     """One step of a rotation's chain and the people it may page."""

@@ -121,6 +121,9 @@ def test_secondary_is_woken_on_their_own_routing_key_when_the_primary_does_not_a
         (F_KEY, f"onwatch-{incident}-level-2"): "triggered",
     }
     assert [p.person for p in routed.ledger()] == ["d", "b", "f"]
+    paged = routed.timeline(incident, "paged")
+    assert paged[1].message == "paged b (secondary, level 1) via pagerduty-events at night"
+    assert paged[1].data["routing"] == "routing_keys.people.b"
 
 
 def test_acknowledgement_and_resolution_reach_every_alert_the_incident_opened(
@@ -175,9 +178,14 @@ def test_with_only_the_default_key_each_page_is_a_new_alert_that_pagerduty_route
     # Every page still reaches PagerDuty as an alert of its own (none is merged away), but
     # PagerDuty's schedule decides who each wakes: onwatch cannot, and config check says so.
     paging = make_paging(make_app, store, clock, fake, routed_config(fake))
-    paging.post(group())
+    incident = paging.post(group())
     paging.run()
     assert _after(paging, 5) == ["pagerduty-schedule"]
+    paged = paging.timeline(incident, "paged")[1]
+    assert paged.message == (
+        "paged b (secondary, level 1) via pagerduty-events at night; routing_key: PagerDuty's "
+        "escalation policy, not onwatch's rota, picks who is woken"
+    )
     assert paging.fake.woken() == ["pagerduty-schedule"] * 2
     assert [r.body["payload"]["custom_details"]["on_call"]["name"] for r in paging.triggers()] == [
         "d",
@@ -192,10 +200,13 @@ def test_a_layer_key_serves_the_people_without_a_key_of_their_own(
         fake, people={"d": D_KEY}, layers={"secondary": SECONDARY_KEY}, default=F_KEY
     )
     paging = make_paging(make_app, store, clock, fake, config)
-    paging.post(group())
+    incident = paging.post(group())
     paging.run()
     assert _after(paging, 5) == ["secondary-schedule"]
     assert _after(paging, 5) == ["f"]  # the escalation target: the default key
+    assert paging.timeline(incident, "paged")[1].message.endswith(
+        "; routing_keys.layers.secondary: PagerDuty's policy for the layer picks who is woken"
+    )
 
 
 def test_acknowledgement_in_pagerduty_of_one_alert_acknowledges_the_others(
