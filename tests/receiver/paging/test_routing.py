@@ -9,6 +9,7 @@ b, and f is the escalation target.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import uuid
@@ -22,13 +23,14 @@ from flask import Flask
 from receiver.cli import main
 from receiver.config.settings import ConfigError, Settings
 from receiver.jobs.runner import SchedulerRunner
+from receiver.paging.cli import cmd_escalation_show
 from receiver.paging.pagers import PageAction, PageRequest, Recipient
 from receiver.paging.pagers.pagerduty_events import PagerDutyEventsPager
 from receiver.paging.planner import page_key, parse_page_key
 from receiver.paging.routing import Route, RoutingKeys, routing_warnings
 from receiver.paging.settings import PagingSettings
 from receiver.store.database import Store
-from tests.support.clock import Clock
+from tests.support.clock import START, Clock
 from tests.support.fake_pagerduty import FakePagerDuty
 from tests.support.paging import (
     ROUTING_KEY,
@@ -400,3 +402,22 @@ def test_the_scheduler_says_at_start_where_pagerduty_decides_who_is_woken(
     [record] = [r for r in caplog.records if "routing_key" in r.getMessage()]
     assert record.levelno == logging.WARNING
     assert 'rotation "ops" pages primary (d, e)' in record.getMessage()
+
+
+def test_escalation_show_says_which_pages_reach_their_persons_own_service(
+    fake: FakePagerDuty, store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = routed_config(fake, people={"d": D_KEY}, layers={"secondary": SECONDARY_KEY})
+    settings = Settings.model_validate({**config, "database": {"url": store.settings.url}})
+    args = argparse.Namespace(config=None, rotation="ops", severity="SEV2")
+    assert cmd_escalation_show(args, settings, now=START) == 0
+    out = capsys.readouterr().out
+    assert "ops primary: d <d@example.com> (Europe/London, own routing key)" in out
+    assert (
+        "ops secondary: b <b@example.com> (Europe/London, routing_keys.layers.secondary: "
+        "PagerDuty's policy picks who is woken)"
+    ) in out
+    assert (
+        "escalation person: f <f@example.com> (Europe/London, routing_key: PagerDuty's policy "
+        "picks who is woken)"
+    ) in out
