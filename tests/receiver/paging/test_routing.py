@@ -211,8 +211,15 @@ def test_a_layer_key_serves_the_people_without_a_key_of_their_own(
     )
 
 
-def test_acknowledgement_in_pagerduty_of_one_alert_acknowledges_the_others(
-    routed: Paging,
+@pytest.mark.parametrize(
+    ("event_type", "action", "status"),
+    [
+        ("incident.acknowledged", "acknowledge", "acknowledged"),
+        ("incident.resolved", "resolve", "resolved"),
+    ],
+)
+def test_acting_in_pagerduty_on_one_alert_acts_on_the_others(
+    routed: Paging, event_type: str, action: str, status: str
 ) -> None:
     incident = routed.post(group())
     routed.run()
@@ -221,7 +228,7 @@ def test_acknowledgement_in_pagerduty_of_one_alert_acknowledges_the_others(
         {
             "event": {
                 "id": f"01{uuid.uuid4().hex[:24].upper()}",
-                "event_type": "incident.acknowledged",
+                "event_type": event_type,
                 "resource_type": "incident",
                 "occurred_at": "2026-11-28T06:50:00.000Z",
                 "agent": {"id": "PBOB001", "summary": "Bob", "type": "user_reference"},
@@ -240,13 +247,15 @@ def test_acknowledgement_in_pagerduty_of_one_alert_acknowledges_the_others(
         content_type="application/json",
     )
     assert response.status_code == 200
+    assert routed.incident(incident)["status"] == ("open" if action == "acknowledge" else status)
     routed.run()
-    acks = [
+    told = [
         (r.body["routing_key"], r.body["dedup_key"])
         for r in events(routed.fake)
-        if r.body["event_action"] == "acknowledge"
+        if r.body["event_action"] == action
     ]
-    assert acks == [(D_KEY, f"onwatch-{incident}")]  # PagerDuty acknowledged b's itself
+    assert told == [(D_KEY, f"onwatch-{incident}")]  # PagerDuty acted on b's alert itself
+    assert _alerts(routed.fake)[(D_KEY, f"onwatch-{incident}")] == status
     assert _after(routed, 60) == []
 
 
