@@ -21,6 +21,7 @@ from receiver.incidents.models import IncidentRecord, IncidentStatus, TimelineEn
 from receiver.logevents import log_event
 from receiver.notify.outbox import enqueue
 from receiver.paging.models import OutboxMessage
+from receiver.paging.routing import ROUTED_PAGER
 from receiver.paging.settings import PagingSettings
 from receiver.rota.store import active_overrides
 from scheduler.escalation import Step, escalation_plan
@@ -43,9 +44,6 @@ PAGES = (TRIGGER, ESCALATE)  # the actions that page a person
 # Events API a trigger with the key of an open alert is merged into it and notifies nobody, so
 # the secondary, the escalation target and every repeat need a new key to be woken.
 KEYED_PAGERS = frozenset({"pagerduty-events", "webhook", "dry-run"})
-# Pagers whose destination depends on the person and layer paged (a routing key per person or
-# layer, `receiver.paging.routing`): each page's follow-up goes where that page went.
-ROUTED_PAGERS = frozenset({"pagerduty-events"})
 
 
 @dataclass(frozen=True)
@@ -506,7 +504,7 @@ def _address(message: OutboxMessage, main: str, context: PagingContext) -> _Addr
     routes by person and layer (PagerDuty Events: the same key under another routing key is
     another alert), the person paged and the layer."""
     key = message.details.get("dedup_key") or main
-    if context.policy(message.rotation).pager not in ROUTED_PAGERS:
+    if context.policy(message.rotation).pager != ROUTED_PAGER:
         return key, "", ""
     person = message.recipient if message.action in PAGES else message.details.get("person")
     return key, person or "", message.target

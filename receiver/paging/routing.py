@@ -21,7 +21,9 @@ from receiver.paging.settings import PagerDutySettings
 from receiver.rota.settings import PersonSettings, RotationSettings
 from scheduler.escalation import ESCALATION_TARGET
 
-ROUTED_PAGER = "pagerduty-events"  # the pager these keys are for
+# The pager these keys are for: where its page goes depends on the person and layer paged,
+# so each page's acknowledgement and resolution must go where that page went.
+ROUTED_PAGER = "pagerduty-events"
 
 
 @dataclass(frozen=True)

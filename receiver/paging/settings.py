@@ -58,7 +58,7 @@ class RoutingKeySettings(SettingsModel):
         return {name: key for name, key in value.items() if _blank_is_unset(key) is not None}
 
     @property
-    def any(self) -> bool:
+    def given(self) -> bool:
         """True when at least one person or layer has a key of its own."""
         return bool(self.people or self.layers)
 
@@ -130,7 +130,7 @@ class PagerSettings(SettingsModel):
         for path, variable in _REQUIRED.get(self.pager, ()):
             section, key = path.split(".")
             if getattr(getattr(self, section), key) is None:
-                if path == "pagerduty.routing_key" and self.pagerduty.routing_keys.any:
+                if path == "pagerduty.routing_key" and self.pagerduty.routing_keys.given:
                     continue  # every page has a key of its own (checked against the rota)
                 hint = f" (set ${variable})" if variable else ""
                 if path == "pagerduty.routing_key":
