@@ -125,6 +125,12 @@ def test_secondary_is_woken_on_their_own_routing_key_when_the_primary_does_not_a
     assert [p.person for p in routed.ledger()] == ["d", "b", "f"]
     paged = routed.timeline(incident, "paged")
     assert paged[1].message == "paged b (secondary, level 1) via pagerduty-events at night"
+    pages = routed.incident(incident)["pages"]
+    assert [(p["recipient"], p["dedup_key"]) for p in pages] == [
+        ("d", f"onwatch-{incident}"),
+        ("b", f"onwatch-{incident}-level-1"),
+        ("f", f"onwatch-{incident}-level-2"),
+    ]
     assert paged[1].data["routing"] == "routing_keys.people.b"
 
 
