@@ -32,6 +32,7 @@ from receiver.handoffs import cli as handoff_cli
 from receiver.incidents import cli as incident_cli
 from receiver.incidents.models import IncidentStatus
 from receiver.paging import cli as escalation_cli
+from receiver.paging.routing import routing_warnings
 from receiver.report import cli as report_cli
 from receiver.report.settings import FORMATS
 from receiver.response import cli as response_cli
@@ -108,6 +109,8 @@ def cmd_config_check(args: argparse.Namespace) -> int:
             "a rotation's services, or set `catch_all: true` on one rotation)",
             file=sys.stderr,
         )
+    for warning in routing_warnings(settings.rotations):
+        print(f"warning: {warning}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -28,6 +28,7 @@ from receiver.config.base import SettingsModel
 from receiver.config.interpolation import blank_is_unset, interpolate
 from receiver.config.keypath import format_location
 from receiver.notify.settings import NotificationSettings
+from receiver.paging.routing import routing_problems
 from receiver.report.settings import ReportSettings
 from receiver.response.settings import ResponseSettings
 from receiver.rota.settings import (
@@ -231,6 +232,7 @@ class Settings(RulesFile):
     def _rota_references(self) -> Settings:
         # Not a ValueError: these carry their own key paths and must reach the user as such.
         problems = rota_problems(self.people, self.rotations)
+        problems += routing_problems(self.people, self.rotations)
         targets = {target.name for target in self.notifications.targets}
         for r, rotation in enumerate(self.rotations):
             for i, name in enumerate(rotation.notify):

@@ -65,6 +65,13 @@ def _by(by: str, source: str, described: str | None) -> str:
     return f"{via}by {described or by}"
 
 
+def _told_by_pagerduty(incident: IncidentRecord, source: str, pager_key: str | None) -> str | None:
+    """The dedup key PagerDuty itself acted on (so not to be told again), if it acted."""
+    if source != PAGERDUTY:
+        return None
+    return pager_key or dedup_key(incident.id or 0)
+
+
 def acknowledge(
     session: Session,
     incident_id: int,
@@ -74,10 +81,12 @@ def acknowledge(
     context: PagingContext,
     source: str = ONWATCH,
     described: str | None = None,
+    pager_key: str | None = None,
 ) -> ActionResult:
     """Acknowledge: whoever it is has it (and leads, unless an IC is named); escalation stops.
 
-    `described` names `by` in the timeline (default: `by`).
+    `described` names `by` in the timeline (default: `by`). `pager_key` is the dedup key
+    PagerDuty reported acknowledged (its webhook): every other page is still told.
     """
     incident = locked_incident(session, incident_id)
     if incident.acknowledged_at is not None or incident.status != IncidentStatus.OPEN:
@@ -108,8 +117,14 @@ def acknowledge(
         topic=True,
     )
     commander_by_default(session, incident, person=by, now=now)
-    if source == ONWATCH:
-        follow_up(session, incident, ACKNOWLEDGE, context=context, now=now)
+    follow_up(
+        session,
+        incident,
+        ACKNOWLEDGE,
+        context=context,
+        now=now,
+        already_told=_told_by_pagerduty(incident, source, pager_key),
+    )
     log_after_commit(
         session,
         log,
@@ -135,12 +150,14 @@ def resolve(
     note: str = "",
     classification: str | None = None,
     described: str | None = None,
+    pager_key: str | None = None,
 ) -> ActionResult:
     """Resolve by hand: the incident closes, its alerts with it, and escalation stops.
 
     What follows a resolution happens too (times against the MTTR target, the all-clear,
     the postmortem); `classification` marks it actionable or noise. `described` names `by`
-    in the timeline (default: `by`).
+    in the timeline (default: `by`). `pager_key` is the dedup key PagerDuty reported
+    resolved (its webhook): every other page is still told.
     """
     incident = locked_incident(session, incident_id)
     if incident.status != IncidentStatus.OPEN:
@@ -172,14 +189,14 @@ def resolve(
         source=source,
         note=note,
     )
-    # PagerDuty resolved the incident it paged for; escalations' own incidents still need it.
+    # PagerDuty resolved the alert it paged for; the other pages' alerts still need it.
     follow_up(
         session,
         incident,
         RESOLVE,
         context=context.paging,
         now=now,
-        already_told=dedup_key(incident.id or 0) if source == PAGERDUTY else None,
+        already_told=_told_by_pagerduty(incident, source, pager_key),
     )
     if classification is not None:
         assert incident.id is not None

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 from receiver.incidents.actions import ActionResult, UnknownIncident, acknowledge, resolve
 from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, TimelineEntry
 from receiver.paging.models import OutboxMessage
+from receiver.paging.planner import dedup_key
 from receiver.rota.documents import on_call_view
 from receiver.rota.store import active_overrides
 from receiver.services import services
@@ -100,6 +101,8 @@ def _page_view(message: OutboxMessage) -> dict[str, Any]:
         "due_at": message.next_attempt_at.isoformat(),
         "sent_at": _iso(message.sent_at),
         "recipient": message.recipient or None,
+        # The pager's dedup key: each page of the chain has its own (receiver.paging.planner).
+        "dedup_key": message.details.get("dedup_key") or dedup_key(message.incident_id),
         "last_error": message.last_error or None,
     }
 

@@ -36,6 +36,7 @@ from receiver.notify.dispatcher import NotificationDispatcher
 from receiver.notify.notifiers import Notifier, build_notifier
 from receiver.paging.dispatcher import Dispatcher
 from receiver.paging.pagers import Pager, build_pager
+from receiver.paging.routing import routing_warnings
 from receiver.report.archive import write_monthly_report
 from receiver.response.reminders import run_response_reminders
 from receiver.slack.dispatcher import build_slack_dispatcher
@@ -227,6 +228,8 @@ class SchedulerRunner:
         self._replacing = replacing
         contexts = build_contexts(settings)
         paging = contexts.paging
+        for warning in routing_warnings(settings.rotations):  # also said by `config check`
+            log.warning(warning)
         self.response = contexts.response
         self.dispatcher = Dispatcher(
             store=self.store,

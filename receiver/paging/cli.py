@@ -11,6 +11,7 @@ from receiver.cli_support import EXIT_OK, UsageError, require_rotation
 from receiver.composition import build_rota, paging_context
 from receiver.config.settings import Settings
 from receiver.paging.escalation import paths_now, severities_asked
+from receiver.paging.routing import ROUTED_PAGER, Route, RoutingKeys
 from receiver.rota.store import stored_overrides
 from response.resolution import format_span
 from scheduler.briefing import format_instant
@@ -18,12 +19,23 @@ from scheduler.escalation_paths import EscalationPath
 from scheduler.rota import Rota
 
 
-def _contact(rota: Rota, name: str | None) -> str:
+def _contact(rota: Rota, name: str | None, target: str, routing: RoutingKeys | None) -> str:
     if name is None:
         return "NOBODY (no one on call: this page fails)"
     person = rota.people[name]
-    pagerduty = "PagerDuty user set" if person.pagerduty_user_id else "no PagerDuty user"
+    if routing is not None:  # the Events API: whom the routing key's service wakes
+        pagerduty = _routed(routing.route(name, target))
+    else:
+        pagerduty = "PagerDuty user set" if person.pagerduty_user_id else "no PagerDuty user"
     return f"{person.name} <{person.email}> ({person.zone.key}, {pagerduty})"
+
+
+def _routed(route: Route | None) -> str:
+    if route is None:
+        return "NO routing key: this page fails"
+    if route.via.startswith("routing_keys.people."):
+        return "own routing key"
+    return f"{route.via}: PagerDuty's policy picks who is woken"
 
 
 def _policy_line(path: EscalationPath) -> str:
@@ -42,9 +54,15 @@ def _policy_line(path: EscalationPath) -> str:
 
 
 def format_paths(
-    rota: Rota, rotation: str, paths: list[EscalationPath], pager: str, now: datetime
+    rota: Rota,
+    rotation: str,
+    paths: list[EscalationPath],
+    pager: str,
+    now: datetime,
+    routing: RoutingKeys | None = None,
 ) -> str:
-    """The paths of an incident opened at `now`, as a terminal shows them (rotation's clock)."""
+    """The paths of an incident opened at `now`, as a terminal shows them (rotation's clock);
+    with the Events API's `routing`, whether each page reaches its person's own service."""
     zone = rota.rotation(rotation).zone
     lines = [
         f"{rotation}: escalation paths for an incident opened {format_instant(now, zone)} "
@@ -56,14 +74,14 @@ def format_paths(
             loop = f" (repeat {step.loop})" if step.loop else ""
             lines.append(
                 f"  +{format_span(step.after):<7} {format_instant(step.at, zone)}  "
-                f"{step.via}{loop}: {_contact(rota, step.person)}"
+                f"{step.via}{loop}: {_contact(rota, step.person, step.target, routing)}"
             )
         if path.queued is not None:
             queued = path.queued
             lines.append(
                 f"  queued until {format_instant(queued.until, zone)} (09:00 on the next "
                 f"business day in {queued.zone.key}), then {rotation} {queued.target}: "
-                f"{_contact(rota, queued.person)}"
+                f"{_contact(rota, queued.person, queued.target, routing)}"
             )
     return "\n".join(lines) + "\n"
 
@@ -82,8 +100,9 @@ def cmd_escalation_show(
     overrides, _ = stored_overrides(settings, now)
     paging = paging_context(settings, rota)
     paths = paths_now(paging, args.rotation, severities, now, overrides)
-    pager = paging.policy(args.rotation).pager
-    sys.stdout.write(format_paths(rota, args.rotation, paths, pager, now))
+    policy = paging.policy(args.rotation)
+    routing = RoutingKeys.from_settings(policy.pagerduty) if policy.pager == ROUTED_PAGER else None
+    sys.stdout.write(format_paths(rota, args.rotation, paths, policy.pager, now, routing))
     return EXIT_OK
 
 

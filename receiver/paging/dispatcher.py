@@ -39,6 +39,7 @@ from receiver.paging.planner import (
     dedup_key,
     follow_up,
 )
+from receiver.paging.routing import ROUTED_PAGER, RoutingKeys, who_decides
 from receiver.rota.store import active_overrides
 from receiver.slack.outbox import tell
 from receiver.slack.text import escape
@@ -47,6 +48,7 @@ from receiver.store.database import Store
 from scheduler.escalation import ESCALATION_TARGET
 from scheduler.night_pages import NIGHT_PAGE_LIMIT, is_night_page, night_load
 from scheduler.overrides import Override
+from scheduler.roster import Person
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +216,12 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             still_leading=still_leading,
         )
         self.context, self.pagers = context, pagers
+        # The Events API rotations' routing keys: a page's timeline says who chose its person.
+        self._routing = {
+            name: RoutingKeys.from_settings(policy.pagerduty)
+            for name, policy in context.policies.items()
+            if policy.pager == ROUTED_PAGER
+        }
         # A pager answers in milliseconds (a local fake) to a few hundred (PagerDuty over the
         # internet): one at a time, a storm of pages would queue behind each answer.
         self.senders = senders
@@ -253,6 +261,9 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             if isinstance(found, str):
                 return _Prepared(message, None, fail=found)
             recipient = found
+        elif message.details.get("person") in self.context.rota.people:
+            # A follow-up goes where the page it follows went (a routing key per person).
+            recipient = _as_recipient(self.context.rota.people[message.details["person"]])
         alerts = rows.alerts.get(message.incident_id, [])
         reference = _reference(session, rows, message)
         return _Prepared(message, self._request(incident, alerts, message, recipient, reference))
@@ -279,8 +290,7 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             name = shift.person if shift else None
         if name is None:
             return f"nobody is on call for {message.rotation} {message.target}"
-        person = rota.people[name]
-        return Recipient(person.name, person.email, person.pagerduty_user_id)
+        return _as_recipient(rota.people[name])
 
     def _active_overrides(self, session: Session, rotation: str) -> list[Override]:
         if rotation not in self._overrides:
@@ -320,6 +330,7 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             source=incident.service,
             recipient=recipient,
             level=message.level,
+            target=message.target,
             details=details,
             links=tuple(links),
             reference=reference,
@@ -408,6 +419,9 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
         state["attempts"] += 1
         if delivery is not None and delivery.ok:
             return self._sent(session, outcomes, message, item.request, delivery, now)
+        if item.request is not None and item.request.recipient is not None:
+            # Whom it tried: a page that may have arrived is followed up where it went.
+            state["recipient"] = item.request.recipient.name
         error = item.fail or (delivery.detail if delivery else "no pager for this rotation")
         retryable = delivery is not None and delivery.retryable
         state["last_error"] = error
@@ -500,7 +514,8 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
                     "incident_id": message.incident_id,
                     "at": now,
                     "kind": f"pager_{message.action}",
-                    "message": f"{message.action} sent via {pager}",
+                    "message": f"{message.action} sent via {pager}"
+                    + (f" for {recipient.name}'s page" if recipient else ""),
                     "data": {},
                 }
             )
@@ -524,18 +539,23 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             if escalation
             else f"({message.target}, level {message.level}) via {pager}"
         )
+        keys = self._routing.get(message.rotation)
+        route = keys.route(person.name, message.target) if keys else None
         outcomes.timeline.append(
             {
                 "incident_id": message.incident_id,
                 "at": now,
                 "kind": "paged",
-                "message": f"paged {person.name} {how}" + (" at night" if night else ""),
+                "message": f"paged {person.name} {how}"
+                + (" at night" if night else "")
+                + who_decides(route),
                 "data": {
                     "person": person.name,
                     "target": message.target,
                     "level": message.level,
                     "night": night,
                     **({"escalation": True} if escalation else {}),
+                    **({"routing": route.via} if route else {}),
                 },
             }
         )
@@ -623,6 +643,10 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
                         },
                     )
                 )
+
+
+def _as_recipient(person: Person) -> Recipient:
+    return Recipient(person.name, person.email, person.pagerduty_user_id)
 
 
 def count_dispatch(metrics: Metrics, rotation: str, outcome: str) -> None:

@@ -238,6 +238,7 @@ def pagerduty() -> tuple[Response, int]:
                 context=svc.paging,
                 source=PAGERDUTY,
                 described=who.described,
+                pager_key=incident_key if key is not None else None,
             )
         elif event_type == "incident.resolved":
             resolve(
@@ -248,6 +249,7 @@ def pagerduty() -> tuple[Response, int]:
                 context=svc.response,
                 source=PAGERDUTY,
                 described=who.described,
+                pager_key=incident_key if key is not None else None,
             )
         else:
             verb = "reassigned" if event_type == "incident.reassigned" else "escalated"

@@ -21,6 +21,7 @@ from receiver.incidents.models import IncidentRecord, IncidentStatus, TimelineEn
 from receiver.logevents import log_event
 from receiver.notify.outbox import enqueue
 from receiver.paging.models import OutboxMessage
+from receiver.paging.routing import ROUTED_PAGER
 from receiver.paging.settings import PagingSettings
 from receiver.rota.store import active_overrides
 from receiver.slack.outbox import tell
@@ -41,6 +42,9 @@ PAGES = (TRIGGER, ESCALATE)  # the actions that page a person
 # a key they never saw (PagerDuty's Events API answers 202 and discards it): after a trigger
 # that may or may not have arrived, telling them is harmless. The REST pager needs the
 # PagerDuty incident's id, which only a confirmed trigger gives.
+# They also give each page of the chain a dedup key of its own (`page_key`): to PagerDuty's
+# Events API a trigger with the key of an open alert is merged into it and notifies nobody, so
+# the secondary, the escalation target and every repeat need a new key to be woken.
 KEYED_PAGERS = frozenset({"pagerduty-events", "webhook", "dry-run"})
 
 
@@ -66,24 +70,34 @@ def dedup_key(incident_id: int) -> str:
     return f"onwatch-{incident_id}"
 
 
+def page_key(incident_id: int, level: int, loop: int) -> str:
+    """The dedup key of one page of the chain (level `level` of round `loop`): the first page
+    has the incident's key; every other page a key of its own, so that it is a new alert that
+    notifies its person instead of being merged into the open one."""
+    if level == 0 and loop == 0:
+        return dedup_key(incident_id)
+    repeat = f"-repeat-{loop}" if loop else ""
+    return f"onwatch-{incident_id}-level-{level}{repeat}"
+
+
 def escalation_key(incident_id: int, level: int) -> str:
     """The dedup key of an escalation to `level`: a PagerDuty incident of its own."""
     return f"onwatch-{incident_id}-escalation-{level}"
 
 
-_PAGE_KEY = re.compile(r"onwatch-(\d+)(-escalation-\d+)?")
+_PAGE_KEY = re.compile(r"onwatch-(\d+)(?:(-escalation-\d+)|-level-\d+(?:-repeat-\d+)?)?")
 
 
 @dataclass(frozen=True)
 class PageKey:
-    """The onwatch incident a `dedup_key` or `escalation_key` names."""
+    """The onwatch incident a `dedup_key`, `page_key` or `escalation_key` names."""
 
     incident_id: int
     escalation: bool  # the key of a "no progress" escalation's own PagerDuty incident
 
 
 def parse_page_key(key: str) -> PageKey | None:
-    """The incident a `dedup_key` or `escalation_key` names; None for any other key."""
+    """The incident a `dedup_key`, `page_key` or `escalation_key` names; None for any other."""
     match = _PAGE_KEY.fullmatch(key)
     if match is None:
         return None
@@ -244,7 +258,9 @@ def plan_pages(
         repeat=policy.repeat,
         all_at_once=policy.pages_all_layers_at_once(incident.severity),
     )
+    own_keys = policy.pager in KEYED_PAGERS
     for step in steps:
+        key = page_key(incident.id or 0, step.level, step.loop)
         session.add(
             _message(
                 incident,
@@ -256,6 +272,7 @@ def plan_pages(
                 deadline=context.deadline,
                 level=step.level,
                 loop=step.loop,
+                details={"dedup_key": key} if own_keys else None,
             )
         )
     chain = ", ".join(f"{s.target} at +{int(s.after.total_seconds() // 60)}m" for s in steps)
@@ -417,8 +434,10 @@ def follow_up(
 ) -> None:
     """Tell the pager an incident was acknowledged or resolved, if it was (or may have been) paged.
 
-    `already_told` is a dedup key the pager itself reported the action for (PagerDuty's
-    webhook): the other keys (escalations' own incidents) are still told.
+    Every page that went (or was tried) is told, by its own dedup key and, where the pager
+    routes by person (PagerDuty Events), to where that page went. `already_told` is a dedup
+    key the pager itself reported the action for (PagerDuty's webhook): the other keys (the
+    other pages of the chain, escalations' own incidents) are still told.
 
     A trigger that was tried but never confirmed (a timeout, a 5xx) may still have opened the
     pager's incident, so it is told too where that is harmless (KEYED_PAGERS); elsewhere the
@@ -440,23 +459,22 @@ def follow_up(
         .order_by(col(OutboxMessage.id))
     ).all()
     main = dedup_key(incident.id)
-    told = {m.details.get("dedup_key") or main for m in rows if m.action == action}
-    if already_told:
-        told.add(already_told)
-    pages: dict[str, list[OutboxMessage]] = {}  # dedup key -> the pages that went (or tried)
+    told = {_address(m, main, context) for m in rows if m.action == action}
+    pages: dict[_Address, list[OutboxMessage]] = {}  # where -> the pages that went (or tried)
     for message in rows:
-        if message.action == TRIGGER:
-            pages.setdefault(main, []).append(message)
-        elif message.action == ESCALATE and action == RESOLVE:
-            pages.setdefault(message.details.get("dedup_key") or main, []).append(message)
+        if message.action == TRIGGER or (message.action == ESCALATE and action == RESOLVE):
+            pages.setdefault(_address(message, main, context), []).append(message)
     # The REST pager escalates by reassigning the incident a trigger opened, when there is one
     # (it has the incident's id): such an escalation has no incident of its own to tell.
-    opened = any(m.reference for m in pages.get(main, []))
-    for key, sent in pages.items():
+    opened = any(m.reference for (key, _, _), sent in pages.items() if key == main for m in sent)
+    for address, sent in pages.items():
+        key, person, target = address
         confirmed = [m for m in sent if m.status == SENT]
         first = (confirmed or sent)[0]
         pager = context.policy(first.rotation).pager
-        if key in told or (key != main and opened and pager not in KEYED_PAGERS):
+        if address in told or key == already_told:
+            continue
+        if key != main and opened and pager not in KEYED_PAGERS:
             continue
         if not confirmed and pager not in KEYED_PAGERS:
             add_to_timeline(
@@ -470,16 +488,33 @@ def follow_up(
                 dedup_key=key,
             )
             continue
+        details = {"dedup_key": key} if key != main else {}
+        if person:
+            details["person"] = person
         session.add(
             _message(
                 incident,
                 first.rotation,
                 action=action,
-                target="",
+                target=target,
                 due=now,
                 now=now,
                 deadline=context.deadline,
                 level=first.level if key != main else 0,
-                details={"dedup_key": key} if key != main else None,
+                details=details or None,
             )
         )
+
+
+_Address = tuple[str, str, str]  # (dedup key, person, layer): where a follow-up must go
+
+
+def _address(message: OutboxMessage, main: str, context: PagingContext) -> _Address:
+    """Where a page went, or where its follow-up goes: its dedup key and, for a pager that
+    routes by person and layer (PagerDuty Events: the same key under another routing key is
+    another alert), the person paged and the layer."""
+    key = message.details.get("dedup_key") or main
+    if context.policy(message.rotation).pager != ROUTED_PAGER:
+        return key, "", ""
+    person = message.recipient if message.action in PAGES else message.details.get("person")
+    return key, person or "", message.target

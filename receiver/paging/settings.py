@@ -39,10 +39,36 @@ def _http_url(url: str) -> str:
     return url
 
 
+class RoutingKeySettings(SettingsModel):
+    """Events API v2 integration keys of PagerDuty services that each wake one person or
+    one layer, so that onwatch's rota (not the default service's escalation policy) decides
+    who is woken. A page goes to its person's key, else its layer's (`primary`, ...,
+    `escalation`), else the default `routing_key`. Blank values (an unset `${VAR}`) are
+    dropped: that person or layer falls back to the next key.
+    """
+
+    people: dict[str, SecretStr] = {}
+    layers: dict[str, SecretStr] = {}
+
+    @field_validator("people", "layers", mode="before")
+    @classmethod
+    def _blanks_are_unset(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value  # pydantic reports the wrong type
+        return {name: key for name, key in value.items() if _blank_is_unset(key) is not None}
+
+    @property
+    def given(self) -> bool:
+        """True when at least one person or layer has a key of its own."""
+        return bool(self.people or self.layers)
+
+
 class PagerDutySettings(SettingsModel):
     """PagerDuty credentials and endpoints (the URLs are overridable for a local fake)."""
 
-    routing_key: SecretStr | None = None  # Events API v2 integration key
+    # Events API v2 integration key: the default for pages with no key of their own below.
+    routing_key: SecretStr | None = None
+    routing_keys: RoutingKeySettings = RoutingKeySettings()
     api_token: SecretStr | None = None  # REST API token
     from_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
     service_id: str | None = None
@@ -104,7 +130,11 @@ class PagerSettings(SettingsModel):
         for path, variable in _REQUIRED.get(self.pager, ()):
             section, key = path.split(".")
             if getattr(getattr(self, section), key) is None:
+                if path == "pagerduty.routing_key" and self.pagerduty.routing_keys.given:
+                    continue  # every page has a key of its own (checked against the rota)
                 hint = f" (set ${variable})" if variable else ""
+                if path == "pagerduty.routing_key":
+                    hint += ", or keys per person or layer in paging.pagerduty.routing_keys"
                 missing.append(f"paging.{path} is required{hint}")
         if missing:
             raise ValueError(f'paging.pager is "{self.pager}", but ' + "; ".join(missing))

@@ -6,6 +6,13 @@ test can count them per dedup key, and can misbehave on request: `fail_next(n, s
 answers the next n requests with an error, `set_down(True)` closes the listening socket so
 connections are refused. No test functions live here. `with FakePagerDuty() as fake:` starts
 it and always stops it, joining every thread it started.
+
+Events API alerts follow PagerDuty's merge rule: an alert belongs to the service behind its
+routing key, and a trigger whose dedup_key is that of an open (triggered or acknowledged)
+alert on the same routing key is merged into it and notifies nobody; acknowledge and resolve
+act only on the alert of their own routing key. Each new alert notifies whoever the escalation
+policy of its service names: `notifies` maps routing keys to that person (a service per
+person), and `notifications` lists who was woken, for which routing key and dedup key.
 """
 
 from __future__ import annotations
@@ -55,6 +62,16 @@ class FakeIncident:
     assignment_history: tuple[tuple[str, ...], ...] = ()
     events: int = 1  # Events API: events received for this dedup key while open
     payload: dict[str, Any] = field(default_factory=dict)  # the last trigger's event / body
+    routing_key: str = ""  # Events API: the integration key of the service it belongs to
+
+
+@dataclass(frozen=True)
+class FakeNotification:
+    """Someone PagerDuty woke: a new Events API alert notified its service's policy."""
+
+    person: str | None  # whom `notifies` names for the routing key; None: not mapped
+    routing_key: str
+    dedup_key: str
 
 
 @dataclass
@@ -74,8 +91,12 @@ class FakePagerDuty(LoopbackServer):
         service_id: str = "PSERVIC",
         users: tuple[str, ...] = ("PALICE1", "PBOB001", "PCHIDI1"),
         from_emails: tuple[str, ...] = ("onwatch@example.com",),
+        notifies: dict[str, str] | None = None,
     ) -> None:
         self.api_token = api_token
+        # Routing key -> whom the escalation policy of the service behind it notifies.
+        self.notifies = dict(notifies or {})
+        self._notifications: list[FakeNotification] = []
         self.service_id = service_id
         self.users = set(users)
         self.from_emails = set(from_emails)
@@ -122,9 +143,23 @@ class FakePagerDuty(LoopbackServer):
         with self._lock:
             return list(self._incidents)
 
-    def incidents_for(self, key: str) -> list[FakeIncident]:
-        """The incidents opened for one dedup key / incident key."""
-        return [incident for incident in self.incidents if incident.key == key]
+    def incidents_for(self, key: str, routing_key: str | None = None) -> list[FakeIncident]:
+        """The incidents opened for one dedup key / incident key (on one routing key)."""
+        return [
+            incident
+            for incident in self.incidents
+            if incident.key == key and routing_key in (None, incident.routing_key)
+        ]
+
+    @property
+    def notifications(self) -> list[FakeNotification]:
+        """Everyone woken by a new Events API alert so far, oldest first."""
+        with self._lock:
+            return list(self._notifications)
+
+    def woken(self) -> list[str | None]:
+        """Whom each new Events API alert woke, in order (merged triggers wake nobody)."""
+        return [notification.person for notification in self.notifications]
 
     # ---------------------------------------------------------------- request handling
 
@@ -179,7 +214,9 @@ class FakePagerDuty(LoopbackServer):
                 },
             )
         action, key = event["event_action"], event.get("dedup_key")
-        current = self._open("events", key) if key else None
+        routing_key = event["routing_key"]
+        # Dedup is per service: the same key on another routing key is another alert.
+        current = self._open("events", key, routing_key) if key else None
         if action == "trigger":
             key = key or f"generated-{next(self._ids)}"
             if current is None:
@@ -192,9 +229,13 @@ class FakePagerDuty(LoopbackServer):
                         title=event["payload"]["summary"],
                         severity=event["payload"]["severity"],
                         payload=event,
+                        routing_key=routing_key,
                     )
                 )
-            else:
+                self._notifications.append(
+                    FakeNotification(self.notifies.get(routing_key), routing_key, key)
+                )
+            else:  # merged into the open alert: nobody is notified again
                 self._update(current, events=current.events + 1, payload=event)
         elif current is not None:
             self._update(current, status="acknowledged" if action == "acknowledge" else "resolved")
@@ -334,9 +375,14 @@ class FakePagerDuty(LoopbackServer):
 
     # state ---------------------------------------------------------------------------
 
-    def _open(self, api: str, key: str) -> FakeIncident | None:
+    def _open(self, api: str, key: str, routing_key: str = "") -> FakeIncident | None:
         for incident in self._incidents:
-            if incident.api == api and incident.key == key and incident.status in OPEN:
+            if (
+                incident.api == api
+                and incident.key == key
+                and incident.routing_key == routing_key
+                and incident.status in OPEN
+            ):
                 return incident
         return None
 

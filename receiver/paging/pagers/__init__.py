@@ -60,11 +60,12 @@ def build_pager(settings: PagerSettings, *, timeout: float = 10) -> Pager:
         )
     if settings.pager == "pagerduty-events":
         from receiver.paging.pagers.pagerduty_events import PagerDutyEventsPager
+        from receiver.paging.routing import RoutingKeys
 
-        routing_key = _required(pagerduty.routing_key, "pagerduty.routing_key")
-        return PagerDutyEventsPager(
-            routing_key.get_secret_value(), pagerduty.events_url, timeout=timeout
-        )
+        keys = RoutingKeys.from_settings(pagerduty)
+        if not keys.all_keys():
+            _required(pagerduty.routing_key, "pagerduty.routing_key")
+        return PagerDutyEventsPager(keys, pagerduty.events_url, timeout=timeout)
     if settings.pager == "pagerduty-rest":
         from receiver.paging.pagers.pagerduty_rest import PagerDutyRestPager
 

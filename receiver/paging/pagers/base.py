@@ -40,8 +40,11 @@ class PageRequest:
     summary: str
     severity: str  # "SEV1".."SEV4"
     source: str  # the service
-    recipient: Recipient | None  # None for acknowledge/resolve
+    # The person paged; on an acknowledge/resolve, the person whose page it follows up when
+    # the pager routes by person (PagerDuty Events), else None.
+    recipient: Recipient | None
     level: int = 0  # escalation level, 0 = primary
+    target: str = ""  # the layer paged ("primary", ...) or "escalation"; "" when none
     details: Mapping[str, Any] = field(default_factory=dict)
     links: tuple[tuple[str, str], ...] = ()  # (href, text)
     reference: str | None = None  # the pager's own id from an earlier delivery

@@ -1,7 +1,12 @@
 """PagerDuty Events API v2 through pdpyras: trigger, acknowledge, resolve by dedup key.
 
-PagerDuty's own escalation policy decides whom it notifies; onwatch's choice of person
-travels in custom_details. Each send is one HTTP attempt (see `_pdpyras.single_attempt`).
+An event names no person: PagerDuty notifies whoever the escalation policy of the service
+behind its routing key names. So each page goes to the routing key `receiver.paging.routing`
+chooses for its person and layer (a service that wakes just that person, when configured),
+and an acknowledgement or resolution goes to the routing key its page went to (PagerDuty
+dedups per service: the same dedup key on another key is another alert). onwatch's choice
+of person also travels in custom_details. Each send is one HTTP attempt (see
+`_pdpyras.single_attempt`).
 """
 
 from __future__ import annotations
@@ -16,34 +21,54 @@ from receiver.paging.pagers._pdpyras import (
     single_attempt,
 )
 from receiver.paging.pagers.base import PageAction, PageRequest
+from receiver.paging.routing import RoutingKeys
 
 SUMMARY_LIMIT = 1024  # PagerDuty rejects a longer payload.summary
 SEVERITIES = {"SEV1": "critical", "SEV2": "error", "SEV3": "warning", "SEV4": "info"}
 
 
 class PagerDutyEventsPager:
-    """Sends each page as an Events API v2 event whose dedup_key is the incident key."""
+    """Sends each page as an Events API v2 event, with the page's dedup key, to the routing
+    key of the person (or layer) it is for."""
 
     kind = "pagerduty-events"
 
     def __init__(
         self,
-        routing_key: str,
+        routing_keys: RoutingKeys | str,
         base_url: str = "https://events.pagerduty.com",
         timeout: float = 10,
     ) -> None:
-        self._session = EventsAPISession(routing_key)
-        single_attempt(self._session, base_url=base_url, timeout=timeout)
+        if isinstance(routing_keys, str):
+            routing_keys = RoutingKeys(default=routing_keys)
+        self._keys = routing_keys
+        # pdpyras puts its session's key into every event: one session per routing key.
+        self._sessions: dict[str, EventsAPISession] = {}
+        for key in sorted(routing_keys.all_keys()):
+            session = EventsAPISession(key)
+            single_attempt(session, base_url=base_url, timeout=timeout)
+            self._sessions[key] = session
 
     def close(self) -> None:
         """Release pooled connections."""
-        self._session.close()
+        for session in self._sessions.values():
+            session.close()
 
     def send(self, request: PageRequest) -> Delivery:
         """One event to PagerDuty; 202 is success, anything else a classified failure."""
+        person = request.recipient.name if request.recipient else None
+        route = self._keys.route(person, request.target)
+        if route is None:  # the configuration check refuses this; a permanent failure
+            whom = f"{person or 'nobody named'} as {request.target or 'no layer'}"
+            return Delivery(
+                ok=False,
+                detail=f"no routing key for {whom}: set paging.pagerduty.routing_keys.people, "
+                "routing_keys.layers or the default routing_key",
+            )
+        session = self._sessions[route.key]
         try:
             if request.action is PageAction.TRIGGER:
-                self._session.trigger(
+                session.trigger(
                     summary=request.summary[:SUMMARY_LIMIT],
                     source=request.source,
                     dedup_key=request.dedup_key,
@@ -52,12 +77,14 @@ class PagerDutyEventsPager:
                     links=[{"href": href, "text": text} for href, text in request.links],
                 )
             elif request.action is PageAction.ACKNOWLEDGE:
-                self._session.acknowledge(request.dedup_key)
+                session.acknowledge(request.dedup_key)
             else:
-                self._session.resolve(request.dedup_key)
+                session.resolve(request.dedup_key)
         except PDClientError as error:
             return failed_delivery(error)
-        return Delivery(ok=True, detail=f"PagerDuty accepted the {request.action} event")
+        return Delivery(
+            ok=True, detail=f"PagerDuty accepted the {request.action} event ({route.via})"
+        )
 
 
 def event_severity(severity: str) -> str:

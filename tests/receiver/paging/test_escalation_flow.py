@@ -221,7 +221,7 @@ def test_acknowledge_through_the_api_stops_escalation(paging: Paging) -> None:
     pages = [(p["action"], p["target"], p["status"]) for p in view["pages"]]
     assert ("trigger", "secondary", "cancelled") in pages
     assert ("trigger", "escalation", "cancelled") in pages
-    assert ("acknowledge", "", "sent") in pages
+    assert ("acknowledge", "primary", "sent") in pages  # where the page it follows went
     [entry] = [e for e in view["timeline"] if e["kind"] == "acknowledged"]
     assert (
         entry["data"]["time_to_acknowledge_s"] == 120.0
@@ -294,7 +294,7 @@ def test_alertmanager_resolution_cancels_escalation_and_resolves_in_pagerduty(
         ("trigger", "primary", "sent"),
         ("trigger", "secondary", "cancelled"),
         ("trigger", "escalation", "cancelled"),
-        ("resolve", "", "sent"),
+        ("resolve", "primary", "sent"),
     ]
 
 
@@ -401,14 +401,19 @@ def test_escalation_pages_the_next_level_although_acknowledged(paging: Paging) -
 
     paging.run()
     key = f"onwatch-{incident}-escalation-1"
-    assert paging.paged(key) == ["b"]  # an incident of its own at PagerDuty, which notifies b
+    # An incident of its own at PagerDuty, which notifies whoever the one service's policy
+    # names (onwatch means b; test_routing shows b's own service waking b).
+    assert paging.paged(key) == ["b"]
     [trigger] = paging.triggers(key)
     assert trigger.body["payload"]["custom_details"]["escalation_level"] == 1
     assert trigger.body["payload"]["custom_details"]["reason"] == NO_PROGRESS
     assert [pd.status for pd in paging.fake.incidents_for(key)] == ["triggered"]
     assert [(p.person, p.severity) for p in paging.ledger()] == [("d", "SEV2"), ("b", "SEV2")]
     paged = paging.timeline(incident, "paged")[-1]
-    assert paged.message == "paged b (secondary) via pagerduty-events (escalation level 1)"
+    assert paged.message == (
+        "paged b (secondary) via pagerduty-events (escalation level 1); routing_key: "
+        "PagerDuty's escalation policy, not onwatch's rota, picks who is woken"
+    )
     assert paging.outcomes[-1] == ("ops", "sent")
 
 
@@ -523,7 +528,7 @@ def test_escalation_at_night_counts_towards_the_night_load(paging: Paging) -> No
     assert _queue_escalation(paging, first, 0) == "ops primary"
     paging.run()
     assert [(p.person, p.night) for p in paging.ledger()] == [("e", True)] * 3
-    assert paging.timeline(first, "paged")[-1].message.endswith("(escalation level 0) at night")
+    assert "(escalation level 0) at night" in paging.timeline(first, "paged")[-1].message
     [crossed] = paging.timeline(first, "night_load_exceeded")
     assert crossed.data["night_pages"] == 3
 
