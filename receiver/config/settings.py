@@ -28,6 +28,7 @@ from receiver.config.base import SettingsModel
 from receiver.config.interpolation import blank_is_unset, interpolate
 from receiver.config.keypath import format_location
 from receiver.notify.settings import NotificationSettings
+from receiver.pages.settings import WebSettings
 from receiver.report.settings import ReportSettings
 from receiver.response.settings import ResponseSettings
 from receiver.rota.settings import (
@@ -224,6 +225,7 @@ class Settings(RulesFile):
     report: ReportSettings = ReportSettings()
     response: ResponseSettings = ResponseSettings()
     notifications: NotificationSettings = NotificationSettings()
+    web: WebSettings = WebSettings()
 
     @model_validator(mode="after")
     def _rota_references(self) -> Settings:
