@@ -41,6 +41,7 @@ from receiver.pages.signin import (
     signed_in_as,
     viewer,
 )
+from receiver.paging.escalation import paths_now, severities_asked
 from receiver.paging.models import OutboxMessage
 from receiver.response.commander import (
     EVENT_ONLY,
@@ -52,6 +53,7 @@ from receiver.response.commander import (
 )
 from receiver.response.facts import load_action_items, load_facts
 from receiver.response.updates import parse_status, post_update
+from receiver.rota.store import active_overrides
 from receiver.services import services
 from receiver.web.errors import Conflict, InputError
 from receiver.web.request_body import ID, MAX_ID, query_int, storable_text, with_id_converter
@@ -318,6 +320,30 @@ def _preview_from_args(facts: Any) -> str:
         "internal", facts, update, now, mttr_target=svc.response.targets.mttr_for(facts.severity)
     )
     return message.text
+
+
+# --------------------------------------------------------------------------------------------
+# A rotation's escalation paths
+
+
+@bp.get("/rotations/<name>/escalation")
+def escalation(name: str) -> str:
+    """Whom each severity would page now and after each timeout (`escalation show`)."""
+    svc = services()
+    if name not in svc.rota.rotations:
+        abort(404, f"There is no rotation {name!r}.")
+    now = svc.clock()
+    with svc.store.read() as db:
+        overrides = active_overrides(db)  # the escalation rotation's, too
+    paths = paths_now(svc.paging, name, severities_asked(None), now, overrides)
+    return render_template(
+        "pages/escalation.html",
+        rotation=svc.rota.rotation(name),
+        pager=svc.paging.policy(name).pager,
+        paths=paths,
+        people=svc.rota.people,
+        now=now,
+    )
 
 
 # --------------------------------------------------------------------------------------------

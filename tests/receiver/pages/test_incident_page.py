@@ -111,3 +111,14 @@ def test_tick_a_checklist_item_with_a_note(signed_in: tuple[Flask, FlaskClient])
     _, client = signed_in
     page = _post(client, "/incidents/1/checklist", item="war_room", note="https://meet/x")
     assert "ticked by a): https://meet/x" in page
+
+
+def test_escalation_page_shows_the_path_as_escalation_show(
+    signed_in: tuple[Flask, FlaskClient],
+) -> None:
+    _, client = signed_in
+    page = html.unescape(client.get("/rotations/ops/escalation").get_data(as_text=True))
+    assert "Escalation paths of ops" in page
+    assert "SEV1" in page and "SEV4" in page
+    assert "ops primary" in page and "mailto:" in page
+    assert client.get("/rotations/nosuch/escalation").status_code == 404
