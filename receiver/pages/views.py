@@ -11,8 +11,9 @@ marked `data-poll` while the page is open.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -32,7 +33,7 @@ from receiver.incidents.actions import UnknownIncident, acknowledge, resolve
 from receiver.incidents.models import IncidentRecord, IncidentStatus, TimelineEntry
 from receiver.instants import instant_range, parse_instant
 from receiver.notify.models import NotificationMessage
-from receiver.pages import display, error_pages, passwords, queries, signin
+from receiver.pages import calendar_grid, display, error_pages, passwords, queries, signin
 from receiver.pages.signin import (
     guard,
     limiter,
@@ -53,6 +54,7 @@ from receiver.response.commander import (
 )
 from receiver.response.facts import load_action_items, load_facts
 from receiver.response.updates import parse_status, post_update
+from receiver.rota.overrides import Cover, override_cover, store_covers, swap_covers
 from receiver.rota.store import active_overrides
 from receiver.services import services
 from receiver.web.errors import Conflict, InputError
@@ -62,6 +64,9 @@ from response.facts import Classification, Role, StatusUpdate, UpdateStatus
 from response.milestones import milestones
 from response.resolution import resolution_view
 from rules.severity import SEVERITIES
+from scheduler.calendar import feed_token
+from scheduler.check import check
+from scheduler.roster import Rotation
 
 bp = with_id_converter(
     Blueprint(
@@ -323,15 +328,146 @@ def _preview_from_args(facts: Any) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# A rotation's escalation paths
+# A rotation: its calendar, overrides and swaps, its escalation paths
+
+
+@bp.get("/rotations/<name>")
+def rotation(name: str) -> str:
+    """The schedule as a calendar (weeks across, layers down), with the override forms."""
+    svc = services()
+    rot = svc.rota.rotations.get(name)
+    if rot is None:
+        abort(404, f"There is no rotation {name!r}.")
+    now = svc.clock()
+    first_day = _day("from", rot.zone, now)
+    count = query_int("weeks", 4, minimum=1, maximum=calendar_grid.MAX_WEEKS)
+    assert count is not None
+    weeks = calendar_grid.weeks_from(rot, first_day, count)
+    start, end = weeks[0].start, weeks[-1].end
+    with svc.store.read() as db:
+        overrides = active_overrides(db)
+    shifts = svc.rota.rotation_shifts(name, start, end, overrides)
+    violations = [v for v in check(svc.rota, start, end, overrides) if v.rotation == name]
+    return render_template(
+        "pages/rotation.html",
+        rotation=rot,
+        grid=calendar_grid.grid(rot, weeks, shifts, violations),
+        violations=violations,
+        earlier=(weeks[0].start.date() - timedelta(weeks=count)).isoformat(),
+        later=weeks[-1].end.date().isoformat(),
+        count=count,
+        people=sorted(svc.rota.people),
+        feed_url=_own_feed_url(),
+        now=now,
+    )
+
+
+def _day(name: str, zone: ZoneInfo, now: datetime) -> date:
+    raw = _query(name)
+    if raw is None:
+        return now.astimezone(zone).date()
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"{name}: expected a date such as 2026-12-07, got {raw!r}") from None
+    try:
+        instant_range(now).check(datetime.combine(day, time(12), tzinfo=zone), raw)
+    except ValueError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    return day
+
+
+def _own_feed_url() -> str | None:
+    """The signed-in person's own calendar feed (its token is theirs: shown to them only)."""
+    secret = services().settings.calendar.secret
+    if secret is None:
+        return None
+    name = viewer().name
+    token = feed_token(secret.get_secret_value(), "person", name)
+    return url_for("calendar.person", name=name, token=token, _external=True)
+
+
+def _instant_field(name: str) -> datetime:
+    """A `datetime-local` form field, read on the signed-in person's clock."""
+    raw = _field(name, required=True).strip()
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InputError(f"{name}: expected a date and time such as 2026-12-07T09:00") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=viewer().zone)
+    try:
+        return instant_range(services().clock()).check(parsed.astimezone(UTC), raw)
+    except ValueError as exc:
+        raise InputError(f"{name}: {exc}") from None
+
+
+def _store_and_return(name: str, covers: Callable[[Session], list[Cover]], reason: str) -> Any:
+    """Store the covers by the API's rule; back to the calendar saying what happened."""
+    svc = services()
+    by, now = viewer().name, svc.clock()
+
+    def work(db: Session) -> str:
+        records, _ = store_covers(
+            db,
+            svc.rota,
+            name,
+            covers(db),
+            force=False,
+            reason=reason,
+            requested_by=by,
+            now=now,
+            refusal_hint="",
+        )
+        return ", ".join(f"{r.person} covers {r.layer}" for r in records)
+
+    try:
+        stored = svc.store.write(work)
+    except (InputError, Conflict) as exc:
+        flash(f"Not done: {exc}", "refused")
+    else:
+        flash(f"Stored: {stored}.", "done")
+    return redirect(url_for("pages.rotation", name=name), code=303)
+
+
+def _rotation_or_404(name: str) -> Rotation:
+    found = services().rota.rotations.get(name)
+    if found is None:
+        abort(404, f"There is no rotation {name!r}.")
+    return found
+
+
+@bp.post("/rotations/<name>/overrides")
+def add_override(name: str) -> WerkzeugResponse:
+    """Someone covers a layer for a while; refused, with the reasons, if it breaks a rule."""
+    _rotation_or_404(name)
+    rota = services().rota
+    layer, person, reason = _field("layer", required=True), _field("person"), _field("reason")
+    start, end = _instant_field("start"), _instant_field("end")
+    cover = override_cover(rota, name, layer, person, start, end)
+    return _store_and_return(name, lambda _db: [cover], reason)
+
+
+@bp.post("/rotations/<name>/swaps")
+def add_swap(name: str) -> WerkzeugResponse:
+    """Two people exchange the shifts on call at two instants."""
+    _rotation_or_404(name)
+    rota = services().rota
+    picks = [
+        (key, _field(f"{key}_layer", required=True), _instant_field(key))
+        for key in ("first", "second")
+    ]
+    reason = _field("reason")
+    return _store_and_return(
+        name, lambda db: swap_covers(rota, name, picks, active_overrides(db, name)), reason
+    )
 
 
 @bp.get("/rotations/<name>/escalation")
 def escalation(name: str) -> str:
     """Whom each severity would page now and after each timeout (`escalation show`)."""
     svc = services()
-    if name not in svc.rota.rotations:
-        abort(404, f"There is no rotation {name!r}.")
+    _rotation_or_404(name)
     now = svc.clock()
     with svc.store.read() as db:
         overrides = active_overrides(db)  # the escalation rotation's, too
