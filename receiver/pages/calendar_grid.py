@@ -1,5 +1,5 @@
 """The rota as a calendar: weeks across, layers down, each cell the shifts of that layer that
-week, marked when an override made them or a rota rule is broken in them.
+begin that week, marked when an override made them or a rota rule is broken in them.
 
 Week boundaries are midnight on Mondays on the rotation's own wall clock, so a week that
 contains a DST change is 167 or 169 hours long and every handoff lands in the right column.
@@ -57,13 +57,17 @@ def grid(
     shifts: list[Shift],
     violations: list[Violation],
 ) -> Grid:
-    """Place `shifts` (the rotation's, overrides applied) in the weeks they overlap."""
+    """Place `shifts` (the rotation's, overrides applied) in the week each starts in; the
+    first week also shows the shift already running when it begins."""
     rows = []
     for layer in rotation.layers:
         cells = []
-        for week in weeks:
+        for n, week in enumerate(weeks):
             mine = tuple(
-                s for s in shifts if s.layer == layer.name and s.overlaps(week.start, week.end)
+                s
+                for s in shifts
+                if s.layer == layer.name
+                and (week.start <= s.start < week.end or (n == 0 and s.start < week.start < s.end))
             )
             troubled = frozenset(
                 n for n, s in enumerate(mine) if s.rest_broken or _touched(s, violations)

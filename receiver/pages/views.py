@@ -26,12 +26,13 @@ from flask import (
     session,
     url_for,
 )
+from markupsafe import Markup
 from sqlmodel import Session, col, func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from receiver.incidents.actions import UnknownIncident, acknowledge, resolve
 from receiver.incidents.models import IncidentRecord, IncidentStatus, TimelineEntry
-from receiver.instants import instant_range, parse_instant
+from receiver.instants import instant_range, parse_instant, parse_month
 from receiver.notify.models import NotificationMessage
 from receiver.pages import calendar_grid, display, error_pages, passwords, queries, signin
 from receiver.pages.signin import (
@@ -44,6 +45,8 @@ from receiver.pages.signin import (
 )
 from receiver.paging.escalation import paths_now, severities_asked
 from receiver.paging.models import OutboxMessage
+from receiver.report.build import build_report
+from receiver.report.render import render_html_body
 from receiver.response.commander import (
     EVENT_ONLY,
     assign_role,
@@ -64,6 +67,7 @@ from response.facts import Classification, Role, StatusUpdate, UpdateStatus
 from response.milestones import milestones
 from response.resolution import resolution_view
 from rules.severity import SEVERITIES
+from scheduler.burden import Month
 from scheduler.calendar import feed_token
 from scheduler.check import check
 from scheduler.roster import Rotation
@@ -427,7 +431,9 @@ def _store_and_return(name: str, covers: Callable[[Session], list[Cover]], reaso
         flash(f"Not done: {exc}", "refused")
     else:
         flash(f"Stored: {stored}.", "done")
-    return redirect(url_for("pages.rotation", name=name), code=303)
+    back = request.form.get("back", "")
+    here = url_for("pages.rotation", name=name)
+    return redirect(back if back.startswith(here + "?") and safe_next(back) == back else here, 303)
 
 
 def _rotation_or_404(name: str) -> Rotation:
@@ -479,6 +485,53 @@ def escalation(name: str) -> str:
         paths=paths,
         people=svc.rota.people,
         now=now,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# People and the monthly report
+
+UPCOMING = timedelta(days=28)
+
+
+@bp.get("/people/<name>")
+def person(name: str) -> str:
+    """A person's upcoming shifts, and this month's load and night pages (the report's)."""
+    svc = services()
+    someone = svc.rota.people.get(name)
+    if someone is None:
+        abort(404, f"There is no person {name!r}.")
+    now = svc.clock()
+    with svc.store.read() as db:
+        overrides = active_overrides(db)
+    upcoming = svc.rota.person_shifts(name, now, now + UPCOMING, overrides)
+    month = Month.containing(now, svc.settings.report.zone)
+    report = build_report(svc.settings, svc.store, month, rota=svc.rota, now=now)
+    load = next((p for p in report.people if p.name == name), None)
+    return render_template(
+        "pages/person.html", person=someone, upcoming=upcoming, load=load, month=month, now=now
+    )
+
+
+@bp.get("/reports/burden")
+def burden() -> str:
+    """The monthly burden report, its charts and tables, in the page (default: last month)."""
+    svc = services()
+    zone, now = svc.settings.report.zone, svc.clock()
+    raw = _query("month")
+    try:
+        month = (
+            parse_month(raw, zone=zone, now=now) if raw else Month.containing(now, zone).previous()
+        )
+    except ValueError as exc:
+        raise InputError(f"month: {exc}") from None
+    report = build_report(svc.settings, svc.store, month, rota=svc.rota, now=now)
+    return render_template(
+        "pages/burden.html",
+        month=month,
+        body=Markup(render_html_body(report)),  # render.py escapes every value
+        previous=month.previous().label,
+        following=month.next().label if month.next().start <= now else None,
     )
 
 

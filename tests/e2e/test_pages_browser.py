@@ -154,3 +154,43 @@ def test_the_incident_commanders_path_through_the_pages(server: str, page: Any) 
     page.goto("/incidents/999")
     expect(page.locator("h1")).to_contain_text("404")
     _accessible(page, "404 page")
+
+
+def _sign_in(page: Any, path: str) -> None:
+    page.goto(path)
+    page.fill("#name", "a")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_the_rota_pages(server: str, page: Any) -> None:
+    expect = playwright_api.expect
+    # Across the spring DST change in London (2027-03-28) the handoff stays at 09:00 local.
+    _sign_in(page, "/rotations/ops?from=2027-03-22&weeks=2")
+    primary = page.locator("table.calendar tbody tr").first
+    first_week, second_week = primary.locator("td").nth(0), primary.locator("td").nth(1)
+    winter = first_week.locator(".shift", has_text=re.compile(r"2027-03-22 09:00 GMT →"))
+    summer = second_week.locator(".shift", has_text=re.compile(r"2027-03-29 09:00 BST →"))
+    expect(winter).to_contain_text("2027-03-29 09:00 BST")  # its end, after the change
+    before = winter.locator("strong").inner_text()
+    after = summer.locator("strong").inner_text()
+    assert before and after and before != after
+    _accessible(page, "rotation calendar")
+
+    # The person on call the week before the change cannot take the next one straight after
+    # it: the rest gap is the reason shown.
+    page.select_option("#o-layer", "primary")
+    page.select_option("#o-person", before)
+    page.fill("#o-start", "2027-03-29T09:00")
+    page.fill("#o-end", "2027-04-05T09:00")
+    page.get_by_role("button", name="Store override").click()
+    refusal = page.get_by_role("alert")
+    expect(refusal).to_contain_text("Not done: override refused:")
+    expect(refusal).to_contain_text("rest")
+    _shot(page, "rotation")
+
+    for path, heading in (("/people/a", "a"), ("/reports/burden?month=2026-11", "burden")):
+        page.goto(path)
+        expect(page.locator("h1")).to_contain_text(heading)
+        _accessible(page, path)
+    _shot(page, "burden")
