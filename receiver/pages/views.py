@@ -292,10 +292,11 @@ def _incident_or_404(db: Session, incident_id: int) -> IncidentRecord:
     return row
 
 
-def _timeline(db: Session, incident_id: int) -> tuple[list[TimelineEntry], int]:
-    """The newest TIMELINE_SHOWN entries, oldest first, and how many there are in all."""
+def _timeline(db: Session, incident_id: int) -> tuple[list[Any], int]:
+    """The newest TIMELINE_SHOWN entries (at, kind, message), oldest first, and how many
+    there are in all; the columns alone, not the rows (a page reads 1,000 of them)."""
     newest = db.exec(
-        select(TimelineEntry)
+        select(TimelineEntry.at, TimelineEntry.kind, TimelineEntry.message)
         .where(TimelineEntry.incident_id == incident_id)
         .order_by(col(TimelineEntry.id).desc())
         .limit(TIMELINE_SHOWN)
