@@ -194,3 +194,31 @@ def test_the_rota_pages(server: str, page: Any) -> None:
         expect(page.locator("h1")).to_contain_text(heading)
         _accessible(page, path)
     _shot(page, "burden")
+
+
+def test_the_pages_work_with_javascript_off(server: str) -> None:
+    expect = playwright_api.expect
+    status, body = post_json(
+        f"{server}/api/v1/alertmanager", raw_fixture("firing_single.json"), SERVER_TOKEN
+    )
+    assert status == 200, body
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            context = browser.new_context(base_url=server, java_script_enabled=False)
+            context.set_default_timeout(15_000)
+            page = context.new_page()
+            _sign_in(page, "/incidents/1")
+            page.fill("#impact", "search is slow")
+            page.fill("#current_action", "adding capacity")
+            page.get_by_role("button", name="Preview").click()  # a GET: the server renders it
+            expect(page.locator("#preview pre")).to_contain_text("Impact: search is slow")
+            expect(page.locator("#impact")).to_have_value("search is slow")
+            page.get_by_role("button", name="Post update").click()
+            expect(page.locator("#timeline")).to_contain_text(
+                "Impact: search is slow | Current action: adding capacity"
+            )
+            page.get_by_role("button", name="Acknowledge", exact=True).click()
+            expect(page.locator("#timeline")).to_contain_text("acknowledged by a after")
+        finally:
+            browser.close()
