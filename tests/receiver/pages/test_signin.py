@@ -151,3 +151,14 @@ def test_error_pages_are_pages_for_browsers_json_for_the_api(
     assert browser.status_code == 404 and "text/html" in browser.content_type
     assert client.get("/nowhere").get_json() is not None  # an API client still gets JSON
     assert client.get("/api/v1/nowhere", headers={"Accept": "text/html"}).is_json
+
+
+def test_pages_refuse_to_be_framed_and_run_only_their_own_scripts(
+    make_app: Callable[..., Flask],
+) -> None:
+    client = _app(make_app).test_client()
+    answer = client.get("/sign-in")
+    assert answer.headers["X-Frame-Options"] == "DENY"
+    policy = answer.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
+    assert "Content-Security-Policy" not in client.get("/healthz").headers  # the API's own
