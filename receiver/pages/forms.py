@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import flash, request
 
 from receiver.instants import instant_range, parse_instant
 from receiver.pages.signin import viewer
@@ -16,6 +16,16 @@ from receiver.web.request_body import storable_text
 
 FIELD_LIMIT = 10_000  # characters in one form field
 QUERY_LIMIT = 200  # characters in one query parameter
+# Outcomes travel in the session cookie to the next page: a browser drops a cookie over 4 KB
+# (signing the person out), so a note of 10,000 characters is not repeated in full.
+OUTCOME_LIMIT = 600
+
+
+def say(message: str, category: str) -> None:
+    """Show `message` on the next page ("done" or "refused"), cut to OUTCOME_LIMIT."""
+    if len(message) > OUTCOME_LIMIT:
+        message = message[: OUTCOME_LIMIT - 1] + "…"
+    flash(message, category)
 
 
 def form_text(name: str, *, required: bool = False) -> str:

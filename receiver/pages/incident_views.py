@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from sqlmodel import Session, col, func, select
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -22,7 +22,7 @@ from receiver.incidents.models import IncidentRecord, TimelineEntry
 from receiver.notify.models import NotificationMessage
 from receiver.pages import queries
 from receiver.pages.blueprint import bp
-from receiver.pages.forms import FIELD_LIMIT, form_text
+from receiver.pages.forms import FIELD_LIMIT, form_text, say
 from receiver.pages.signin import viewer
 from receiver.paging.models import OutboxMessage
 from receiver.response.commander import (
@@ -172,11 +172,11 @@ def _act(incident_id: int, work: Callable[[Session, str, datetime], Any], done: 
     except UnknownIncident:
         abort(404, f"There is no incident {incident_id}.")
     except (InputError, Conflict) as exc:
-        flash(f"Not done: {exc}", "refused")
+        say(f"Not done: {exc}", "refused")
     else:
         message = getattr(result, "message", None) or done
         changed = getattr(result, "changed", True)
-        flash(message if changed else f"Nothing changed: {message}", "done")
+        say(message if changed else f"Nothing changed: {message}", "done")
     return redirect(url_for("pages.incident", incident_id=incident_id), code=303)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, redirect, render_template, request, url_for
 from markupsafe import Markup
 from sqlmodel import Session
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from receiver.instants import parse_month
 from receiver.pages import calendar_grid
 from receiver.pages.blueprint import bp
-from receiver.pages.forms import form_instant, form_text, query_day, query_value
+from receiver.pages.forms import form_instant, form_text, query_day, query_value, say
 from receiver.pages.signin import safe_next, viewer
 from receiver.paging.escalation import paths_now, severities_asked
 from receiver.report.build import build_report
@@ -96,9 +96,9 @@ def _store_and_return(name: str, covers: Callable[[Session], list[Cover]], reaso
     try:
         stored = svc.store.write(work)
     except (InputError, Conflict) as exc:
-        flash(f"Not done: {exc}", "refused")
+        say(f"Not done: {exc}", "refused")
     else:
-        flash(f"Stored: {stored}.", "done")
+        say(f"Stored: {stored}.", "done")
     back = request.form.get("back", "")
     here = url_for("pages.rotation", name=name)
     return redirect(back if back.startswith(here + "?") and safe_next(back) == back else here, 303)

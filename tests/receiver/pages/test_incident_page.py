@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 from collections.abc import Callable
 
 import pytest
@@ -122,3 +123,18 @@ def test_escalation_page_shows_the_path_as_escalation_show(
     assert "SEV1" in page and "SEV4" in page
     assert "ops primary" in page and "mailto:" in page
     assert client.get("/rotations/nosuch/escalation").status_code == 404
+
+
+def test_a_long_note_does_not_overflow_the_session_cookie(
+    signed_in: tuple[Flask, FlaskClient],
+) -> None:
+    _, client = signed_in
+    note = secrets.token_hex(4500)  # 9,000 characters that do not compress
+    token = csrf_token(client, "/incidents/1")
+    answer = client.post(
+        "/incidents/1/checklist", data={"item": "war_room", "note": note, "csrf_token": token}
+    )
+    cookie = answer.headers["Set-Cookie"]
+    assert len(cookie) < 4096  # browsers drop a larger cookie: the person would be signed out
+    page = html.unescape(client.get(answer.headers["Location"]).get_data(as_text=True))
+    assert note in page  # the timeline keeps the whole note
