@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from receiver.incidents.models import IncidentRecord, IncidentStatus
@@ -180,12 +180,13 @@ def incident_page(
     if wanted.opened_until:
         statement = statement.where(col(IncidentRecord.opened_at) < wanted.opened_until)
     if wanted.text:
+        # The title only (the channel is made of it). SQLite's LIKE ignores ASCII case by
+        # itself; its ILIKE is lower() on both sides, twice the work on a scan of 100k rows.
         pattern = "%" + _escape_like(wanted.text) + "%"
+        title = col(IncidentRecord.title)
+        sqlite = session.get_bind().dialect.name == "sqlite"
         statement = statement.where(
-            or_(
-                col(IncidentRecord.title).ilike(pattern, escape="\\"),
-                col(IncidentRecord.channel).ilike(pattern, escape="\\"),
-            )
+            title.like(pattern, escape="\\") if sqlite else title.ilike(pattern, escape="\\")
         )
     if wanted.before:
         statement = statement.where(col(IncidentRecord.id) < wanted.before)

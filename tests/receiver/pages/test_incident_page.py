@@ -104,6 +104,8 @@ def test_incident_list_filters_and_bounds(signed_in: tuple[Flask, FlaskClient]) 
     assert "#1</a>" in client.get("/incidents?status=open").get_data(as_text=True)
     assert "No incident matches" in client.get("/incidents?status=resolved").get_data(True)
     assert "No incident matches" in client.get("/incidents?q=nothing-like-it").get_data(True)
+    assert "#1</a>" in client.get("/incidents?q=higherrorrate").get_data(True)  # any case
+    assert "No incident matches" in client.get("/incidents?q=100%25").get_data(True)  # no wildcard
     assert client.get("/incidents?from=not-a-date").status_code == 400
     assert client.get("/incidents?from=3026-01-01").status_code == 400
 
