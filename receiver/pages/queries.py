@@ -128,7 +128,8 @@ def overdue_milestones(
         fact = facts[incident.id]
         if fact.postmortem is None or fact.resolved_at is None:
             continue
-        views = milestones(fact.postmortem, fact.resolved_at, items[incident.id], targets, now)
+        mine = items.get(incident.id, [])  # none yet: the action-item milestones are due
+        views = milestones(fact.postmortem, fact.resolved_at, mine, targets, now)
         found += [OverdueMilestone(incident, m) for m in views if m.state is MilestoneState.OVERDUE]
     return sorted(found, key=lambda o: o.milestone.due_at)[:OVERDUE_SHOWN]
 

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from receiver.services import Services
 from response.facts import StatusUpdate, UpdateStatus
 from tests.support.alertmanager import post_alerts, raw_fixture
+from tests.support.clock import Clock
 from tests.support.pages import csrf_token, give_password, password_web, sign_in
 from tests.support.rota_config import rota_config
 
@@ -140,3 +141,22 @@ def test_a_long_note_does_not_overflow_the_session_cookie(
     assert len(cookie) < 4096  # browsers drop a larger cookie: the person would be signed out
     page = html.unescape(client.get(answer.headers["Location"]).get_data(as_text=True))
     assert note in page  # the timeline keeps the whole note
+
+
+def test_overview_marks_overdue_updates_and_postmortem_work(
+    signed_in: tuple[Flask, FlaskClient], clock: Clock
+) -> None:
+    app, client = signed_in
+    assert "Update overdue" not in client.get("/").get_data(as_text=True)
+    clock.advance(hours=2)  # no update for two hours: past any severity's update cadence
+    page = html.unescape(client.get("/").get_data(as_text=True))
+    assert '<tr class="overdue">' in page and "Update overdue: no status update for" in page
+    _post(client, "/incidents/1/resolve", classification="actionable")
+    item = {"title": "alert on queue depth", "by": "a", "owner": "b", "due": "2026-12-01"}
+    assert client.post("/api/v1/incidents/1/actions", json=item).status_code == 201
+    clock.advance(days=3)  # the postmortem draft is due within 48 hours of resolution
+    page = html.unescape(client.get("/").get_data(as_text=True))
+    assert "Overdue postmortem work" in page
+    assert "#1 HighErrorRate" in page.split("Overdue postmortem work", 1)[1]
+    assert "Draft postmortem" in page.split("Overdue postmortem work", 1)[1]
+    assert "action item “alert on queue depth” (b)" in page
