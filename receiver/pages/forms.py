@@ -3,7 +3,7 @@ signed-in person's clock. A bad value is an InputError naming the field (a 400 p
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import flash, request
@@ -65,6 +65,14 @@ def query_date_start(name: str) -> datetime | None:
         return parse_instant(raw, date_zone=viewer().zone, within=instant_range(now))
     except ValueError as exc:
         raise InputError(f"{name}: {exc}") from None
+
+
+def query_date_end(name: str) -> datetime | None:
+    """A date query parameter read as "up to and including that day" (an instant as given)."""
+    start = query_date_start(name)
+    raw = query_value(name) or ""
+    is_day = start is not None and len(raw) == len("2026-12-07")
+    return start + timedelta(days=1) if is_day and start is not None else start
 
 
 def query_day(name: str, zone: ZoneInfo, now: datetime) -> date:

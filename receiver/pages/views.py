@@ -23,7 +23,13 @@ from receiver.pages import (
     signin,
 )
 from receiver.pages.blueprint import bp
-from receiver.pages.forms import form_text, query_choice, query_date_start, query_value
+from receiver.pages.forms import (
+    form_text,
+    query_choice,
+    query_date_end,
+    query_date_start,
+    query_value,
+)
 from receiver.pages.signin import limiter, safe_next, sign_in_limit, signed_in_as
 from receiver.services import services
 from receiver.web.request_body import MAX_ID, query_int
@@ -110,7 +116,7 @@ def incidents() -> str:
         severity=query_choice("severity", SEVERITIES),
         service=query_value("service"),
         opened_from=query_date_start("from"),
-        opened_until=query_date_start("until"),
+        opened_until=query_date_end("until"),
         text=query_value("q"),
         before=query_int("before", None, minimum=1, maximum=MAX_ID),
     )

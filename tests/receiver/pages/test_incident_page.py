@@ -107,6 +107,9 @@ def test_incident_list_filters_and_bounds(signed_in: tuple[Flask, FlaskClient]) 
     assert "No incident matches" in client.get("/incidents?q=nothing-like-it").get_data(True)
     assert "#1</a>" in client.get("/incidents?q=higherrorrate").get_data(True)  # any case
     assert "No incident matches" in client.get("/incidents?q=100%25").get_data(True)  # no wildcard
+    day = "2026-11-28"  # the test clock's day: the incident opened on it
+    assert "#1</a>" in client.get(f"/incidents?from={day}&until={day}").get_data(True)
+    assert "No incident" in client.get("/incidents?until=2026-11-27").get_data(True)
     assert client.get("/incidents?from=not-a-date").status_code == 400
     assert client.get("/incidents?from=3026-01-01").status_code == 400
 

@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.support.alertmanager import post_alerts, raw_fixture
-from tests.support.pages import give_password, password_web, sign_in
+from tests.support.pages import csrf_token, give_password, password_web, sign_in
 from tests.support.rota_config import rota_config
 
 
@@ -45,3 +45,36 @@ def test_burden_report_in_the_page(client: FlaskClient) -> None:
     assert 'href="/reports/burden?month=2026-10"' in page
     assert client.get("/reports/burden?month=2026-13").status_code == 400
     assert client.get("/reports/burden?month=9999-12").status_code == 400
+
+
+PAGES = (
+    "/",
+    "/fragments/open",
+    "/incidents",
+    "/incidents?status=resolved&severity=SEV2&service=checkout&from=2026-11-01&until=2026-12-01",
+    "/incidents/1",
+    "/incidents/1/timeline",
+    "/incidents/1/preview?status=monitoring&impact=x&current_action=y",
+    "/rotations/ops",
+    "/rotations/ops?from=2026-10-26&weeks=12",
+    "/rotations/ops/escalation",
+    "/reports/burden",
+    "/reports/burden?month=2026-11",
+    *(f"/people/{name}" for name in "abcdefg"),
+)
+
+
+def test_every_page_answers_before_and_after_the_incident_is_resolved(
+    client: FlaskClient,
+) -> None:
+    for path in PAGES:
+        assert client.get(path).status_code == 200, path
+    token = csrf_token(client, "/incidents/1")
+    for path, form in (
+        ("/incidents/1/ack", {}),
+        ("/incidents/1/updates", {"status": "monitoring", "impact": "x", "current_action": "y"}),
+        ("/incidents/1/resolve", {"classification": "noise", "note": "flapping"}),
+    ):
+        assert client.post(path, data={**form, "csrf_token": token}).status_code == 303
+    for path in PAGES:
+        assert client.get(path).status_code == 200, path
