@@ -47,9 +47,23 @@ from rules.severity import SEVERITIES
 TIMELINE_SHOWN = 1000  # the newest entries on the page; the API pages through the rest
 
 
+UPDATE_FIELDS = ("status", "impact", "current_action", "eta")
+
+
 @bp.get(f"/incidents/<{ID}:incident_id>")
 def incident(incident_id: int) -> str:
     """Everything about one incident, with the forms that act on it."""
+    return _incident_page(incident_id, draft=None)
+
+
+@bp.post(f"/incidents/<{ID}:incident_id>/preview")
+def preview_page(incident_id: int) -> str:
+    """The incident page with the update form's draft previewed (without JavaScript: a POST,
+    so that the form's CSRF token never travels in a URL)."""
+    return _incident_page(incident_id, draft={k: form_text(k) for k in UPDATE_FIELDS})
+
+
+def _incident_page(incident_id: int, draft: dict[str, str] | None) -> str:
     svc = services()
     now = svc.clock()
     targets = svc.response.targets
@@ -95,7 +109,8 @@ def incident(incident_id: int) -> str:
         statuses=list(UpdateStatus),
         classifications=[c.value for c in Classification],
         people=sorted(svc.rota.people),
-        preview=_preview_from_args(facts) if request.args.get("impact") else None,
+        draft=draft or {},
+        preview=_preview(facts, draft) if draft is not None else None,
     )
 
 
@@ -113,7 +128,8 @@ def preview_fragment(incident_id: int) -> str:
     """The internal update the form would send, rendered by the process's own template."""
     with services().store.read() as db:
         facts = load_facts(db, _incident_or_404(db, incident_id))
-    return render_template("pages/_preview.html", preview=_preview_from_args(facts))
+    draft = {k: request.args.get(k, "")[:FIELD_LIMIT] for k in UPDATE_FIELDS}
+    return render_template("pages/_preview.html", preview=_preview(facts, draft))
 
 
 def _incident_or_404(db: Session, incident_id: int) -> IncidentRecord:
@@ -140,23 +156,16 @@ def _timeline(db: Session, incident_id: int) -> tuple[list[Any], int]:
     return list(reversed(newest)), int(count)
 
 
-def _preview_from_args(facts: Any) -> str:
-    """The internal template's text for the update in the query (`status`, `impact`, ...)."""
+def _preview(facts: Any, draft: dict[str, str]) -> str:
+    """The internal template's text for the drafted update (`status`, `impact`, ...)."""
     svc = services()
     now = svc.clock()
-    args = request.args
     try:
-        status = parse_status(args.get("status", "investigating"))
+        status = parse_status(draft.get("status") or "investigating")
     except InputError as exc:
         return str(exc)
-    update = StatusUpdate(
-        now,
-        viewer().name,
-        status,
-        storable_text(args.get("impact", "")[:FIELD_LIMIT]).strip(),
-        storable_text(args.get("current_action", "")[:FIELD_LIMIT]).strip(),
-        storable_text(args.get("eta", "")[:FIELD_LIMIT]).strip(),
-    )
+    impact, action, eta = (storable_text(draft.get(k, "")).strip() for k in UPDATE_FIELDS[1:])
+    update = StatusUpdate(now, viewer().name, status, impact, action, eta)
     message = svc.response.templates.status_update(
         "internal", facts, update, now, mttr_target=svc.response.targets.mttr_for(facts.severity)
     )

@@ -163,3 +163,18 @@ def test_overview_marks_overdue_updates_and_postmortem_work(
     assert "#1 HighErrorRate" in page.split("Overdue postmortem work", 1)[1]
     assert "Draft postmortem" in page.split("Overdue postmortem work", 1)[1]
     assert "action item “alert on queue depth” (b)" in page
+
+
+def test_preview_without_javascript_is_a_post_that_keeps_the_draft(
+    signed_in: tuple[Flask, FlaskClient],
+) -> None:
+    _, client = signed_in
+    token = csrf_token(client, "/incidents/1")
+    draft = {"status": "monitoring", "impact": "few users", "current_action": "watching"}
+    answer = client.post("/incidents/1/preview", data={**draft, "csrf_token": token})
+    page = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 200
+    assert "- checkout - Monitoring" in page and "Impact: few users" in page
+    assert 'value="few users"' in page  # the form keeps what was typed
+    assert "timeline" in page and "Not done" not in page
+    assert client.post("/incidents/1/preview", data=draft).status_code == 400  # CSRF
