@@ -15,6 +15,17 @@ from receiver.config.base import SettingsModel
 from receiver.config.interpolation import blank_is_unset
 
 AuthMode = Literal["proxy", "password"]
+# Where Flask-Limiter counts failed sign-ins: memory:// counts in each worker process; a
+# shared store (redis://HOST:6379, memcached://HOST:11211) counts across workers and
+# replicas, with its client package installed (pip install redis / pymemcache).
+LIMIT_STORAGE_SCHEMES = (
+    "memory",
+    "redis",
+    "rediss",
+    "redis+sentinel",
+    "redis+cluster",
+    "memcached",
+)
 
 
 class ProxySettings(SettingsModel):
@@ -53,9 +64,19 @@ class WebSettings(SettingsModel):
     session_secret: SecretStr | None = None
     session_hours: float = Field(default=12, gt=0, le=24 * 30)
     sign_in_attempts_per_minute: int = Field(default=10, ge=1, le=1000)
+    sign_in_limit_storage: str = "memory://"
     proxy: ProxySettings = ProxySettings()
 
     blanks_are_unset = field_validator("session_secret", "auth", mode="before")(blank_is_unset)
+
+    @field_validator("sign_in_limit_storage")
+    @classmethod
+    def _storage(cls, value: str) -> str:
+        scheme, separator, _ = value.partition("://")
+        if not separator or scheme not in LIMIT_STORAGE_SCHEMES:
+            known = ", ".join(f"{s}://" for s in LIMIT_STORAGE_SCHEMES)
+            raise ValueError(f"expected a URI starting with one of {known}, got {value!r}")
+        return value
 
     @model_validator(mode="after")
     def _complete(self) -> WebSettings:

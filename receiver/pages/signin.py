@@ -31,7 +31,7 @@ from receiver.pages import passwords
 from receiver.services import services
 
 csrf = CSRFProtect()
-limiter = Limiter(get_remote_address, storage_uri="memory://")
+limiter = Limiter(get_remote_address)  # its storage: web.sign_in_limit_storage, in init_app
 
 SIGNED_OUT_ENDPOINTS = frozenset({"pages.sign_in", "pages.static"})
 OFF_MESSAGE = (
@@ -169,6 +169,7 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_CHECK_DEFAULT=False,  # checked by `guard` for the pages; the API has none
         WTF_CSRF_TIME_LIMIT=None,  # valid as long as the session: a page left open still works
         RATELIMIT_HEADERS_ENABLED=False,
+        RATELIMIT_STORAGE_URI=web.sign_in_limit_storage,
     )
     csrf.init_app(app)
     limiter.init_app(app)

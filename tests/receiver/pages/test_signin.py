@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
 
 from tests.support.alertmanager import post_alerts, raw_fixture
@@ -162,3 +163,20 @@ def test_pages_refuse_to_be_framed_and_run_only_their_own_scripts(
     policy = answer.headers["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy
     assert "Content-Security-Policy" not in client.get("/healthz").headers  # the API's own
+
+
+def test_web_settings_refuse_what_would_leave_the_pages_open_or_broken() -> None:
+    from pydantic import ValidationError
+
+    from receiver.pages.settings import WebSettings
+
+    for bad, words in (
+        ({"auth": "password"}, "session_secret"),
+        ({"auth": "password", "session_secret": "short"}, "at least 16"),
+        ({"auth": "proxy", "session_secret": "x" * 20}, "trusted_addresses"),
+        ({"proxy": {"trusted_addresses": ["not-an-address"]}}, "not an IP address"),
+        ({"sign_in_limit_storage": "sqlite:///x"}, "memory://"),
+    ):
+        with pytest.raises(ValidationError, match=words):
+            WebSettings.model_validate(bad)
+    assert WebSettings().auth is None  # closed by default
