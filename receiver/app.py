@@ -15,6 +15,7 @@ from receiver.handoffs import views as handoff_views
 from receiver.incidents import views as incident_views
 from receiver.incidents import webhook as alertmanager_webhook
 from receiver.metrics import Metrics, StoreGaugesCollector
+from receiver.pages import views as pages
 from receiver.paging import pagerduty_webhook
 from receiver.paging import views as escalation_views
 from receiver.postmortems import views as postmortem_views
@@ -76,4 +77,5 @@ def create_app(
     app.register_blueprint(pagerduty_webhook.bp)
     app.register_blueprint(health.bp)
     slack_views.init_app(app)
+    pages.init_app(app)  # the pages for people: their own sign-in, sessions and CSRF
     return app

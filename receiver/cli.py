@@ -31,6 +31,7 @@ from receiver.config.settings import resolve_config_path as _resolve
 from receiver.handoffs import cli as handoff_cli
 from receiver.incidents import cli as incident_cli
 from receiver.incidents.models import IncidentStatus
+from receiver.pages import cli as user_cli
 from receiver.paging import cli as escalation_cli
 from receiver.paging.routing import routing_warnings
 from receiver.report import cli as report_cli
@@ -421,6 +422,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     handoff_cli.register(commands, common, _with_settings)
     escalation_cli.register(commands, common, _with_settings)
+    user_cli.register(commands, common, _with_settings)
 
     db = commands.add_parser("db", help="database tools")
     db_commands = db.add_subparsers(dest="db_command", required=True)

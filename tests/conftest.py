@@ -76,8 +76,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
             "TRUNCATE page, outbox_message, timeline_entry, alert, incident, rota_override,"
             " scheduler_lease, apscheduler_jobs, incident_role, status_update, checklist_tick,"
             " response_reminder, postmortem, action_item, notification_message, handoff_note,"
-            " handoff_briefing, pagerduty_event, slack_call, slack_channel, slack_user"
-            " RESTART IDENTITY CASCADE"
+            " handoff_briefing, pagerduty_event, slack_call, slack_channel, slack_user,"
+            " web_password RESTART IDENTITY CASCADE"
         )
     return url
 

@@ -28,6 +28,7 @@ from receiver.config.base import SettingsModel
 from receiver.config.interpolation import blank_is_unset, interpolate
 from receiver.config.keypath import format_location
 from receiver.notify.settings import NotificationSettings
+from receiver.pages.settings import WebSettings
 from receiver.paging.routing import routing_problems
 from receiver.report.settings import ReportSettings
 from receiver.response.settings import ResponseSettings
@@ -227,6 +228,7 @@ class Settings(RulesFile):
     response: ResponseSettings = ResponseSettings()
     notifications: NotificationSettings = NotificationSettings()
     chat: ChatSettings = ChatSettings()
+    web: WebSettings = WebSettings()
 
     @model_validator(mode="after")
     def _rota_references(self) -> Settings:

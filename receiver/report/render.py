@@ -505,8 +505,8 @@ td:first-child,th:first-child{text-align:left}
 """
 
 
-def render_html(report: BurdenReport) -> str:
-    """A self-contained page: the tables, and the charts as inline SVG (opens offline)."""
+def render_html_body(report: BurdenReport) -> str:
+    """The report's HTML without the document around it (the web page embeds it)."""
     title = html.escape(f"On-call burden {report.month.label}")
     body = [f"<h1>{title}</h1>", "<h2>Verdict</h2>"]
     for line in _verdict(report):
@@ -528,10 +528,16 @@ def render_html(report: BurdenReport) -> str:
         body.append("</table>")
     body.append("<h2>Definitions</h2>")
     body += [f"<p>{html.escape(line)}</p>" for line in _definitions(report)]
+    return "\n".join(body)
+
+
+def render_html(report: BurdenReport) -> str:
+    """A self-contained page: the tables, and the charts as inline SVG (opens offline)."""
+    title = html.escape(f"On-call burden {report.month.label}")
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{title}</title><style>{_CSS}</style></head><body>\n"
-        + "\n".join(body)
+        + render_html_body(report)
         + "\n</body></html>\n"
     )
 

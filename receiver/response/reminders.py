@@ -47,6 +47,18 @@ def _watched(session: Session, context: ResponseContext, now: datetime) -> list[
     # Nothing is due before the shortest interval has passed since opening: a storm of
     # fresh incidents costs this job nothing.
     soonest = min([*targets.update_every.values(), targets.escalate_without_progress])
+    open_ones = session.exec(
+        select(IncidentRecord)
+        .where(IncidentRecord.status == IncidentStatus.OPEN)
+        .where(col(IncidentRecord.severity).in_(severities))
+        .where(col(IncidentRecord.opened_at) <= now - soonest)
+    ).all()
+    return [*open_ones, *unfinished_postmortems(session)]
+
+
+def unfinished_postmortems(session: Session) -> list[IncidentRecord]:
+    """Resolved incidents whose postmortem still has a milestone of response.milestones to
+    meet (the reminder job chases them; the overview page lists the overdue ones)."""
     open_action_item = exists().where(
         col(ActionItemRecord.incident_id) == col(PostmortemRecord.incident_id),
         col(ActionItemRecord.status) == "open",
@@ -58,25 +70,20 @@ def _watched(session: Session, context: ResponseContext, now: datetime) -> list[
         col(ActionItemRecord.incident_id) == col(PostmortemRecord.incident_id),
         or_(col(ActionItemRecord.owner).is_(None), col(ActionItemRecord.due_at).is_(None)),
     )
-    unfinished = or_(  # some milestone of response.milestones is not met yet
+    unfinished = or_(
         col(PostmortemRecord.drafted_at).is_(None),
         col(PostmortemRecord.reviewed_at).is_(None),
         unassigned_action_item,
         and_(PostmortemRecord.exception == "", or_(open_action_item, ~any_action_item)),
     )
-    open_ones = session.exec(
-        select(IncidentRecord)
-        .where(IncidentRecord.status == IncidentStatus.OPEN)
-        .where(col(IncidentRecord.severity).in_(severities))
-        .where(col(IncidentRecord.opened_at) <= now - soonest)
-    ).all()
-    postmortems = session.exec(
-        select(IncidentRecord)
-        .join(PostmortemRecord, col(IncidentRecord.id) == col(PostmortemRecord.incident_id))
-        .where(IncidentRecord.status == IncidentStatus.RESOLVED)
-        .where(unfinished)
-    ).all()
-    return [*open_ones, *postmortems]
+    return list(
+        session.exec(
+            select(IncidentRecord)
+            .join(PostmortemRecord, col(IncidentRecord.id) == col(PostmortemRecord.incident_id))
+            .where(IncidentRecord.status == IncidentStatus.RESOLVED)
+            .where(unfinished)
+        ).all()
+    )
 
 
 def run_response_reminders(store: Store, context: ResponseContext, now: datetime) -> int:

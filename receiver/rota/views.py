@@ -8,8 +8,7 @@ instant near year 9999 overflowed (a 500).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -17,10 +16,11 @@ from flask import Blueprint, Response, jsonify
 from receiver.instants import instant_range
 from receiver.rota.documents import on_call_view, shift_view, violation_view
 from receiver.rota.models import OverrideRecord
+from receiver.rota.overrides import MAX_WINDOW, Cover, override_cover, store_covers, swap_covers
 from receiver.rota.store import active_overrides
 from receiver.services import services
 from receiver.web.auth import require_api_token
-from receiver.web.errors import Conflict, InputError, error_response
+from receiver.web.errors import InputError, error_response
 from receiver.web.request_body import (
     ID,
     instant_field,
@@ -29,15 +29,11 @@ from receiver.web.request_body import (
     text_field,
     with_id_converter,
 )
-from scheduler.check import Violation, check
-from scheduler.overrides import Override
 from scheduler.roster import Rotation
 from scheduler.rota import Rota
 
 bp = with_id_converter(Blueprint("rota", __name__, url_prefix="/api/v1"))
 bp.before_request(require_api_token)
-
-MAX_WINDOW = timedelta(days=400)
 
 
 def _rotation(rota: Rota, name: str) -> Rotation | None:
@@ -110,28 +106,6 @@ def list_overrides(name: str) -> tuple[Response, int]:
     return jsonify(overrides=[_override_view(r) for r in records if r is not None]), 200
 
 
-def _new_violations(
-    rota: Rota, candidates: list[Override], existing: list[Override]
-) -> list[Violation]:
-    """Violations the candidate overrides add (their people's rest, layers, availability)."""
-    reach = max(r.min_rest + r.shift.wall_clock() for r in rota.rotations.values())
-    start = min(c.start for c in candidates) - reach
-    end = max(c.end for c in candidates) + reach
-    before = {(v.rule, v.person, v.start, v.end) for v in check(rota, start, end, existing)}
-    after = check(rota, start, end, [*existing, *candidates])
-    return [v for v in after if (v.rule, v.person, v.start, v.end) not in before]
-
-
-@dataclass(frozen=True)
-class _Cover:
-    """One override asked for: `person` covers `layer` during [start, end)."""
-
-    layer: str
-    person: str
-    start: datetime
-    end: datetime
-
-
 def _options(body: dict[str, Any]) -> tuple[bool, str, str]:
     force = body.get("force", False)
     if not isinstance(force, bool):
@@ -139,15 +113,8 @@ def _options(body: dict[str, Any]) -> tuple[bool, str, str]:
     return force, text_field(body, "reason", ""), text_field(body, "requested_by", "")
 
 
-def _layer_field(body: dict[str, Any], key: str, rotation: Rotation) -> str:
-    layer = text_field(body, key, rotation.layers[0].name)
-    if rotation.layer(layer) is None:
-        raise InputError(f"{key}: {rotation.name} has no layer {layer!r}")
-    return layer
-
-
 def _store_covers(
-    rotation: str, covers: list[_Cover], body: dict[str, Any]
+    rotation: str, covers: list[Cover], body: dict[str, Any]
 ) -> tuple[Response, int]:
     """Store overrides together, or none: refused (409) with the reasons unless forced."""
     svc = services()
@@ -155,36 +122,17 @@ def _store_covers(
     now = svc.clock()
 
     def store(session):  # type: ignore[no-untyped-def]
-        existing = active_overrides(session)
-        first_id = max((o.id for o in existing), default=0) + 1
-        candidates = [
-            Override(first_id + n, rotation, c.layer, c.person, c.start, c.end, now, force, reason)
-            for n, c in enumerate(covers)
-        ]
-        added = _new_violations(svc.rota, candidates, existing)
-        if added and not force:
-            raise Conflict(
-                "override refused: "
-                + "; ".join(v.message for v in added)
-                + ' (send "force": true to store it anyway; rota check will flag it)',
-                violations=[violation_view(v) for v in added],
-            )
-        records = [
-            OverrideRecord(
-                rotation=rotation,
-                layer=c.layer,
-                person=c.person,
-                start_at=c.start,
-                end_at=c.end,
-                forced=bool(added),
-                reason=reason,
-                requested_by=requested_by,
-                created_at=now,
-            )
-            for c in covers
-        ]
-        session.add_all(records)
-        session.flush()
+        records, added = store_covers(
+            session,
+            svc.rota,
+            rotation,
+            covers,
+            force=force,
+            reason=reason,
+            requested_by=requested_by,
+            now=now,
+            refusal_hint=' (send "force": true to store it anyway; rota check will flag it)',
+        )
         return [_override_view(r) for r in records], [violation_view(v) for v in added]
 
     views, violations = svc.store.write(store)
@@ -199,16 +147,13 @@ def create_override(name: str) -> tuple[Response, int]:
     if rotation is None:
         return error_response(404, f"no rotation {name!r}")
     body = json_object()
-    layer = _layer_field(body, "layer", rotation)
+    layer = text_field(body, "layer", rotation.layers[0].name)
     person = text_field(body, "person")
-    if person not in rota.people:
-        raise InputError(f"person: nobody called {person!r} is in the configuration")
     allowed = instant_range(services().clock())
     start = instant_field(body, "start", within=allowed)
     end = instant_field(body, "end", within=allowed)
-    if not start < end <= start + MAX_WINDOW:
-        raise InputError(f"end: must be after start and at most {MAX_WINDOW.days} days later")
-    response, status = _store_covers(name, [_Cover(layer, person, start, end)], body)
+    cover = override_cover(rota, name, layer, person, start, end)
+    response, status = _store_covers(name, [cover], body)
     payload = response.get_json()
     return jsonify(override=payload["overrides"][0], violations=payload["violations"]), status
 
@@ -221,25 +166,18 @@ def create_swap(name: str) -> tuple[Response, int]:
     if rotation is None:
         return error_response(404, f"no rotation {name!r}")
     body = json_object()
-    picked = []
     allowed = instant_range(svc.clock())
     with svc.store.read() as session:
         overrides = active_overrides(session, name)
-    for key in ("first", "second"):
-        layer = _layer_field(body, f"{key}_layer", rotation)
-        at = instant_field(body, key, within=allowed)
-        shift = svc.rota.on_call(name, at, overrides)[layer]
-        if shift is None or shift.person is None:
-            raise InputError(f"{key}: nobody is on call for {name} {layer} at {at.isoformat()}")
-        picked.append(shift)
-    first, second = picked
-    if first.person == second.person:
-        raise InputError(f"second: both shifts are {first.person}'s: nothing to swap")
-    assert first.person is not None and second.person is not None
-    covers = [
-        _Cover(first.layer, second.person, first.start, first.end),
-        _Cover(second.layer, first.person, second.start, second.end),
+    picks = [
+        (
+            key,
+            text_field(body, f"{key}_layer", rotation.layers[0].name),
+            instant_field(body, key, within=allowed),
+        )
+        for key in ("first", "second")
     ]
+    covers = swap_covers(svc.rota, name, picks, overrides)
     return _store_covers(name, covers, body)
 
 

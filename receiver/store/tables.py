@@ -13,6 +13,7 @@ import receiver.handoffs.models
 import receiver.incidents.models
 import receiver.jobs.models
 import receiver.notify.models
+import receiver.pages.models
 import receiver.paging.models
 import receiver.postmortems.models
 import receiver.response.models

@@ -1,4 +1,6 @@
-"""Every error leaves onwatch as JSON `{"error": "..."}`: never an HTML page, never a traceback.
+"""Every error leaves onwatch as JSON `{"error": "..."}`, never a traceback; only a feature
+that answers people in HTML (the pages) may render its own requests' errors as a page, by
+registering a renderer under ERROR_PAGE_EXTENSION.
 
 Two more things every route shares live here, because each is about an answer no view should
 have to remember: request bodies over `server.max_body_bytes` are refused with 413 (also when
@@ -16,7 +18,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import psycopg
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, current_app, jsonify, request
 from sqlalchemy.exc import StatementError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wsgi import get_content_length
@@ -52,6 +54,17 @@ class Conflict(Exception):
 def error_response(status: int, message: str) -> tuple[Response, int]:
     """A JSON error answer with `status`; `message` says what was wrong."""
     return jsonify(error=message), status
+
+
+# app.extensions key of a callable (status, message) -> (Response, status) | None: an HTML
+# page for a request that wants one (receiver/pages), None for every other request.
+ERROR_PAGE_EXTENSION = "onwatch.error_page"
+
+
+def _answer(status: int, message: str) -> tuple[Response, int]:
+    render = current_app.extensions.get(ERROR_PAGE_EXTENSION)
+    page = render(status, message) if render is not None else None
+    return page if page is not None else error_response(status, message)
 
 
 def too_large_message(limit: int) -> str:
@@ -119,7 +132,7 @@ def init_app(app: Flask) -> None:
             message = too_large_message(limit)
         else:
             message = exc.description or exc.name
-        response, status = error_response(exc.code or 500, message)
+        response, status = _answer(exc.code or 500, message)
         for name, value in exc.get_headers():
             if name.lower() != "content-type":
                 response.headers[name] = value
@@ -127,7 +140,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(InputError)
     def _input_error(exc: InputError) -> tuple[Response, int]:
-        return error_response(400, str(exc))
+        return _answer(400, str(exc))
 
     @app.errorhandler(Conflict)
     def _conflict(exc: Conflict) -> tuple[Response, int]:
@@ -137,7 +150,7 @@ def init_app(app: Flask) -> None:
     def _store_unavailable(exc: StoreUnavailable) -> tuple[Response, int]:
         # The store logged the driver's detail; the client learns no host or port.
         log.info("answering 503 to %s %s: %s", request.method, request.path, exc.detail)
-        return error_response(503, UNAVAILABLE_MESSAGE)
+        return _answer(503, UNAVAILABLE_MESSAGE)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[Response, int]:
@@ -146,7 +159,7 @@ def init_app(app: Flask) -> None:
         log.error(
             "unhandled error in %s %s\n%s", request.method, request.path, loggable_traceback(exc)
         )
-        return error_response(500, "internal error: see the onwatch log")
+        return _answer(500, "internal error: see the onwatch log")
 
 
 def loggable_traceback(exc: BaseException) -> str:
