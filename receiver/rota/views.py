@@ -12,12 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from receiver.instants import instant_range
 from receiver.rota.documents import on_call_view, shift_view, violation_view
 from receiver.rota.models import OverrideRecord
 from receiver.rota.store import active_overrides
+from receiver.rota.swaps import (
+    DEFAULT_DAYS,
+    SwapQuestionError,
+    find_swaps,
+    swap_search_view,
+)
 from receiver.services import services
 from receiver.web.auth import require_api_token
 from receiver.web.errors import Conflict, InputError, error_response
@@ -29,7 +35,7 @@ from receiver.web.request_body import (
     text_field,
     with_id_converter,
 )
-from scheduler.check import Violation, check
+from scheduler.check import new_violations
 from scheduler.overrides import Override
 from scheduler.roster import Rotation
 from scheduler.rota import Rota
@@ -110,18 +116,6 @@ def list_overrides(name: str) -> tuple[Response, int]:
     return jsonify(overrides=[_override_view(r) for r in records if r is not None]), 200
 
 
-def _new_violations(
-    rota: Rota, candidates: list[Override], existing: list[Override]
-) -> list[Violation]:
-    """Violations the candidate overrides add (their people's rest, layers, availability)."""
-    reach = max(r.min_rest + r.shift.wall_clock() for r in rota.rotations.values())
-    start = min(c.start for c in candidates) - reach
-    end = max(c.end for c in candidates) + reach
-    before = {(v.rule, v.person, v.start, v.end) for v in check(rota, start, end, existing)}
-    after = check(rota, start, end, [*existing, *candidates])
-    return [v for v in after if (v.rule, v.person, v.start, v.end) not in before]
-
-
 @dataclass(frozen=True)
 class _Cover:
     """One override asked for: `person` covers `layer` during [start, end)."""
@@ -161,7 +155,7 @@ def _store_covers(
             Override(first_id + n, rotation, c.layer, c.person, c.start, c.end, now, force, reason)
             for n, c in enumerate(covers)
         ]
-        added = _new_violations(svc.rota, candidates, existing)
+        added = new_violations(svc.rota, candidates, existing)
         if added and not force:
             raise Conflict(
                 "override refused: "
@@ -240,7 +234,49 @@ def create_swap(name: str) -> tuple[Response, int]:
         _Cover(first.layer, second.person, first.start, first.end),
         _Cover(second.layer, first.person, second.start, second.end),
     ]
-    return _store_covers(name, covers, body)
+    try:
+        return _store_covers(name, covers, body)
+    except Conflict as refused:
+        # Say what would be allowed instead: the swaps the rules allow for the first shift.
+        with svc.store.read() as session:
+            everywhere = active_overrides(session)
+        search = find_swaps(
+            svc.rota, everywhere, rotation=name, layer=first.layer, at=first.start, now=svc.clock()
+        )
+        refused.details["allowed_swaps"] = swap_search_view(svc.rota, search)
+        raise
+
+
+@bp.get("/rotations/<name>/swaps")
+def swap_finder(name: str) -> tuple[Response, int]:
+    """The swaps the rota's rules allow for the shift holding `at` (of `layer`), with whom.
+
+    Other shifts of the same layer within `days` (default 28, at most 92) either side are
+    tried; each allowed one can be made with POST /rotations/<name>/swaps.
+    """
+    svc = services()
+    if _rotation(svc.rota, name) is None:
+        return error_response(404, f"no rotation {name!r}")
+    now = svc.clock()
+    at = query_instant("at", now, within=instant_range(now))
+    days_text = request.args.get("days", str(DEFAULT_DAYS))
+    if not (days_text.isascii() and days_text.isdigit() and len(days_text) <= 3):
+        raise InputError(f"days: expected a whole number of days, got {days_text[:20]!r}")
+    with svc.store.read() as session:
+        overrides = active_overrides(session)
+    try:
+        search = find_swaps(
+            svc.rota,
+            overrides,
+            rotation=name,
+            layer=request.args.get("layer"),
+            at=at,
+            now=now,
+            days=int(days_text),
+        )
+    except SwapQuestionError as exc:
+        raise InputError(str(exc)) from None
+    return jsonify(swap_search_view(svc.rota, search)), 200
 
 
 @bp.delete(f"/rotations/<name>/overrides/<{ID}:override_id>")

@@ -212,7 +212,8 @@ def test_config_rota_cross_references_are_checked(tmp_path: Path) -> None:
     [
         ({"time_zone": "Mars/Olympus"}, 'rotations[0].time_zone: unknown time zone "Mars/Olympus"'),
         ({"shift_length": "3 fortnights"}, "rotations[0].shift_length: expected a length"),
-        ({"min_rest": "0d"}, "rotations[0].min_rest: expected a length"),
+        ({"min_rest": "a week"}, 'rotations[0].min_rest: expected a rest such as "7d"'),
+        ({"max_consecutive": "2d"}, "rotations[0]: max_consecutive (2d) is shorter than one"),
         ({"handoff": {"weekday": "funday"}}, "rotations[0].handoff.weekday: Input should be"),
         ({"start": "next week"}, "rotations[0].start: Input should be a valid date"),
         ({"members": []}, "rotations[0].members: List should have at least 1 item"),
