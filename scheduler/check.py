@@ -38,6 +38,7 @@ class Rule(StrEnum):
     TWO_ROTATIONS_AT_ONCE = "two-rotations-at-once"
     OVERRIDE_OVER_UNAVAILABILITY = "override-over-unavailability"
     LAYER_TOO_SMALL = "layer-too-small"
+    UNEVEN_LOAD = "uneven-load"
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def check(
     shifts = [shift for shift in every if shift.overlaps(start, end)]
     violations = [v for r in rota.rotations.values() for v in _layer_size(r)]
     violations += [_gap(shift) for shift in shifts if shift.is_gap]
+    violations += [v for r in rota.rotations.values() for v in _spread(r, rota, shifts, start, end)]
     by_person: dict[str, list[Shift]] = defaultdict(list)
     for shift in every:
         if shift.person is not None:
@@ -137,6 +139,53 @@ def _layer_size(rotation: Rotation) -> list[Violation]:
         for layer in rotation.layers
         if len(layer.order) < needed
     ]
+
+
+def _spread(
+    rotation: Rotation, rota: Rota, shifts: list[Shift], start: datetime, end: datetime
+) -> list[Violation]:
+    """Layers whose members' shift counts in [start, end) lie more than the bound apart.
+
+    Compared: the members who belong to the rotation for the whole range and are never
+    unavailable in it (a holiday or a late joiner is not unfairness). A shift counts once
+    for each person holding some of it.
+    """
+    found = []
+    for layer in rotation.layers:
+        held: dict[str, set[int]] = {name: set() for name in layer.order}
+        for shift in shifts:
+            if (shift.rotation, shift.layer) == (rotation.name, layer.name) and shift.person:
+                held.setdefault(shift.person, set()).add(shift.index)
+        counts = {
+            name: len(held[name])
+            for name in layer.order
+            if _present(rotation, name, start, end) and rota.people[name].is_available(start, end)
+        }
+        if len(counts) < 2 or max(counts.values()) - min(counts.values()) <= rotation.max_spread:
+            continue
+        low, high = min(counts.values()), max(counts.values())
+        fewest = ", ".join(name for name, count in counts.items() if count == low)
+        most = ", ".join(name for name, count in counts.items() if count == high)
+        found.append(
+            Violation(
+                rule=Rule.UNEVEN_LOAD,
+                rotation=rotation.name,
+                person=None,
+                start=start,
+                end=end,
+                message=(
+                    f"{rotation.name} {layer.name}: uneven load from {start:%Y-%m-%d} to "
+                    f"{end:%Y-%m-%d}: {fewest} {low} shifts, {most} {high}; the rotation allows "
+                    f"at most {rotation.max_spread} apart (max_spread)"
+                ),
+            )
+        )
+    return found
+
+
+def _present(rotation: Rotation, name: str, start: datetime, end: datetime) -> bool:
+    member = rotation.member(name)
+    return member is not None and member.is_member(start, end, rotation.zone)
 
 
 def _gap(shift: Shift) -> Violation:

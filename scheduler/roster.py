@@ -125,6 +125,8 @@ class Rotation:
     min_rest: timedelta = timedelta(days=7)
     # The longest a person may stay on call without a break (None: one shift length).
     max_consecutive: timedelta | None = None
+    # `rota check` reports a layer whose members' shift counts lie further apart than this.
+    max_spread: int = 2
     services: tuple[str, ...] = ()
     escalation: EscalationTarget = field(default_factory=EscalationTarget)
     # The catch-all: pages for every service that no rotation lists (at most one rotation).

@@ -136,6 +136,8 @@ class RotationSettings(SettingsModel):
     min_rest: str = "7d"  # 0d allowed: back-to-back shifts then need only max_consecutive
     # The longest a person may be on call without a break (default: one shift length).
     max_consecutive: str | None = None
+    # `rota check` reports a layer whose members' shift counts lie further apart than this.
+    max_spread: int = Field(default=2, ge=0)
     services: list[str] = []
     # The catch-all: this rotation is paged for every service no rotation lists in its
     # `services` (alerts without a service label included). At most one rotation.
@@ -198,6 +200,7 @@ class RotationSettings(SettingsModel):
             max_consecutive=(
                 parse_length(self.max_consecutive).wall_clock() if self.max_consecutive else None
             ),
+            max_spread=self.max_spread,
             services=tuple(self.services),
             catch_all=self.catch_all,
             escalation=EscalationTarget(
