@@ -10,7 +10,8 @@ The rules, for a shift S of rotation R that starts after every earlier shift of 
 - the rest R asks for must have passed since the end of the person's latest shift;
 - the rest every earlier shift's rotation asks for must have passed since that shift ended
   (a weekly rotation's 8 days still hold across a daily shift given in between);
-- a run of shifts with no break between them lasts at most R's `longest_duty`.
+- a run of shifts with no break between them lasts at most R's `longest_duty` (across
+  rotations, the more generous of the two limits).
 Rest is counted on the wall clock of the rotation whose rule it is (a week between two
 Monday 09:00 handoffs, even when the clocks changed in between: 167 or 169 real hours).
 """
@@ -97,7 +98,9 @@ class RestLedger:
         start = shift.start if start is None else start
         end = max(shift.end, self.last_end)
         rules = [rotation] + ([self.last_rule] if start < shift.start and self.last_rule else [])
-        rule = min(rules, key=lambda r: r.longest_duty)
+        # A stretch across rotations is held to the most generous of their limits: handing
+        # straight from one rotation to another is already a broken rest.
+        rule = max(rules, key=lambda r: r.longest_duty)
         if after_wall_clock(start, rule.longest_duty, rule.zone) < end:
             return LongRun(start, end, rule)
         return None
