@@ -464,3 +464,22 @@ def test_deleting_an_override_id_no_row_can_have_is_a_404(
 
     assert response.status_code == 404
     assert response.is_json
+
+
+def test_partial_cover_inside_an_override_made_shift_is_accepted(
+    make_app: Callable[..., Flask],
+) -> None:
+    # a covers d's whole week by override; b then covers one hour of it. Covering part of
+    # a's shift is not a's rest: nothing is broken (it was refused as "a rests 1.0 hours").
+    config = rota_config()
+    config["rotations"][0].update(layers=[{"name": "primary"}], min_rest="3d")
+    client = make_app(**config).test_client()
+    whole = override(client, person="a", start="2026-11-23T09:00:00Z", end="2026-11-30T09:00:00Z")
+    assert whole.status_code == 201, whole.get_json()
+
+    hour = override(client, person="b", start="2026-11-25T12:00:00Z", end="2026-11-25T13:00:00Z")
+
+    assert hour.status_code == 201, hour.get_json()
+    assert hour.get_json()["violations"] == []
+    assert on_call(client, "2026-11-25T12:30:00Z")["primary"] == "b"
+    assert on_call(client, "2026-11-25T13:30:00Z")["primary"] == "a"
