@@ -86,11 +86,26 @@ class Rota:
         end: datetime,
         overrides: Iterable[Override] = (),
     ) -> list[Shift]:
-        """The final shifts of one layer overlapping [start, end), overrides applied."""
+        """The final shifts of one layer overlapping [start, end), overrides applied.
+
+        Each shift is whole (its true start and end, and so its calendar UID), wherever the
+        window cuts it: the window is widened to every override it touches before the
+        overrides are laid on the schedule.
+        """
         mine = [o for o in overrides if o.rotation == rotation and o.layer == layer]
+        wide_start, wide_end = start, end
+        while True:
+            touching = [o for o in mine if o.start < wide_end and wide_start < o.end]
+            widened = (
+                min([wide_start, *(o.start for o in touching)]),
+                max([wide_end, *(o.end for o in touching)]),
+            )
+            if widened == (wide_start, wide_end):
+                break
+            wide_start, wide_end = widened
         return [
             shift
-            for shift in apply_overrides(self._window(rotation, layer, start, end), mine)
+            for shift in apply_overrides(self._window(rotation, layer, wide_start, wide_end), mine)
             if shift.overlaps(start, end)
         ]
 
@@ -136,11 +151,7 @@ class Rota:
         answer: dict[str, Shift | None] = {}
         for layer in self.rotation(rotation).layers:
             mine = [o for o in overrides if o.layer == layer.name]
-            # Widen the window to every override covering `at`, so the shift returned is the
-            # whole piece (an override may span several scheduled shifts), not a clipped one.
-            covering = [o for o in mine if o.start <= at < o.end]
-            start = min([at, *(o.start for o in covering)])
-            end = max([at + timedelta(microseconds=1), *(o.end for o in covering)])
-            shifts = self.layer_shifts(rotation, layer.name, start, end, mine)
+            window = (at, at + timedelta(microseconds=1))
+            shifts = self.layer_shifts(rotation, layer.name, *window, mine)
             answer[layer.name] = next((s for s in shifts if s.start <= at < s.end), None)
         return answer

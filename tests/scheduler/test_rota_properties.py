@@ -211,3 +211,30 @@ def test_rota_check_reports_a_rest_carried_across_a_shift_between() -> None:
         "a would have 4 days of rest before daily primary (starts 2026-01-23 09:00 UTC), after "
         "weekly primary (ends 2026-01-19 09:00 UTC); the rotation weekly requires 8 days"
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(rotas(), st.data())
+def test_rota_shifts_keep_their_whole_bounds_and_uid_wherever_the_window_cuts(
+    case: tuple[Rota, list[Override]], data: st.DataObject
+) -> None:
+    # Issue 18: an override was clipped to the window, so its UID and start changed daily.
+    rota, overrides = case
+    target = data.draw(st.sampled_from(overrides)) if overrides else None
+    name = target.rotation if target else next(iter(rota.rotations))
+    if target is not None:  # a window starting inside an override: where clipping showed
+        later = target.start + (target.end - target.start) * data.draw(st.floats(0.01, 0.99))
+    else:
+        later = START + timedelta(days=data.draw(st.integers(1, 20)))
+    later = later.replace(microsecond=0)
+
+    first = {
+        (e.uid, e.start, e.end) for e in rotation_events(rota, name, START, START + SPAN, overrides)
+    }
+    second = rotation_events(rota, name, later, later + SPAN, overrides)
+    shared = {(e.uid, e.start, e.end) for e in second if e.start < START + SPAN}
+    assert shared <= first
+
+    whole = rota.rotation_shifts(name, START, START + SPAN, overrides)
+    cut = rota.rotation_shifts(name, later, later + SPAN, overrides)
+    assert {s for s in cut if s.start < START + SPAN} <= set(whole)

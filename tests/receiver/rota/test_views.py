@@ -483,3 +483,20 @@ def test_partial_cover_inside_an_override_made_shift_is_accepted(
     assert hour.get_json()["violations"] == []
     assert on_call(client, "2026-11-25T12:30:00Z")["primary"] == "b"
     assert on_call(client, "2026-11-25T13:30:00Z")["primary"] == "a"
+
+
+def test_shifts_show_an_override_whole_wherever_the_window_starts(client: FlaskClient) -> None:
+    made = override(
+        client, person="f", start="2026-11-24T12:00:00Z", end="2026-12-02T12:00:00Z", force=True
+    )
+    assert made.status_code == 201, made.get_json()
+
+    for start in ("2026-11-20", "2026-11-26", "2026-12-01"):
+        shifts = client.get(
+            "/api/v1/rotations/ops/shifts", query_string={"from": start, "to": "2026-12-10"}
+        ).get_json()["shifts"]
+        [covered] = [s for s in shifts if s["override_id"] is not None]
+        assert (covered["start"], covered["end"]) == (
+            "2026-11-24T12:00:00+00:00",
+            "2026-12-02T12:00:00+00:00",
+        ), start
