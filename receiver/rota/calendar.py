@@ -83,7 +83,7 @@ class _FeedInputs:
 
     window: tuple[datetime, datetime]
     overrides: list[Override]
-    deleted: list[Override]  # deleted within the window's past: their events are cancelled
+    deleted: list[Override]  # deleted overrides over the window: their events are cancelled
     refresh: timedelta
 
     @property
@@ -95,13 +95,12 @@ class _FeedInputs:
 def _inputs() -> _FeedInputs:
     svc = services()
     calendar = svc.settings.calendar
-    back, ahead = calendar.window
-    now = svc.clock()
+    window = feed_window(svc.clock(), *calendar.window)
     with svc.store.read() as session:
         overrides = active_overrides(session)
-        deleted = [override for override, _ in deleted_overrides(session, now - back)]
+        deleted = deleted_overrides(session, *window)
     return _FeedInputs(
-        feed_window(now, back, ahead),
+        window,
         overrides,
         deleted,
         timedelta(minutes=calendar.refresh_minutes),
