@@ -22,14 +22,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 
-from scheduler.calendar import CalendarEvent, render_feed, shift_uid
+from scheduler.calendar import CalendarEvent, RenderedEvents, render_feed, shift_uid
 from scheduler.handoffs import handoff_at
 from scheduler.overrides import Override
 from scheduler.rota import Rota
 from scheduler.shifts import Shift, ShiftSource
 
 
+@lru_cache(maxsize=100_000)  # a pure function of the shift: feeds ask again and again
 def _uid(shift: Shift) -> str:
     if shift.source == ShiftSource.OVERRIDE:
         kind, key = "override", str(shift.override_id)
@@ -87,24 +89,22 @@ def _event(
     )
 
 
-def _sequence(
-    rota: Rota, shift: Shift, changes: Sequence[tuple[Override, bool]], by_id: dict[int, Override]
-) -> int:
+_Changes = dict[tuple[str, str], list[tuple[Override, bool]]]
+
+
+def _sequence(rota: Rota, shift: Shift, changes: _Changes, by_id: dict[int, Override]) -> int:
     """How many changes were made over what the shift is a piece of (its scheduled slot, or
     its override): the SEQUENCE of its events."""
+    mine = changes.get((shift.rotation, shift.layer))
+    if not mine:
+        return 0
     if shift.override_id is not None and shift.override_id in by_id:
         owner = by_id[shift.override_id]
         start, end = owner.start, owner.end
     else:
         rotation = rota.rotations[shift.rotation]
         start, end = handoff_at(rotation, shift.index), handoff_at(rotation, shift.index + 1)
-    return sum(
-        1 + deleted
-        for override, deleted in changes
-        if (override.rotation, override.layer) == (shift.rotation, shift.layer)
-        and override.start < end
-        and start < override.end
-    )
+    return sum(1 + deleted for o, deleted in mine if o.start < end and start < o.end)
 
 
 def feed_events(
@@ -116,14 +116,19 @@ def feed_events(
 ) -> list[CalendarEvent]:
     """Events for `final` shifts, plus cancellations for `replaced` ones no longer shown."""
     by_id = {override.id: override for override in [*overrides, *deleted]}
-    changes = [(o, False) for o in overrides] + [(o, True) for o in deleted]
+    changes: _Changes = {}
+    for override, gone in [*((o, False) for o in overrides), *((o, True) for o in deleted)]:
+        changes.setdefault((override.rotation, override.layer), []).append((override, gone))
     events = {}
     for shift in final:
         uid = _uid(shift)
         events[uid] = _event(
             rota, shift, uid, by_id, sequence=_sequence(rota, shift, changes, by_id)
         )
-    for shift in replaced:
+    shown = set(final)
+    for shift in dict.fromkeys(replaced):  # each once, in order
+        if shift in shown:
+            continue
         uid = _uid(shift)
         if uid not in events:
             sequence = _sequence(rota, shift, changes, by_id)
@@ -141,7 +146,7 @@ def rotation_events(
 ) -> list[CalendarEvent]:
     """A rotation's feed: every layer's final shifts, gaps included, with cancellations."""
     final = rota.rotation_shifts(rotation, start, end, overrides)
-    replaced = _maybe_published(rota, rotation, start, end, [*overrides, *deleted])
+    replaced = _maybe_published(rota, rotation, start, end, [*overrides, *deleted], overrides)
     return feed_events(rota, final, replaced, overrides, deleted)
 
 
@@ -159,21 +164,31 @@ def person_events(
     replaced = [
         shift
         for name in rota.rotations_of(person, every)
-        for shift in _maybe_published(rota, name, start, end, every)
+        for shift in _maybe_published(rota, name, start, end, every, overrides)
         if shift.person == person
     ]
     return feed_events(rota, final, replaced, overrides, deleted)
 
 
 def _maybe_published(
-    rota: Rota, rotation: str, start: datetime, end: datetime, every: Sequence[Override]
+    rota: Rota,
+    rotation: str,
+    start: datetime,
+    end: datetime,
+    every: Sequence[Override],
+    settled: Sequence[Override] = (),
 ) -> list[Shift]:
     """The shifts a feed of `rotation` may have shown in [start, end) (see the module's
-    docstring): candidates for cancellation when the feed no longer shows them."""
+    docstring): candidates for cancellation when the feed no longer shows them. `settled`
+    are the overrides in force, whose final shifts the feed shows anyway."""
     shown = list(rota.rotation_shifts(rotation, start, end))
     mine = [o for o in every if o.rotation == rotation and o.start < end and start < o.end]
     for override in mine:
-        shown += rota.layer_shifts(rotation, override.layer, start, end, [override])
+        # Only the shifts around an override change with it: ask about its span and the
+        # scheduled shifts it cuts (one shift length either side, and an hour for DST).
+        reach = rota.rotation(rotation).shift.wall_clock() + timedelta(hours=1)
+        near = (max(start, override.start - reach), min(end, override.end + reach))
+        shown += rota.layer_shifts(rotation, override.layer, *near, [override])
         for other in mine:
             if (
                 other.id > override.id
@@ -181,8 +196,8 @@ def _maybe_published(
                 and other.start < override.end
                 and override.start < other.end
             ):
-                shown += rota.layer_shifts(rotation, override.layer, start, end, [override, other])
-    if mine:
+                shown += rota.layer_shifts(rotation, override.layer, *near, [override, other])
+    if any(o not in settled for o in mine):  # with every override there is, deleted too
         shown += rota.rotation_shifts(rotation, start, end, mine)
     return shown
 
@@ -200,6 +215,7 @@ def rotation_feed(
     overrides: Sequence[Override],
     deleted: Sequence[Override] = (),
     refresh: timedelta = timedelta(hours=1),
+    rendered: RenderedEvents | None = None,
 ) -> bytes:
     """The ICS feed of one rotation (every layer, everyone's shifts)."""
     zone = rota.rotation(rotation).zone.key
@@ -210,6 +226,7 @@ def rotation_feed(
         events=events,
         refresh=refresh,
         description=f"onwatch rota of {rotation}: every layer, overrides applied",
+        rendered=rendered or RenderedEvents(),
     )
 
 
@@ -220,6 +237,7 @@ def person_feed(
     overrides: Sequence[Override],
     deleted: Sequence[Override] = (),
     refresh: timedelta = timedelta(hours=1),
+    rendered: RenderedEvents | None = None,
 ) -> bytes:
     """The ICS feed of one person's shifts across every rotation."""
     zone = rota.people[person].zone.key
@@ -230,4 +248,5 @@ def person_feed(
         events=events,
         refresh=refresh,
         description=f"onwatch: {person}'s on-call shifts in every rotation, overrides applied",
+        rendered=rendered or RenderedEvents(),
     )

@@ -19,7 +19,7 @@ from flask import Blueprint, Response, current_app, request
 from receiver.rota.store import active_overrides, deleted_overrides
 from receiver.services import services
 from receiver.web.errors import error_response
-from scheduler.calendar import feed_etag, token_matches
+from scheduler.calendar import RenderedEvents, feed_etag, token_matches
 from scheduler.feeds import feed_window, person_feed, rotation_feed
 from scheduler.overrides import Override
 
@@ -32,11 +32,15 @@ class FeedCache:
     """Rendered feeds by everything they depend on, so polling apps cost one lookup.
 
     A feed is a pure function of the rota (fixed for the process), its window (changes
-    daily) and the overrides; rendering a year of daily shifts costs icalendar ~200 ms.
+    daily) and the overrides; the events within are remembered once rendered
+    (`scheduler.calendar.RenderedEvents`), as icalendar costs ~0.5 ms per event.
     """
 
     def __init__(self, size: int = CACHED_FEEDS) -> None:
         self._size = size
+        # Each event's bytes, shared by every feed: a feed re-rendered when the window
+        # slides or an override changes renders only the events that changed.
+        self.rendered = RenderedEvents()
         self._feeds: OrderedDict[Hashable, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -114,11 +118,12 @@ def rotation(name: str) -> Response | tuple[Response, int]:
     if not _authorised("rotation", name, name in rota.rotations):
         return error_response(404, "not found")
     feed = _inputs()
+    cache = _cache()
     return _answer(
-        _cache().get(
+        cache.get(
             ("rotation", name, feed.key),
             lambda: rotation_feed(
-                rota, name, feed.window, feed.overrides, feed.deleted, feed.refresh
+                rota, name, feed.window, feed.overrides, feed.deleted, feed.refresh, cache.rendered
             ),
         )
     )
@@ -131,11 +136,12 @@ def person(name: str) -> Response | tuple[Response, int]:
     if not _authorised("person", name, name in rota.people):
         return error_response(404, "not found")
     feed = _inputs()
+    cache = _cache()
     return _answer(
-        _cache().get(
+        cache.get(
             ("person", name, feed.key),
             lambda: person_feed(
-                rota, name, feed.window, feed.overrides, feed.deleted, feed.refresh
+                rota, name, feed.window, feed.overrides, feed.deleted, feed.refresh, cache.rendered
             ),
         )
     )

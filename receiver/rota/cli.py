@@ -17,7 +17,7 @@ from receiver.config.settings import Settings
 from receiver.instants import instant_range, parse_instant
 from receiver.rota.store import stored_overrides
 from receiver.rota.swaps import SwapQuestionError, find_swaps
-from scheduler.calendar import feed_token
+from scheduler.calendar import RenderedEvents, feed_token
 from scheduler.check import check, policy_warnings
 from scheduler.feeds import feed_window, person_feed, rotation_feed
 from scheduler.overrides import Override
@@ -159,11 +159,12 @@ def cmd_rota_export(args: argparse.Namespace, settings: Settings) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     window = feed_window(now, *settings.calendar.window)
     refresh = timedelta(minutes=settings.calendar.refresh_minutes)
+    rendered = RenderedEvents()  # a shift in a rotation's and a person's feed renders once
     for name in rota.rotations:
-        body = rotation_feed(rota, name, window, overrides, deleted, refresh)
+        body = rotation_feed(rota, name, window, overrides, deleted, refresh, rendered)
         (folder / f"rotation-{name}.ics").write_bytes(body)
     for name in rota.people:
-        body = person_feed(rota, name, window, overrides, deleted, refresh)
+        body = person_feed(rota, name, window, overrides, deleted, refresh, rendered)
         (folder / f"person-{name}.ics").write_bytes(body)
     print(f"wrote {len(rota.rotations)} rotation and {len(rota.people)} person feeds to {folder}")
     return EXIT_OK
