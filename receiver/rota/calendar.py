@@ -72,7 +72,8 @@ def _authorised(kind: str, name: str, known: bool) -> bool:
 
 def _answer(body: bytes) -> Response:
     etag = feed_etag(body)
-    if etag in request.headers.get("If-None-Match", ""):
+    # Werkzeug parses the header: a list of (weak or strong) tags, or `*` for any feed.
+    if request.if_none_match.contains_weak(etag.strip('"')):
         response = Response(status=304)
     else:
         response = Response(body, content_type=ICS_TYPE)

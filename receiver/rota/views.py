@@ -36,6 +36,7 @@ from receiver.web.request_body import (
     with_id_converter,
 )
 from scheduler.check import new_violations
+from scheduler.handoffs import handoff_at
 from scheduler.overrides import Override
 from scheduler.roster import Rotation
 from scheduler.rota import Rota
@@ -198,10 +199,19 @@ def create_override(name: str) -> tuple[Response, int]:
     if person not in rota.people:
         raise InputError(f"person: nobody called {person!r} is in the configuration")
     allowed = instant_range(services().clock())
-    start = instant_field(body, "start", within=allowed)
-    end = instant_field(body, "end", within=allowed)
+    # Whole seconds, as calendars show them: the API and the feeds then agree to the second.
+    start = instant_field(body, "start", within=allowed).replace(microsecond=0)
+    end = instant_field(body, "end", within=allowed).replace(microsecond=0)
     if not start < end <= start + MAX_WINDOW:
-        raise InputError(f"end: must be after start and at most {MAX_WINDOW.days} days later")
+        raise InputError(
+            f"end: must be after start (in whole seconds) and at most {MAX_WINDOW.days} days later"
+        )
+    first = handoff_at(rotation, 0)
+    if start < first:
+        raise InputError(
+            f"start: {name} begins at its first handoff, {first.isoformat()}; an override cannot "
+            "start before it"
+        )
     response, status = _store_covers(name, [_Cover(layer, person, start, end)], body)
     payload = response.get_json()
     return jsonify(override=payload["overrides"][0], violations=payload["violations"]), status

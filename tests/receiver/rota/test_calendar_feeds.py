@@ -257,3 +257,17 @@ def test_deleting_a_split_override_cancels_each_published_piece_and_sequence_gro
     assert {uid: v[0] for uid, v in history[-1].items() if uid in history[0]} == {
         uid: "CONFIRMED" for uid in history[0]
     }
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [("*", 304), ("W/{etag}", 304), ('"other", {etag}', 304), ('"other"', 200), ("junk", 200)],
+)
+def test_feed_if_none_match_forms(client: FlaskClient, header: str, status: int) -> None:
+    etag = client.get(feed_url("rotation", "ops")).headers["ETag"]
+
+    answer = client.get(
+        feed_url("rotation", "ops"), headers={"If-None-Match": header.format(etag=etag)}
+    )
+
+    assert answer.status_code == status

@@ -500,3 +500,31 @@ def test_shifts_show_an_override_whole_wherever_the_window_starts(client: FlaskC
             "2026-11-24T12:00:00+00:00",
             "2026-12-02T12:00:00+00:00",
         ), start
+
+
+def test_override_before_the_rotation_starts_is_refused(client: FlaskClient) -> None:
+    # ops hands off first on Monday 2026-11-02 09:00 London: earlier cover would be dropped.
+    response = override(
+        client, person="f", start="2026-11-01T12:00:00Z", end="2026-11-03T12:00:00Z"
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == (
+        "start: ops begins at its first handoff, 2026-11-02T09:00:00+00:00; an override cannot "
+        "start before it"
+    )
+    assert client.get("/api/v1/rotations/ops/overrides").get_json()["overrides"] == []
+
+
+def test_override_bounds_are_stored_in_whole_seconds(client: FlaskClient) -> None:
+    response = override(
+        client, person="f", start="2026-11-28T12:00:00.750Z", end="2026-11-28T18:00:00.250Z"
+    )
+
+    assert response.status_code == 201, response.get_json()
+    stored = client.get("/api/v1/rotations/ops/overrides").get_json()["overrides"][0]
+    assert (stored["start"], stored["end"]) == (
+        "2026-11-28T12:00:00+00:00",
+        "2026-11-28T18:00:00+00:00",
+    )
+    assert on_call(client, "2026-11-28T12:00:00Z")["primary"] == "f"
