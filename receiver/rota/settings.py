@@ -58,6 +58,15 @@ class NightWindow(SettingsModel):
 
     clocks_as_text = field_validator("start", "end", mode="before")(clock_from_yaml)
 
+    @model_validator(mode="after")
+    def _has_a_length(self) -> NightWindow:
+        if self.start == self.end:
+            raise ValueError(
+                f"start and end are both {self.start:%H:%M}: a night window needs a length "
+                '(e.g. start "22:00", end "07:00")'
+            )
+        return self
+
 
 class UnavailabilitySettings(SettingsModel):
     first_day: date = Field(alias="from")

@@ -92,13 +92,17 @@ def single_rotations(draw: st.DrawFn) -> Rota:
     return Rota([one], people(*members), lookahead=timedelta(days=7))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(single_rotations())
-def test_one_rotation_spreads_each_layer_within_one_shift(rota: Rota) -> None:
+def test_one_rotation_keeps_each_layer_within_the_default_bound(rota: Rota) -> None:
+    # Within one shift is not always so, before this change too: six people on two 12-hour
+    # layers with a 12-hour rest (New York, Friday 20:00) reach 37..39 shifts in 120 days,
+    # as a person coming off one layer is skipped by the other. Within two (the check's
+    # default bound) it is, so one rotation alone never reads as uneven.
     start, end = FROM, FROM + timedelta(days=120)
     for layer in rota.rotation("r").layers:
         shifts = rota.layer_shifts("r", layer.name, start, end)
         counts = Counter(s.person for s in shifts)
         load = [counts.get(name, 0) for name in layer.order]
-        assert max(load) - min(load) <= 1, (layer.name, counts)
+        assert max(load) - min(load) <= 2, (layer.name, counts)
     assert not [v for v in check(rota, start, end) if v.rule == Rule.UNEVEN_LOAD]

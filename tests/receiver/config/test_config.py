@@ -244,6 +244,17 @@ def test_config_unavailability_must_be_ordered(tmp_path: Path) -> None:
         load_settings(path, {})
 
 
+def test_config_night_window_must_have_a_length(tmp_path: Path) -> None:
+    import yaml
+
+    document = _rota_document()
+    document["people"][0]["night"] = {"start": "03:00", "end": "03:00"}
+    path = write(tmp_path, yaml.safe_dump(document))
+
+    with pytest.raises(ConfigError, match=r"people\[0\]\.night: start and end are both 03:00"):
+        load_settings(path, {})
+
+
 def test_config_handoff_time_unquoted_in_yaml_is_read_as_clock(tmp_path: Path) -> None:
     path = write(
         tmp_path,
