@@ -432,6 +432,27 @@ class PerCall:
         )
 
 
+FAR = timedelta(days=round(365.25 * 5))  # the API's instant range: five years either side
+
+
+def measure_far(scenario: Scenario) -> dict[str, float]:
+    """`on_call` at the far end of the range on a fresh rota (it generates up to there once),
+    then at now (already generated), then a day further (generation goes on from there)."""
+    name = scenario.rotations[0].name
+    rota = Rota(scenario.rotations, scenario.people)
+    gc.collect()
+    figures = {}
+    for label, at in (
+        ("cold_far_ms", NOW + FAR),
+        ("then_now_ms", NOW),
+        ("day_further_ms", NOW + FAR + LOOKAHEAD + timedelta(days=1)),
+    ):
+        started = time.perf_counter()
+        rota.on_call(name, at, scenario.overrides)
+        figures[label] = (time.perf_counter() - started) * 1000
+    return figures
+
+
 def measure_on_call(
     scenario: Scenario, rota: Rota, calls: int, rng: random.Random
 ) -> tuple[PerCall, PerCall, dict[str, Any]]:
@@ -631,6 +652,13 @@ def report(
         f"checked against rotation_shifts: {on_call_facts['mismatches_against_rotation_shifts']}"
         " mismatches; baseline: bisect_right over each layer's shift starts"
     )
+    far = on_call_facts["far"]
+    print(
+        f"  on_call at now + 5 years on a fresh rota: {far['cold_far_ms']:.0f} ms (generates "
+        f"every shift up to there, once per process); then at now: {far['then_now_ms']:.2f} ms; "
+        f"beyond what was generated: {far['day_further_ms']:.0f} ms (goes on from where it "
+        "stopped)"
+    )
     print(f"  scenario built in {setup_s * 1000:.0f} ms; whole run {wall_s:.1f} s")
     figures = {
         "title": title,
@@ -696,6 +724,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         feeds = feed_measurements(scenario, rota, feed_reps, rng)
         print(f"on_call x {calls} ...", flush=True)
         on_call, on_call_base, on_call_facts = measure_on_call(scenario, rota, calls, rng)
+        print("on_call at the far end of the allowed range ...", flush=True)
+        on_call_facts["far"] = measure_far(scenario)
         figures = report(
             options,
             generation,

@@ -25,7 +25,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 
 from scheduler.handoffs import Slot, handoff_at, slots
 from scheduler.rest import RestLedger
@@ -44,11 +44,56 @@ class _Queue:
         self.order.append(person)
 
 
+# Slots are drawn from each layer without an end; generation stops pulling at its `until`.
+_NO_END = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def _layer_slots(
-    rotation: Rotation, layer_number: int, until: datetime
+    rotation: Rotation, layer_number: int
 ) -> Iterator[tuple[datetime, str, int, Slot]]:
-    for slot in slots(rotation, handoff_at(rotation, 0), until):
+    for slot in slots(rotation, handoff_at(rotation, 0), _NO_END):
         yield (slot.start, rotation.name, layer_number, slot)
+
+
+class Generation:
+    """Generation that can be taken further: `extend(until)` continues where it stopped,
+    with the queues and rest ledgers as they were, so a rota asked about a later instant
+    generates only the shifts after the ones it has (never again from each rotation's start).
+    """
+
+    def __init__(self, rotations: Sequence[Rotation], people: Mapping[str, Person]) -> None:
+        self._by_name = {rotation.name: rotation for rotation in rotations}
+        self._people = people
+        self._queues = {
+            (rotation.name, layer.name): _Queue(list(layer.order))
+            for rotation in rotations
+            for layer in rotation.layers
+        }
+        self._ledgers: dict[str, RestLedger] = {name: RestLedger() for name in people}
+        self.shifts: dict[tuple[str, str], list[Shift]] = {key: [] for key in self._queues}
+        self._slots = heapq.merge(
+            *(
+                _layer_slots(rotation, number)
+                for rotation in rotations
+                for number in range(len(rotation.layers))
+            )
+        )
+        self._next: tuple[datetime, str, int, Slot] | None = next(self._slots, None)
+
+    def extend(self, until: datetime) -> None:
+        """Generate every shift that starts before `until` (and has not been yet)."""
+        while self._next is not None and self._next[0] < until:
+            _start, rotation_name, layer_number, slot = self._next
+            rotation = self._by_name[rotation_name]
+            layer = rotation.layers[layer_number]
+            key = (rotation.name, layer.name)
+            shift = _assign(
+                rotation, layer.name, slot, self._queues[key], self._people, self._ledgers
+            )
+            self.shifts[key].append(shift)
+            if shift.person is not None:
+                self._ledgers[shift.person].took(shift, rotation)
+            self._next = next(self._slots, None)
 
 
 def generate(
@@ -59,30 +104,9 @@ def generate(
     Keyed by (rotation name, layer name); each list is in time order and covers the span
     without holes (a gap is a shift with `person=None`).
     """
-    by_name = {rotation.name: rotation for rotation in rotations}
-    queues = {
-        (rotation.name, layer.name): _Queue(list(layer.order))
-        for rotation in rotations
-        for layer in rotation.layers
-    }
-    ledgers: dict[str, RestLedger] = {name: RestLedger() for name in people}
-    result: dict[tuple[str, str], list[Shift]] = {key: [] for key in queues}
-
-    streams = [
-        _layer_slots(rotation, number, until)
-        for rotation in rotations
-        for number in range(len(rotation.layers))
-    ]
-    for _start, rotation_name, layer_number, slot in heapq.merge(*streams):
-        rotation = by_name[rotation_name]
-        layer = rotation.layers[layer_number]
-        shift = _assign(
-            rotation, layer.name, slot, queues[(rotation.name, layer.name)], people, ledgers
-        )
-        result[(rotation.name, layer.name)].append(shift)
-        if shift.person is not None:
-            ledgers[shift.person].took(shift, rotation)
-    return result
+    generation = Generation(rotations, people)
+    generation.extend(until)
+    return generation.shifts
 
 
 def _assign(

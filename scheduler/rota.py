@@ -1,8 +1,9 @@
 """The rota: the generated schedule of every rotation, with overrides, asked about by time.
 
 `Rota` is pure (no I/O, no clock: every question takes its instants) and memoises the
-generated schedule, extending it when asked about later instants. Overrides are passed in
-with each question because they live in the store and change while the rota does not.
+generated schedule, extending it (from where it stopped) when asked about later instants.
+Overrides are passed in with each question because they live in the store and change while
+the rota does not.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from scheduler.generation import generate
+from scheduler.generation import Generation
 from scheduler.overrides import Override, apply_overrides
 from scheduler.roster import Person, Rotation
 from scheduler.shifts import Shift
@@ -39,8 +40,9 @@ class Rota:
         self.lookahead = lookahead
         self._lock = threading.Lock()
         self._until: datetime | None = None
-        self._schedule: dict[tuple[str, str], list[Shift]] = {}
-        self._starts: dict[tuple[str, str], list[datetime]] = {}
+        self._generation = Generation(rotations, self.people)
+        self._schedule = self._generation.shifts  # grows in place as generation goes on
+        self._starts: dict[tuple[str, str], list[datetime]] = {key: [] for key in self._schedule}
 
     def rotation(self, name: str) -> Rotation:
         """The rotation called `name`, or UnknownRotation."""
@@ -65,10 +67,10 @@ class Rota:
         with self._lock:
             if self._until is None or self._until < until:
                 self._until = until + self.lookahead
-                self._schedule = generate(list(self.rotations.values()), self.people, self._until)
-                self._starts = {
-                    key: [shift.start for shift in shifts] for key, shifts in self._schedule.items()
-                }
+                self._generation.extend(self._until)
+                for key, shifts in self._schedule.items():
+                    starts = self._starts[key]
+                    starts.extend(shift.start for shift in shifts[len(starts) :])
             return self._schedule[(rotation, layer)]
 
     def _window(self, rotation: str, layer: str, start: datetime, end: datetime) -> list[Shift]:

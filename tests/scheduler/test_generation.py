@@ -144,3 +144,16 @@ def test_generation_is_fair_over_a_year() -> None:
     load = Counter(s.person for shifts in result.values() for s in shifts)
 
     assert max(load.values()) - min(load.values()) <= 2
+
+
+def test_rota_asked_further_generates_on_from_where_it_stopped() -> None:
+    rota = Rota([rotation()], people("a", "b", "c", "d"), lookahead=timedelta(days=7))
+    near = rota.schedule("ops", "primary", START + timedelta(weeks=4))
+    first = near[0]
+
+    far = rota.schedule("ops", "primary", START + timedelta(weeks=260))
+
+    # The same shift objects, extended: nothing before was generated again.
+    assert far[0] is first
+    assert len(far) > 250
+    assert names(far[:8]) == list("abcdabcd")
