@@ -632,7 +632,9 @@ def report(
     for feed in feeds:
         print(
             f"  {feed.label}: build events {feed.build.median_ms:.1f} ms + render "
-            f"{feed.render.median_ms:.1f} ms (medians); {feed.events} events of which "
+            f"{feed.render.median_ms:.1f} ms (medians, the day after a render); cold "
+            f"render (no event bytes remembered) {feed.cold.median_ms:.0f} ms; "
+            f"{feed.events} events of which "
             f"{feed.cancelled} cancelled, {feed.bytes / 1024:.0f} KiB; bare-VEVENT baseline "
             f"{feed.baseline.median_ms:.1f} ms"
         )

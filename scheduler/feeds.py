@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 from scheduler.calendar import CalendarEvent, RenderedEvents, render_feed, shift_uid
 from scheduler.handoffs import handoff_at
@@ -90,6 +91,10 @@ def _event(
 
 
 _Changes = dict[tuple[str, str], list[tuple[Override, bool]]]
+# Each rota's events as built, by what they are built from: feeds ask for the same ones on
+# every render (the rota is fixed for a process; a rota dropped takes its memo with it).
+_EVENTS: WeakKeyDictionary[Rota, dict[tuple[object, ...], CalendarEvent]] = WeakKeyDictionary()
+_EVENTS_KEPT = 200_000
 
 
 def _sequence(rota: Rota, shift: Shift, changes: _Changes, by_id: dict[int, Override]) -> int:
@@ -97,6 +102,10 @@ def _sequence(rota: Rota, shift: Shift, changes: _Changes, by_id: dict[int, Over
     its override): the SEQUENCE of its events."""
     mine = changes.get((shift.rotation, shift.layer))
     if not mine:
+        return 0
+    # A piece lies within its slot: no change within a shift length of it, none over the slot.
+    reach = rota.rotations[shift.rotation].shift.wall_clock() + timedelta(hours=1)
+    if not any(o.start < shift.end + reach and shift.start - reach < o.end for o, _ in mine):
         return 0
     if shift.override_id is not None and shift.override_id in by_id:
         owner = by_id[shift.override_id]
@@ -119,20 +128,32 @@ def feed_events(
     changes: _Changes = {}
     for override, gone in [*((o, False) for o in overrides), *((o, True) for o in deleted)]:
         changes.setdefault((override.rotation, override.layer), []).append((override, gone))
+    memo = _EVENTS.setdefault(rota, {})
+    if len(memo) > _EVENTS_KEPT:
+        memo.clear()
+
+    def event(shift: Shift, uid: str, *, cancelled: bool = False) -> CalendarEvent:
+        sequence = _sequence(rota, shift, changes, by_id)
+        owner = by_id.get(shift.override_id) if shift.override_id is not None else None
+        key = (shift, sequence, cancelled, owner.created_at if owner else None)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = _event(
+                rota, shift, uid, by_id, sequence=sequence, cancelled=cancelled
+            )
+        return found
+
     events = {}
     for shift in final:
         uid = _uid(shift)
-        events[uid] = _event(
-            rota, shift, uid, by_id, sequence=_sequence(rota, shift, changes, by_id)
-        )
+        events[uid] = event(shift, uid)
     shown = set(final)
     for shift in dict.fromkeys(replaced):  # each once, in order
         if shift in shown:
             continue
         uid = _uid(shift)
         if uid not in events:
-            sequence = _sequence(rota, shift, changes, by_id)
-            events[uid] = _event(rota, shift, uid, by_id, sequence=sequence, cancelled=True)
+            events[uid] = event(shift, uid, cancelled=True)
     return list(events.values())
 
 
