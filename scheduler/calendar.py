@@ -109,7 +109,7 @@ class RenderedEvents:
     least recently used events are forgotten beyond `size`.
     """
 
-    def __init__(self, size: int = 200_000) -> None:
+    def __init__(self, size: int = 50_000) -> None:  # ~20 MB of VEVENTs at most
         self._size = size
         self._bytes: OrderedDict[CalendarEvent, bytes] = OrderedDict()
         self._lock = threading.Lock()

@@ -94,7 +94,7 @@ _Changes = dict[tuple[str, str], list[tuple[Override, bool]]]
 # Each rota's events as built, by what they are built from: feeds ask for the same ones on
 # every render (the rota is fixed for a process; a rota dropped takes its memo with it).
 _EVENTS: WeakKeyDictionary[Rota, dict[tuple[object, ...], CalendarEvent]] = WeakKeyDictionary()
-_EVENTS_KEPT = 200_000
+_EVENTS_KEPT = 50_000
 
 
 def _sequence(rota: Rota, shift: Shift, changes: _Changes, by_id: dict[int, Override]) -> int:
