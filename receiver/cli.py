@@ -367,6 +367,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rota_show.add_argument("rotation", metavar="ROTATION")
     rota_show.set_defaults(handler=_with_settings(rota_cli.cmd_rota_show))
+    rota_swaps = rota_commands.add_parser(
+        "swaps", parents=[common], help="list the swaps the rules allow for one shift"
+    )
+    rota_swaps.add_argument("rotation", metavar="ROTATION")
+    rota_swaps.add_argument("--at", metavar="WHEN", help="an instant of the shift (default: now)")
+    rota_swaps.add_argument("--layer", help="the shift's layer (default: the first)")
+    rota_swaps.add_argument(
+        "--days", type=int, default=28, help="try shifts this many days either side (max 92)"
+    )
+    rota_swaps.set_defaults(handler=_with_settings(rota_cli.cmd_rota_swaps))
     rota_export = rota_commands.add_parser(
         "export", parents=[common, span], help="write the ICS feeds, or the shifts as CSV"
     )

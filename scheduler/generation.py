@@ -6,7 +6,8 @@ queue is walked from the front:
 
 - a member who is not in the rotation on those dates, is unavailable, or is already on call
   somewhere at that time is skipped (hard rules);
-- the first remaining member who has had the minimum rest since their last shift anywhere
+- the first remaining member who keeps the rest rules (`scheduler.rest`: the minimum rest
+  since their shifts anywhere, and no stretch on call longer than `max_consecutive`)
   takes the shift and goes to the back of the queue;
 - a skipped member keeps their place at the front, so they take the next shift they can:
   over time everyone carries the same load (least-recently-on-call first, as LinkedIn's
@@ -23,30 +24,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
-from scheduler.handoffs import Slot, after_wall_clock, handoff_at, slots
+from scheduler.handoffs import Slot, handoff_at, slots
+from scheduler.rest import RestLedger
 from scheduler.roster import Person, Rotation
 from scheduler.shifts import Shift
-
-_LONG_AGO = datetime.min.replace(tzinfo=UTC)
-
-
-@dataclass
-class _Rest:
-    """What generation remembers about one person: their latest shift and its rest rule."""
-
-    last_end: datetime = _LONG_AGO
-    rested_at: datetime = _LONG_AGO  # last_end plus the rest that rotation asks for
-    last: Shift | None = None
-
-    def rested_for(self, start: datetime, rotation: Rotation) -> bool:
-        if self.last is None:
-            return True
-        # Both rotations' rests must be kept: the one asking and the one just served.
-        ready = after_wall_clock(self.last_end, rotation.min_rest, rotation.zone)
-        return ready <= start and self.rested_at <= start
 
 
 @dataclass
@@ -60,11 +44,56 @@ class _Queue:
         self.order.append(person)
 
 
+# Slots are drawn from each layer without an end; generation stops pulling at its `until`.
+_NO_END = datetime(9000, 1, 1, tzinfo=UTC)
+
+
 def _layer_slots(
-    rotation: Rotation, layer_number: int, until: datetime
+    rotation: Rotation, layer_number: int
 ) -> Iterator[tuple[datetime, str, int, Slot]]:
-    for slot in slots(rotation, handoff_at(rotation, 0), until):
+    for slot in slots(rotation, handoff_at(rotation, 0), _NO_END):
         yield (slot.start, rotation.name, layer_number, slot)
+
+
+class Generation:
+    """Generation that can be taken further: `extend(until)` continues where it stopped,
+    with the queues and rest ledgers as they were, so a rota asked about a later instant
+    generates only the shifts after the ones it has (never again from each rotation's start).
+    """
+
+    def __init__(self, rotations: Sequence[Rotation], people: Mapping[str, Person]) -> None:
+        self._by_name = {rotation.name: rotation for rotation in rotations}
+        self._people = people
+        self._queues = {
+            (rotation.name, layer.name): _Queue(list(layer.order))
+            for rotation in rotations
+            for layer in rotation.layers
+        }
+        self._ledgers: dict[str, RestLedger] = {name: RestLedger() for name in people}
+        self.shifts: dict[tuple[str, str], list[Shift]] = {key: [] for key in self._queues}
+        self._slots = heapq.merge(
+            *(
+                _layer_slots(rotation, number)
+                for rotation in rotations
+                for number in range(len(rotation.layers))
+            )
+        )
+        self._next: tuple[datetime, str, int, Slot] | None = next(self._slots, None)
+
+    def extend(self, until: datetime) -> None:
+        """Generate every shift that starts before `until` (and has not been yet)."""
+        while self._next is not None and self._next[0] < until:
+            _start, rotation_name, layer_number, slot = self._next
+            rotation = self._by_name[rotation_name]
+            layer = rotation.layers[layer_number]
+            key = (rotation.name, layer.name)
+            shift = _assign(
+                rotation, layer.name, slot, self._queues[key], self._people, self._ledgers
+            )
+            self.shifts[key].append(shift)
+            if shift.person is not None:
+                self._ledgers[shift.person].took(shift, rotation)
+            self._next = next(self._slots, None)
 
 
 def generate(
@@ -75,35 +104,9 @@ def generate(
     Keyed by (rotation name, layer name); each list is in time order and covers the span
     without holes (a gap is a shift with `person=None`).
     """
-    by_name = {rotation.name: rotation for rotation in rotations}
-    queues = {
-        (rotation.name, layer.name): _Queue(list(layer.order))
-        for rotation in rotations
-        for layer in rotation.layers
-    }
-    rest: dict[str, _Rest] = {name: _Rest() for name in people}
-    result: dict[tuple[str, str], list[Shift]] = {key: [] for key in queues}
-
-    streams = [
-        _layer_slots(rotation, number, until)
-        for rotation in rotations
-        for number in range(len(rotation.layers))
-    ]
-    for _start, rotation_name, layer_number, slot in heapq.merge(*streams):
-        rotation = by_name[rotation_name]
-        layer = rotation.layers[layer_number]
-        shift = _assign(
-            rotation, layer.name, slot, queues[(rotation.name, layer.name)], people, rest
-        )
-        result[(rotation.name, layer.name)].append(shift)
-        if shift.person is not None:
-            state = rest[shift.person]
-            state.last_end = max(state.last_end, shift.end)
-            state.rested_at = max(
-                state.rested_at, after_wall_clock(shift.end, rotation.min_rest, rotation.zone)
-            )
-            state.last = shift
-    return result
+    generation = Generation(rotations, people)
+    generation.extend(until)
+    return generation.shifts
 
 
 def _assign(
@@ -112,7 +115,7 @@ def _assign(
     slot: Slot,
     queue: _Queue,
     people: Mapping[str, Person],
-    rest: Mapping[str, _Rest],
+    ledgers: Mapping[str, RestLedger],
 ) -> Shift:
     reasons: list[str] = []
     fallback: str | None = None
@@ -127,22 +130,24 @@ def _assign(
             why = f" ({blocked.reason})" if blocked.reason else ""
             reasons.append(f"{name}: unavailable {blocked.first_day}..{blocked.last_day}{why}")
             continue
-        state = rest[name]
-        if state.last_end > slot.start:
-            reasons.append(f"{name}: already on call then ({_where(state.last)})")
+        ledger = ledgers[name]
+        if ledger.last_end > slot.start:
+            reasons.append(f"{name}: already on call then ({_where(ledger.last)})")
             continue
-        if not state.rested_for(slot.start, rotation):
-            reasons.append(f"{name}: rest since {_where(state.last)} too short")
-            if fallback is None or rest[fallback].last_end > state.last_end:
+        candidate = _shift(rotation, layer, slot, name, note="")
+        broken = ledger.short_rest(candidate, rotation) or ledger.long_run(candidate, rotation)
+        if broken is not None:
+            reasons.append(broken.message(name))
+            if fallback is None or ledgers[fallback].last_end > ledger.last_end:
                 fallback = name
             continue
         queue.took(name)
-        return _shift(rotation, layer, slot, name, note="; ".join(reasons))
+        return replace(candidate, note="; ".join(reasons))
     if fallback is not None:
         queue.took(fallback)
         note = (
-            f"no member could keep the {_days(rotation.min_rest)} rest gap "
-            f"({'; '.join(reasons)}); {fallback} rested longest"
+            f"no member could keep the rotation's rest rules ({'; '.join(reasons)}); "
+            f"{fallback} rested longest"
         )
         return _shift(rotation, layer, slot, fallback, note=note, rest_broken=True)
     return _shift(
@@ -175,8 +180,3 @@ def _where(shift: Shift | None) -> str:
     if shift is None:
         return "nothing"
     return f"{shift.rotation} {shift.layer} ending {shift.end:%Y-%m-%d %H:%M} UTC"
-
-
-def _days(span: timedelta) -> str:
-    hours = span.total_seconds() / 3600
-    return f"{hours / 24:g}-day" if hours % 24 == 0 else f"{hours:g}-hour"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from scheduler.roster import Person
 
@@ -18,18 +18,35 @@ NIGHT_PAGE_LIMIT = 2.0
 
 
 def night_of_local(local: datetime, start: time, end: time) -> date | None:
-    """The local date the night window [start, end) containing wall-clock `local` began on.
+    """The local date the night window [start, end) containing `local` began on, if any.
 
-    None when `local` is outside it; a window whose end is before its start crosses midnight.
+    `local` is aware, in the person's zone. One definition decides everything about nights:
+    the window's instants (`window_instants`), so an instant is in the night exactly when it
+    lies between the two instants its window begins and ends at, whatever DST does to the
+    clock that night. A window whose end is not after its start crosses midnight.
     """
-    clock = local.time()
-    if start <= end:  # a window within one day, e.g. 00:00-06:00
-        return local.date() if start <= clock < end else None
-    if clock >= start:  # evening part of a window that crosses midnight
-        return local.date()
-    if clock < end:  # morning part: the night began the evening before
-        return local.date() - timedelta(days=1)
+    zone = local.tzinfo
+    assert zone is not None
+    instant = local.astimezone(UTC)
+    for day in (local.date() - timedelta(days=1), local.date()):
+        begins, ends = window_instants(day, start, end, zone)
+        if begins <= instant < ends:
+            return day
     return None
+
+
+def window_instants(day: date, start: time, end: time, zone: tzinfo) -> tuple[datetime, datetime]:
+    """The night window beginning on local date `day` as UTC instants.
+
+    An edge on a wall-clock time the clocks skip or repeat that night is placed as handoffs
+    are (PEP 495's fold=0): a skipped time as if the clock had not jumped yet, a repeated
+    time at its first occurrence. So London's 22:00-01:30 ends at 00:30 UTC on the night
+    the clocks go back, and a page at 01:15 GMT (the second 01:15) is not a night page.
+    """
+    crosses = end <= start
+    begins = datetime.combine(day, start, zone).astimezone(UTC)
+    ends = datetime.combine(day + timedelta(days=1 if crosses else 0), end, zone).astimezone(UTC)
+    return begins, ends
 
 
 def is_night_page(person: Person, at: datetime) -> bool:
@@ -39,11 +56,8 @@ def is_night_page(person: Person, at: datetime) -> bool:
 
 
 def night_window(person: Person, day: date) -> tuple[datetime, datetime]:
-    """The person's night beginning on local date `day`, as aware instants."""
-    crosses = person.night_end <= person.night_start
-    start = datetime.combine(day, person.night_start, person.zone)
-    end = datetime.combine(day + timedelta(days=1 if crosses else 0), person.night_end, person.zone)
-    return start, end
+    """The person's night beginning on local date `day`, as aware (UTC) instants."""
+    return window_instants(day, person.night_start, person.night_end, person.zone)
 
 
 def per_night(night_pages: int, nights: int) -> float:

@@ -123,10 +123,19 @@ class Rotation:
     handoff_weekday: int | None  # 0 = Monday; None: hand off every shift length from `start`
     start: date
     min_rest: timedelta = timedelta(days=7)
+    # The longest a person may stay on call without a break (None: one shift length).
+    max_consecutive: timedelta | None = None
+    # `rota check` reports a layer whose members' shift counts lie further apart than this.
+    max_spread: int = 2
     services: tuple[str, ...] = ()
     escalation: EscalationTarget = field(default_factory=EscalationTarget)
     # The catch-all: pages for every service that no rotation lists (at most one rotation).
     catch_all: bool = False
+
+    @property
+    def longest_duty(self) -> timedelta:
+        """The longest a person may be on call without a break, on the wall clock."""
+        return self.max_consecutive or self.shift.wall_clock()
 
     def member(self, person: str) -> Member | None:
         """The membership of `person`, if they are in this rotation."""

@@ -1,8 +1,9 @@
 """The rota: the generated schedule of every rotation, with overrides, asked about by time.
 
 `Rota` is pure (no I/O, no clock: every question takes its instants) and memoises the
-generated schedule, extending it when asked about later instants. Overrides are passed in
-with each question because they live in the store and change while the rota does not.
+generated schedule, extending it (from where it stopped) when asked about later instants.
+Overrides are passed in with each question because they live in the store and change while
+the rota does not.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 
-from scheduler.generation import generate
+from scheduler.generation import Generation
 from scheduler.overrides import Override, apply_overrides
 from scheduler.roster import Person, Rotation
 from scheduler.shifts import Shift
@@ -39,8 +40,9 @@ class Rota:
         self.lookahead = lookahead
         self._lock = threading.Lock()
         self._until: datetime | None = None
-        self._schedule: dict[tuple[str, str], list[Shift]] = {}
-        self._starts: dict[tuple[str, str], list[datetime]] = {}
+        self._generation = Generation(rotations, self.people)
+        self._schedule = self._generation.shifts  # grows in place as generation goes on
+        self._starts: dict[tuple[str, str], list[datetime]] = {key: [] for key in self._schedule}
 
     def rotation(self, name: str) -> Rotation:
         """The rotation called `name`, or UnknownRotation."""
@@ -65,10 +67,10 @@ class Rota:
         with self._lock:
             if self._until is None or self._until < until:
                 self._until = until + self.lookahead
-                self._schedule = generate(list(self.rotations.values()), self.people, self._until)
-                self._starts = {
-                    key: [shift.start for shift in shifts] for key, shifts in self._schedule.items()
-                }
+                self._generation.extend(self._until)
+                for key, shifts in self._schedule.items():
+                    starts = self._starts[key]
+                    starts.extend(shift.start for shift in shifts[len(starts) :])
             return self._schedule[(rotation, layer)]
 
     def _window(self, rotation: str, layer: str, start: datetime, end: datetime) -> list[Shift]:
@@ -86,11 +88,26 @@ class Rota:
         end: datetime,
         overrides: Iterable[Override] = (),
     ) -> list[Shift]:
-        """The final shifts of one layer overlapping [start, end), overrides applied."""
+        """The final shifts of one layer overlapping [start, end), overrides applied.
+
+        Each shift is whole (its true start and end, and so its calendar UID), wherever the
+        window cuts it: the window is widened to every override it touches before the
+        overrides are laid on the schedule.
+        """
         mine = [o for o in overrides if o.rotation == rotation and o.layer == layer]
+        wide_start, wide_end = start, end
+        while True:
+            touching = [o for o in mine if o.start < wide_end and wide_start < o.end]
+            widened = (
+                min([wide_start, *(o.start for o in touching)]),
+                max([wide_end, *(o.end for o in touching)]),
+            )
+            if widened == (wide_start, wide_end):
+                break
+            wide_start, wide_end = widened
         return [
             shift
-            for shift in apply_overrides(self._window(rotation, layer, start, end), mine)
+            for shift in apply_overrides(self._window(rotation, layer, wide_start, wide_end), mine)
             if shift.overlaps(start, end)
         ]
 
@@ -136,11 +153,7 @@ class Rota:
         answer: dict[str, Shift | None] = {}
         for layer in self.rotation(rotation).layers:
             mine = [o for o in overrides if o.layer == layer.name]
-            # Widen the window to every override covering `at`, so the shift returned is the
-            # whole piece (an override may span several scheduled shifts), not a clipped one.
-            covering = [o for o in mine if o.start <= at < o.end]
-            start = min([at, *(o.start for o in covering)])
-            end = max([at + timedelta(microseconds=1), *(o.end for o in covering)])
-            shifts = self.layer_shifts(rotation, layer.name, start, end, mine)
+            window = (at, at + timedelta(microseconds=1))
+            shifts = self.layer_shifts(rotation, layer.name, *window, mine)
             answer[layer.name] = next((s for s in shifts if s.start <= at < s.end), None)
         return answer

@@ -9,14 +9,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from receiver.cli_support import EXIT_OK, EXIT_PROBLEMS, UsageError, require_rotation
 from receiver.composition import build_rota
 from receiver.config.settings import Settings
 from receiver.instants import instant_range, parse_instant
 from receiver.rota.store import stored_overrides
-from scheduler.calendar import feed_token
-from scheduler.check import check
+from receiver.rota.swaps import SwapQuestionError, find_swaps
+from scheduler.calendar import RenderedEvents, feed_token
+from scheduler.check import check, policy_warnings
 from scheduler.feeds import feed_window, person_feed, rotation_feed
 from scheduler.overrides import Override
 from scheduler.rota import Rota
@@ -46,6 +48,8 @@ def cmd_rota_check(args: argparse.Namespace, settings: Settings) -> int:
     start, end = _span(args, settings.calendar.days_ahead)
     overrides, _ = stored_overrides(settings, start)
     violations = check(rota, start, end, overrides)
+    for warning in policy_warnings(rota):
+        print(f"warning: {warning.message}", file=sys.stderr)
     for v in violations:
         when = f"{_utc(v.start)} .. {_utc(v.end)}" if v.start and v.end else "always"
         flag = " [forced]" if v.forced else ""
@@ -96,6 +100,47 @@ def cmd_rota_show(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_rota_swaps(args: argparse.Namespace, settings: Settings) -> int:
+    """List the swaps the rota's rules allow for one shift, and with whom."""
+    rota = build_rota(settings)
+    require_rotation(settings, args.rotation)
+    now = datetime.now(UTC)
+    try:
+        at = parse_instant(args.at, within=instant_range(now)) if args.at else now
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
+    overrides, _ = stored_overrides(settings, now)
+    try:
+        search = find_swaps(
+            rota,
+            overrides,
+            rotation=args.rotation,
+            layer=args.layer,
+            at=at,
+            now=now,
+            days=args.days,
+        )
+    except SwapQuestionError as exc:
+        raise UsageError(str(exc)) from None
+    shift, zone = search.shift, rota.rotation(args.rotation).zone
+    print(
+        f"{shift.person}'s {shift.rotation} {shift.layer} shift "
+        f"{_local(shift.start, zone)} .. {_local(shift.end, zone)} ({zone.key}) can be swapped "
+        f"with (shifts {_local(search.start, zone)} .. {_local(search.end, zone)}):"
+    )
+    for swap in search.allowed:
+        other = swap.other
+        print(f"  {other.person:<12} {_local(other.start, zone)} .. {_local(other.end, zone)}")
+    if not search.allowed:
+        print("  nobody: every swap in the window breaks a rule (try --days)")
+    print(f"{len(search.allowed)} allowed, {search.refused} refused by the rules")
+    return EXIT_OK
+
+
+def _local(instant: datetime, zone: ZoneInfo) -> str:
+    return f"{instant.astimezone(zone):%a %Y-%m-%d %H:%M}"
+
+
 def cmd_rota_export(args: argparse.Namespace, settings: Settings) -> int:
     """Write every ICS feed to a folder, or the final shifts as CSV (for on-call pay)."""
     rota = build_rota(settings)
@@ -114,11 +159,12 @@ def cmd_rota_export(args: argparse.Namespace, settings: Settings) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     window = feed_window(now, *settings.calendar.window)
     refresh = timedelta(minutes=settings.calendar.refresh_minutes)
+    rendered = RenderedEvents()  # a shift in a rotation's and a person's feed renders once
     for name in rota.rotations:
-        body = rotation_feed(rota, name, window, overrides, deleted, refresh)
+        body = rotation_feed(rota, name, window, overrides, deleted, refresh, rendered)
         (folder / f"rotation-{name}.ics").write_bytes(body)
     for name in rota.people:
-        body = person_feed(rota, name, window, overrides, deleted, refresh)
+        body = person_feed(rota, name, window, overrides, deleted, refresh, rendered)
         (folder / f"person-{name}.ics").write_bytes(body)
     print(f"wrote {len(rota.rotations)} rotation and {len(rota.people)} person feeds to {folder}")
     return EXIT_OK

@@ -16,7 +16,8 @@ from receiver.rota.documents import violation_view
 from receiver.rota.models import OverrideRecord
 from receiver.rota.store import active_overrides
 from receiver.web.errors import Conflict, InputError
-from scheduler.check import Violation, check
+from scheduler.check import Violation, new_violations
+from scheduler.handoffs import handoff_at
 from scheduler.overrides import Override
 from scheduler.rota import Rota
 
@@ -31,18 +32,6 @@ class Cover:
     person: str
     start: datetime
     end: datetime
-
-
-def new_violations(
-    rota: Rota, candidates: list[Override], existing: list[Override]
-) -> list[Violation]:
-    """Violations the candidate overrides add (their people's rest, layers, availability)."""
-    reach = max(r.min_rest + r.shift.wall_clock() for r in rota.rotations.values())
-    start = min(c.start for c in candidates) - reach
-    end = max(c.end for c in candidates) + reach
-    before = {(v.rule, v.person, v.start, v.end) for v in check(rota, start, end, existing)}
-    after = check(rota, start, end, [*existing, *candidates])
-    return [v for v in after if (v.rule, v.person, v.start, v.end) not in before]
 
 
 def store_covers(
@@ -98,8 +87,18 @@ def override_cover(
         raise InputError(f"layer: {rotation} has no layer {layer!r}")
     if person not in rota.people:
         raise InputError(f"person: nobody called {person!r} is in the configuration")
+    # Whole seconds, as calendars show them: the API and the feeds then agree to the second.
+    start, end = start.replace(microsecond=0), end.replace(microsecond=0)
     if not start < end <= start + MAX_WINDOW:
-        raise InputError(f"end: must be after start and at most {MAX_WINDOW.days} days later")
+        raise InputError(
+            f"end: must be after start (in whole seconds) and at most {MAX_WINDOW.days} days later"
+        )
+    first = handoff_at(rota.rotations[rotation], 0)
+    if start < first:
+        raise InputError(
+            f"start: {rotation} begins at its first handoff, {first.isoformat()}; an override "
+            "cannot start before it"
+        )
     return Cover(layer, person, start, end)
 
 

@@ -44,11 +44,28 @@ def parse_length(text: str) -> ShiftLength:
     return ShiftLength(int(match.group(1)), _UNITS[match.group(2)])
 
 
+def parse_rest(text: str) -> timedelta:
+    """`7d`, `36h`, `0d` as a rest between shifts (zero is a valid rest, unlike a length)."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise ValueError(f'expected a rest such as "7d", "36h" or "0d", got "{text}"')
+    return ShiftLength(int(match.group(1)), _UNITS[match.group(2)]).wall_clock()
+
+
 class NightWindow(SettingsModel):
     start: time = time(22, 0)
     end: time = time(7, 0)
 
     clocks_as_text = field_validator("start", "end", mode="before")(clock_from_yaml)
+
+    @model_validator(mode="after")
+    def _has_a_length(self) -> NightWindow:
+        if self.start == self.end:
+            raise ValueError(
+                f"start and end are both {self.start:%H:%M}: a night window needs a length "
+                '(e.g. start "22:00", end "07:00")'
+            )
+        return self
 
 
 class UnavailabilitySettings(SettingsModel):
@@ -126,7 +143,11 @@ class RotationSettings(SettingsModel):
     shift_length: str = "1w"
     handoff: HandoffSettings = HandoffSettings()
     start: date
-    min_rest: str = "7d"
+    min_rest: str = "7d"  # 0d allowed: back-to-back shifts then need only max_consecutive
+    # The longest a person may be on call without a break (default: one shift length).
+    max_consecutive: str | None = None
+    # `rota check` reports a layer whose members' shift counts lie further apart than this.
+    max_spread: int = Field(default=2, ge=0)
     services: list[str] = []
     # The catch-all: this rotation is paged for every service no rotation lists in its
     # `services` (alerts without a service label included). At most one rotation.
@@ -139,11 +160,30 @@ class RotationSettings(SettingsModel):
 
     zone_is_known = field_validator("time_zone")(known_zone)
 
-    @field_validator("shift_length", "min_rest")
+    @field_validator("shift_length", "max_consecutive")
     @classmethod
-    def _length(cls, text: str) -> str:
-        parse_length(text)
+    def _length(cls, text: str | None) -> str | None:
+        if text is not None:
+            parse_length(text)
         return text
+
+    @field_validator("min_rest")
+    @classmethod
+    def _rest(cls, text: str) -> str:
+        parse_rest(text)
+        return text
+
+    @model_validator(mode="after")
+    def _duty_holds_a_shift(self) -> RotationSettings:
+        if self.max_consecutive is None:
+            return self
+        longest, shift = parse_length(self.max_consecutive), parse_length(self.shift_length)
+        if longest.wall_clock() < shift.wall_clock():
+            raise ValueError(
+                f"max_consecutive ({self.max_consecutive}) is shorter than one shift "
+                f"({self.shift_length})"
+            )
+        return self
 
     def member_list(self) -> list[MemberSettings]:
         """Members in order, plain names expanded."""
@@ -166,7 +206,11 @@ class RotationSettings(SettingsModel):
                 WEEKDAYS.index(self.handoff.weekday) if self.handoff.weekday else None
             ),
             start=self.start,
-            min_rest=parse_length(self.min_rest).wall_clock(),
+            min_rest=parse_rest(self.min_rest),
+            max_consecutive=(
+                parse_length(self.max_consecutive).wall_clock() if self.max_consecutive else None
+            ),
+            max_spread=self.max_spread,
             services=tuple(self.services),
             catch_all=self.catch_all,
             escalation=EscalationTarget(

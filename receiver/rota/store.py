@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from receiver.config.settings import Settings
 from receiver.rota.models import OverrideRecord
 from receiver.store.database import Store
+from scheduler.feeds import feed_window
 from scheduler.overrides import Override
 
 
@@ -40,23 +41,22 @@ def active_overrides(session: Session, rotation: str | None = None) -> list[Over
     ]
 
 
-def deleted_overrides(session: Session, since: datetime) -> list[tuple[Override, datetime]]:
-    """Overrides deleted at or after `since`, with when, so feeds can cancel their events."""
+def deleted_overrides(session: Session, start: datetime, end: datetime) -> list[Override]:
+    """Deleted overrides over [start, end), however long ago deleted: feeds cancel what they
+    made and count them in their events' SEQUENCE (which must never fall)."""
     statement = (
         select(OverrideRecord)
         .where(col(OverrideRecord.deleted_at).is_not(None))
-        .where(col(OverrideRecord.deleted_at) >= since)
+        .where(col(OverrideRecord.start_at) < end)
+        .where(col(OverrideRecord.end_at) > start)
         .order_by(col(OverrideRecord.id))
     )
-    found = []
-    for record in session.exec(statement):
-        assert record.deleted_at is not None
-        found.append((to_override(record), record.deleted_at))
-    return found
+    return [to_override(record) for record in session.exec(statement)]
 
 
 def stored_overrides(settings: Settings, now: datetime) -> tuple[list[Override], list[Override]]:
-    """Active and recently deleted overrides from the store; none if no database exists yet."""
+    """Active overrides, and the deleted ones over the feed window at `now`, from the store;
+    none if no database exists yet."""
     database = settings.database
     if database.is_sqlite:
         path = make_url(database.url).database or ""
@@ -66,8 +66,7 @@ def stored_overrides(settings: Settings, now: datetime) -> tuple[list[Override],
     try:
         store.ensure_schema()
         with store.read() as session:
-            back, _ = settings.calendar.window
-            deleted = [override for override, _ in deleted_overrides(session, now - back)]
-            return active_overrides(session), deleted
+            window = feed_window(now, *settings.calendar.window)
+            return active_overrides(session), deleted_overrides(session, *window)
     finally:
         store.dispose()

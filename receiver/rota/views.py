@@ -11,16 +11,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from receiver.instants import instant_range
 from receiver.rota.documents import on_call_view, shift_view, violation_view
 from receiver.rota.models import OverrideRecord
 from receiver.rota.overrides import MAX_WINDOW, Cover, override_cover, store_covers, swap_covers
 from receiver.rota.store import active_overrides
+from receiver.rota.swaps import (
+    DEFAULT_DAYS,
+    SwapQuestionError,
+    find_swaps,
+    swap_search_view,
+)
 from receiver.services import services
 from receiver.web.auth import require_api_token
-from receiver.web.errors import InputError, error_response
+from receiver.web.errors import Conflict, InputError, error_response
 from receiver.web.request_body import (
     ID,
     instant_field,
@@ -113,9 +119,7 @@ def _options(body: dict[str, Any]) -> tuple[bool, str, str]:
     return force, text_field(body, "reason", ""), text_field(body, "requested_by", "")
 
 
-def _store_covers(
-    rotation: str, covers: list[Cover], body: dict[str, Any]
-) -> tuple[Response, int]:
+def _store_covers(rotation: str, covers: list[Cover], body: dict[str, Any]) -> tuple[Response, int]:
     """Store overrides together, or none: refused (409) with the reasons unless forced."""
     svc = services()
     force, reason, requested_by = _options(body)
@@ -178,7 +182,50 @@ def create_swap(name: str) -> tuple[Response, int]:
         for key in ("first", "second")
     ]
     covers = swap_covers(svc.rota, name, picks, overrides)
-    return _store_covers(name, covers, body)
+    try:
+        return _store_covers(name, covers, body)
+    except Conflict as refused:
+        # Say what would be allowed instead: the swaps the rules allow for the first shift.
+        with svc.store.read() as session:
+            everywhere = active_overrides(session)
+        first = covers[0]
+        search = find_swaps(
+            svc.rota, everywhere, rotation=name, layer=first.layer, at=first.start, now=svc.clock()
+        )
+        refused.details["allowed_swaps"] = swap_search_view(svc.rota, search)
+        raise
+
+
+@bp.get("/rotations/<name>/swaps")
+def swap_finder(name: str) -> tuple[Response, int]:
+    """The swaps the rota's rules allow for the shift holding `at` (of `layer`), with whom.
+
+    Other shifts of the same layer within `days` (default 28, at most 92) either side are
+    tried; each allowed one can be made with POST /rotations/<name>/swaps.
+    """
+    svc = services()
+    if _rotation(svc.rota, name) is None:
+        return error_response(404, f"no rotation {name!r}")
+    now = svc.clock()
+    at = query_instant("at", now, within=instant_range(now))
+    days_text = request.args.get("days", str(DEFAULT_DAYS))
+    if not (days_text.isascii() and days_text.isdigit() and len(days_text) <= 3):
+        raise InputError(f"days: expected a whole number of days, got {days_text[:20]!r}")
+    with svc.store.read() as session:
+        overrides = active_overrides(session)
+    try:
+        search = find_swaps(
+            svc.rota,
+            overrides,
+            rotation=name,
+            layer=request.args.get("layer"),
+            at=at,
+            now=now,
+            days=int(days_text),
+        )
+    except SwapQuestionError as exc:
+        raise InputError(str(exc)) from None
+    return jsonify(swap_search_view(svc.rota, search)), 200
 
 
 @bp.delete(f"/rotations/<name>/overrides/<{ID}:override_id>")

@@ -147,3 +147,94 @@ def test_rota_feed_regeneration_keeps_every_uid(
     # Every shift wholly inside both windows is in both feeds under the same UID.
     both = [e for e in first.values() if e.start >= START + later and e.end <= START + SPAN]
     assert all(e.uid in second for e in both)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rotas(), st.integers(0, 40))
+def test_rota_check_reports_every_shift_generation_flagged(
+    case: tuple[Rota, list[Override]], offset_days: int
+) -> None:
+    # The check starts later than generation did: rests and stretches on call that began
+    # before its range still count (a weekly rotation's rest across a daily shift between).
+    rota, _ = case
+    start = START + timedelta(days=offset_days)
+    violations = check(rota, start, START + SPAN)
+    flagged = [
+        shift
+        for name in rota.rotations
+        for shift in rota.rotation_shifts(name, start, START + SPAN)
+        if shift.rest_broken
+    ]
+    for shift in flagged:
+        reported = [
+            v
+            for v in violations
+            if v.person == shift.person
+            and (
+                (v.rule == Rule.REST_GAP and v.end == shift.start and v.message in shift.note)
+                or (
+                    v.rule == Rule.MAX_CONSECUTIVE
+                    and v.start is not None
+                    and v.end is not None
+                    and v.start <= shift.start
+                    and shift.end <= v.end
+                )
+            )
+        ]
+        assert reported, (shift, [v.message for v in violations if v.person == shift.person])
+
+
+def test_rota_check_reports_a_rest_carried_across_a_shift_between() -> None:
+    # Issue 18: a's daily shifts of 01-23 and 01-26 come within the weekly rotation's 8 days
+    # after a's weekly shift; a check starting 01-12 must report them as generation flagged them.
+    weekly = rotation("weekly", ("a", "d"), start=date(2026, 1, 5), rest=timedelta(days=8))
+    daily = rotation(
+        "daily",
+        ("a", "b", "c"),
+        length=ShiftLength(1, ShiftUnit.DAYS),
+        weekday=None,
+        start=date(2026, 1, 5),
+        rest=timedelta(days=2),
+    )
+    rota = Rota([weekly, daily], {name: person(name) for name in "abcd"})
+    start, end = datetime(2026, 1, 12, tzinfo=UTC), datetime(2026, 1, 30, tzinfo=UTC)
+
+    flagged = [
+        s for s in rota.rotation_shifts("daily", start, end) if s.rest_broken and s.person == "a"
+    ]
+    reported = {v.end: v.message for v in check(rota, start, end) if v.person == "a"}
+
+    assert [s.start.day for s in flagged] == [20, 23, 26]
+    for shift in flagged:
+        assert reported[shift.start] in shift.note
+    assert reported[flagged[1].start] == (
+        "a would have 4 days of rest before daily primary (starts 2026-01-23 09:00 UTC), after "
+        "weekly primary (ends 2026-01-19 09:00 UTC); the rotation weekly requires 8 days"
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(rotas(), st.data())
+def test_rota_shifts_keep_their_whole_bounds_and_uid_wherever_the_window_cuts(
+    case: tuple[Rota, list[Override]], data: st.DataObject
+) -> None:
+    # Issue 18: an override was clipped to the window, so its UID and start changed daily.
+    rota, overrides = case
+    target = data.draw(st.sampled_from(overrides)) if overrides else None
+    name = target.rotation if target else next(iter(rota.rotations))
+    if target is not None:  # a window starting inside an override: where clipping showed
+        later = target.start + (target.end - target.start) * data.draw(st.floats(0.01, 0.99))
+    else:
+        later = START + timedelta(days=data.draw(st.integers(1, 20)))
+    later = later.replace(microsecond=0)
+
+    first = {
+        (e.uid, e.start, e.end) for e in rotation_events(rota, name, START, START + SPAN, overrides)
+    }
+    second = rotation_events(rota, name, later, later + SPAN, overrides)
+    shared = {(e.uid, e.start, e.end) for e in second if e.start < START + SPAN}
+    assert shared <= first
+
+    whole = rota.rotation_shifts(name, START, START + SPAN, overrides)
+    cut = rota.rotation_shifts(name, later, later + SPAN, overrides)
+    assert {s for s in cut if s.start < START + SPAN} <= set(whole)

@@ -212,7 +212,8 @@ def test_config_rota_cross_references_are_checked(tmp_path: Path) -> None:
     [
         ({"time_zone": "Mars/Olympus"}, 'rotations[0].time_zone: unknown time zone "Mars/Olympus"'),
         ({"shift_length": "3 fortnights"}, "rotations[0].shift_length: expected a length"),
-        ({"min_rest": "0d"}, "rotations[0].min_rest: expected a length"),
+        ({"min_rest": "a week"}, 'rotations[0].min_rest: expected a rest such as "7d"'),
+        ({"max_consecutive": "2d"}, "rotations[0]: max_consecutive (2d) is shorter than one"),
         ({"handoff": {"weekday": "funday"}}, "rotations[0].handoff.weekday: Input should be"),
         ({"start": "next week"}, "rotations[0].start: Input should be a valid date"),
         ({"members": []}, "rotations[0].members: List should have at least 1 item"),
@@ -240,6 +241,17 @@ def test_config_unavailability_must_be_ordered(tmp_path: Path) -> None:
     path = write(tmp_path, yaml.safe_dump(document))
 
     with pytest.raises(ConfigError, match=r"people\[0\]\.unavailable\[0\]: .*before `from`"):
+        load_settings(path, {})
+
+
+def test_config_night_window_must_have_a_length(tmp_path: Path) -> None:
+    import yaml
+
+    document = _rota_document()
+    document["people"][0]["night"] = {"start": "03:00", "end": "03:00"}
+    path = write(tmp_path, yaml.safe_dump(document))
+
+    with pytest.raises(ConfigError, match=r"people\[0\]\.night: start and end are both 03:00"):
         load_settings(path, {})
 
 

@@ -198,3 +198,76 @@ def test_settings_calendar_window_defaults() -> None:
     settings = Settings.model_validate(rota_config())
 
     assert (settings.calendar.days_back, settings.calendar.days_ahead) == (30, 365)
+
+
+def _published(client: FlaskClient) -> dict[str, tuple[str, int, datetime, datetime]]:
+    calendar = fetch(client, "rotation", "ops")
+    return {
+        str(event["UID"]): (
+            str(event["STATUS"]),
+            int(event["SEQUENCE"]),
+            event.decoded("DTSTART"),
+            event.decoded("DTEND"),
+        )
+        for event in calendar.walk("VEVENT")
+    }
+
+
+def test_deleting_a_split_override_cancels_each_published_piece_and_sequence_grows(
+    client: FlaskClient, clock: Clock
+) -> None:
+    # f covers three days of d's week; g then covers six hours inside f's cover, splitting
+    # it in two; f's cover is deleted, then g's. Each feed a calendar fetched on the way must
+    # be cancellable from the next, and no UID may come back with a lower SEQUENCE.
+    history = [_published(client)]
+
+    def changed(response) -> None:  # type: ignore[no-untyped-def]
+        assert response.status_code in (200, 201), response.get_json()
+        clock.advance(minutes=5)
+        history.append(_published(client))
+
+    cover = {"person": "f", "start": "2026-11-25T00:00:00Z", "end": "2026-11-28T00:00:00Z"}
+    first = client.post("/api/v1/rotations/ops/overrides", json={**cover, "force": True})
+    changed(first)
+    inner = {"person": "g", "start": "2026-11-26T00:00:00Z", "end": "2026-11-26T06:00:00Z"}
+    second = client.post("/api/v1/rotations/ops/overrides", json={**inner, "force": True})
+    changed(second)
+    f_pieces = {
+        uid
+        for uid, (status, _, start, _) in history[-1].items()
+        if status == "CONFIRMED" and start in (
+            datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 11, 26, 6, tzinfo=UTC)
+        )
+    }  # fmt: skip
+    assert len(f_pieces) == 2
+    first_id = first.get_json()["override"]["id"]
+    changed(client.delete(f"/api/v1/rotations/ops/overrides/{first_id}"))
+
+    assert {uid: history[-1][uid][0] for uid in f_pieces} == dict.fromkeys(f_pieces, "CANCELLED")
+
+    second_id = second.get_json()["override"]["id"]
+    changed(client.delete(f"/api/v1/rotations/ops/overrides/{second_id}"))
+    for before, after in zip(history, history[1:], strict=False):
+        # Every event a calendar had is still in the next feed, updated or cancelled ...
+        assert before.keys() <= after.keys()
+        for uid in before:
+            if after[uid] != before[uid]:  # ... and a change comes with a higher SEQUENCE.
+                assert after[uid][1] > before[uid][1], (uid, before[uid], after[uid])
+    # The schedule is back, CONFIRMED under the UIDs it started with.
+    assert {uid: v[0] for uid, v in history[-1].items() if uid in history[0]} == {
+        uid: "CONFIRMED" for uid in history[0]
+    }
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [("*", 304), ("W/{etag}", 304), ('"other", {etag}', 304), ('"other"', 200), ("junk", 200)],
+)
+def test_feed_if_none_match_forms(client: FlaskClient, header: str, status: int) -> None:
+    etag = client.get(feed_url("rotation", "ops")).headers["ETag"]
+
+    answer = client.get(
+        feed_url("rotation", "ops"), headers={"If-None-Match": header.format(etag=etag)}
+    )
+
+    assert answer.status_code == status

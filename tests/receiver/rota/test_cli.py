@@ -48,7 +48,10 @@ def test_rota_check_lists_violations_and_exits_1(
     assert "layer-too-small" in out
     assert "ops primary: 2 members with 1 week shifts cannot each rest 14 days" in out
     assert "rest-gap" in out
-    assert "a rests 7.0 days between ops primary (ends 2026-11-09 09:00 UTC)" in out
+    assert (
+        "a would have 7 days of rest before ops primary (starts 2026-11-16 09:00 UTC), after "
+        "ops primary (ends 2026-11-09 09:00 UTC); the rotation ops requires 14 days"
+    ) in out
     assert "violations (1 rotations, 7 people, 0 overrides, 2026-11-02 .. 2026-12-01)" in out
 
 
@@ -204,3 +207,94 @@ def test_rota_show_and_check_refuse_a_far_off_start(
     assert main(["rota", "show", "ops", "--config", path, "--from", start]) == 2
     assert main(["rota", "check", "--config", path, "--from", start]) == 2
     assert "out of range: expected an instant within 5 years of now" in capsys.readouterr().err
+
+
+def test_rota_check_warns_of_a_rest_below_the_process_week(
+    capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
+    monkeypatch.chdir(REPO)
+
+    status = main(["rota", "check", "--config", "config.example.yaml"])
+
+    captured = capsys.readouterr()
+    assert status == 0  # a warning, not a failure
+    assert (
+        "warning: storage-daily: min_rest 2 days is below the process's 7 days between shifts"
+    ) in captured.err
+    assert "platform" not in captured.err
+
+
+def test_rota_check_reports_two_weeks_on_call_without_a_break(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # c covers d's primary week straight after c's own: accepted by force, flagged by check.
+    config = rota_config()
+    path = write_config(tmp_path, config)
+    assert main(["db", "upgrade", "--config", path]) == 0
+    from receiver.app import create_app
+    from receiver.config.settings import load_settings
+
+    client = create_app(load_settings(path)).test_client()
+    forced = client.post(
+        "/api/v1/rotations/ops/overrides",
+        json={
+            "person": "c",
+            "start": "2026-11-23T09:00:00Z",
+            "end": "2026-11-30T09:00:00Z",
+            "force": True,
+        },
+    )
+    assert forced.status_code == 201
+
+    status = main(["rota", "check", "--config", path, "--from", "2026-11-20", "--to", "2026-12-01"])
+
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "max-consecutive" in out
+    assert "c would be on call for 14 days without a break" in out
+
+
+def test_rota_max_consecutive_is_configurable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = rota_config()
+    config["rotations"][0].update(max_consecutive="2w", min_rest="0d")
+    path = write_config(tmp_path, config)
+
+    assert (
+        main(["rota", "check", "--config", path, "--from", "2026-11-02", "--to", "2027-01-04"]) == 0
+    )
+    config["rotations"][0].update(max_consecutive="3d")
+    path = write_config(tmp_path, config)
+
+    assert main(["rota", "check", "--config", path]) == 2
+    assert "max_consecutive (3d) is shorter than one shift (1w)" in capsys.readouterr().err
+
+
+def test_rota_swaps_lists_the_allowed_swaps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = rota_config()
+    config["rotations"][0]["layers"] = [{"name": "primary"}]
+    path = write_config(tmp_path, config)
+
+    status = main(["rota", "swaps", "ops", "--config", path, "--at", "2026-11-28T12:00:00Z"])
+
+    out = capsys.readouterr().out
+    assert status == 0
+    assert out.startswith(
+        "d's ops primary shift Mon 2026-11-23 09:00 .. Mon 2026-11-30 09:00 (Europe/London)"
+    )
+    assert "  b            Mon 2026-11-09 09:00 .. Mon 2026-11-16 09:00" in out
+    assert "allowed," in out and "refused by the rules" in out
+
+
+def test_rota_swaps_refuses_an_unknown_layer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_config(tmp_path, rota_config())
+
+    status = main(["rota", "swaps", "ops", "--config", path, "--layer", "x", "--at", "2026-11-28"])
+
+    assert status == 2
+    assert "layer: ops has no layer 'x'" in capsys.readouterr().err

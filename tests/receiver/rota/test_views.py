@@ -117,7 +117,11 @@ def test_override_breaking_rest_gap_is_refused_unless_forced(client: FlaskClient
 
     assert refused.status_code == 409
     error = refused.get_json()
-    assert error["error"].startswith("override refused: c rests 5.1 days between ops primary")
+    assert error["error"].startswith(
+        "override refused: c would have 5.1 days of rest before ops primary (starts 2026-11-28 "
+        "12:00 UTC), after ops primary (ends 2026-11-23 09:00 UTC); the rotation ops requires "
+        "7 days"
+    )
     assert '"force": true' in error["error"]
     assert [v["rule"] for v in error["violations"]] == ["rest-gap", "rest-gap"]
     assert "ops secondary (starts 2026-11-30 09:00 UTC)" in error["violations"][1]["message"]
@@ -256,7 +260,9 @@ def test_swap_exchanges_two_shifts(client: FlaskClient) -> None:
     assert on_call(client, "2026-12-01T00:00:00Z") == {"primary": "e", "secondary": "c"}
 
 
-def test_swap_breaking_rest_is_refused_and_stores_nothing(client: FlaskClient) -> None:
+def test_swap_breaking_rest_is_refused_in_days_and_says_what_is_allowed(
+    client: FlaskClient,
+) -> None:
     # d (primary, week of Nov 23) and e (primary, week of Nov 30) trade: d would then be on
     # call Nov 30 - Dec 7 and straight after in their own secondary week of Dec 7.
     response = client.post(
@@ -266,8 +272,95 @@ def test_swap_breaking_rest_is_refused_and_stores_nothing(client: FlaskClient) -
 
     assert response.status_code == 409
     error = response.get_json()
-    assert error["error"].startswith("override refused: d rests 0.0 hours between ops primary")
+    assert (
+        "d would have 0 days of rest before ops secondary (starts 2026-12-07 09:00 UTC), after "
+        "ops primary (ends 2026-12-07 09:00 UTC); the rotation ops requires 7 days"
+    ) in error["error"]
+    assert "-" not in error["error"].split("would have ")[1].split(" ")[0]
     assert client.get("/api/v1/rotations/ops/overrides").get_json()["overrides"] == []
+    # The refusal lists the swaps the rules allow for d's shift, and each is accepted.
+    allowed = error["allowed_swaps"]
+    assert allowed["shift"]["person"]["name"] == "d"
+    # Five people on two weekly layers with a week's rest: no swap of d's week keeps the rules.
+    assert (allowed["allowed"], allowed["refused"]) == ([], 7)
+
+
+def test_swap_that_keeps_someone_on_call_two_weeks_straight_is_refused(
+    client: FlaskClient,
+) -> None:
+    # c covers d's primary week of Nov 23 straight after c's own primary week of Nov 16, and
+    # d covers c's secondary week of Nov 30, straight before d's own secondary week of Dec 7.
+    response = client.post(
+        "/api/v1/rotations/ops/swaps",
+        json={
+            "first": "2026-11-28T12:00:00Z",
+            "second": "2026-12-01T12:00:00Z",
+            "second_layer": "secondary",
+        },
+    )
+
+    assert response.status_code == 409, response.get_json()
+    error = response.get_json()
+    assert [v["rule"] for v in error["violations"]] == ["max-consecutive", "max-consecutive"]
+    assert (
+        "c would be on call for 14 days without a break (2026-11-16 09:00 .. 2026-11-30 09:00 "
+        "UTC); the rotation ops allows at most 7 days"
+    ) in error["error"]
+
+
+def test_swap_finder_lists_exactly_the_swaps_the_rules_accept(
+    make_app: Callable[..., Flask],
+) -> None:
+    config = rota_config()
+    config["rotations"][0]["layers"] = [{"name": "primary"}]  # one layer: room to swap
+    client = make_app(**config).test_client()
+    response = client.get(
+        "/api/v1/rotations/ops/swaps", query_string={"at": "2026-11-28T12:00:00Z", "days": "35"}
+    )
+
+    assert response.status_code == 200, response.get_json()
+    found = response.get_json()
+    assert (found["shift"]["person"]["name"], found["shift"]["layer"]) == ("d", "primary")
+    allowed = {s["shift"]["start"] for s in found["allowed"]}
+    assert allowed and found["refused"] > 0
+    shifts = client.get(
+        "/api/v1/rotations/ops/shifts",
+        query_string={"from": found["from"], "to": found["to"]},
+    ).get_json()["shifts"]
+    others = [
+        s
+        for s in shifts
+        if s["layer"] == "primary" and s["person"]["name"] != "d" and s["start"] >= found["from"]
+    ]
+    assert len(others) == len(allowed) + found["refused"]
+    for other in others:
+        # Try each for real (then undo it): accepted exactly when the finder listed it.
+        middle = other["start"][:10] + "T12:00:00Z"
+        tried = client.post(
+            "/api/v1/rotations/ops/swaps", json={"first": "2026-11-28T12:00:00Z", "second": middle}
+        )
+        assert tried.status_code == (201 if other["start"] in allowed else 409), other
+        for made in tried.get_json().get("overrides", []):
+            client.delete(f"/api/v1/rotations/ops/overrides/{made['id']}")
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"at": "2026-11-28T12:00:00Z", "layer": "tertiary"}, "layer: ops has no layer"),
+        ({"at": "2026-11-28T12:00:00Z", "days": "93"}, "days: expected 1 to 92, got 93"),
+        ({"at": "2026-11-28T12:00:00Z", "days": "-1"}, "days: expected a whole number"),
+        ({"at": "2026-11-01T00:00:00Z"}, "at: nobody is on call for ops primary"),
+        ({"at": "3000-01-01T00:00:00Z"}, "is out of range"),
+    ],
+)
+def test_swap_finder_refuses_bad_questions(
+    client: FlaskClient, query: dict[str, str], message: str
+) -> None:
+    response = client.get("/api/v1/rotations/ops/swaps", query_string=query)
+
+    assert response.status_code == 400
+    assert message in response.get_json()["error"]
 
 
 def test_swap_of_one_persons_shifts_is_refused(client: FlaskClient) -> None:
@@ -371,3 +464,67 @@ def test_deleting_an_override_id_no_row_can_have_is_a_404(
 
     assert response.status_code == 404
     assert response.is_json
+
+
+def test_partial_cover_inside_an_override_made_shift_is_accepted(
+    make_app: Callable[..., Flask],
+) -> None:
+    # a covers d's whole week by override; b then covers one hour of it. Covering part of
+    # a's shift is not a's rest: nothing is broken (it was refused as "a rests 1.0 hours").
+    config = rota_config()
+    config["rotations"][0].update(layers=[{"name": "primary"}], min_rest="3d")
+    client = make_app(**config).test_client()
+    whole = override(client, person="a", start="2026-11-23T09:00:00Z", end="2026-11-30T09:00:00Z")
+    assert whole.status_code == 201, whole.get_json()
+
+    hour = override(client, person="b", start="2026-11-25T12:00:00Z", end="2026-11-25T13:00:00Z")
+
+    assert hour.status_code == 201, hour.get_json()
+    assert hour.get_json()["violations"] == []
+    assert on_call(client, "2026-11-25T12:30:00Z")["primary"] == "b"
+    assert on_call(client, "2026-11-25T13:30:00Z")["primary"] == "a"
+
+
+def test_shifts_show_an_override_whole_wherever_the_window_starts(client: FlaskClient) -> None:
+    made = override(
+        client, person="f", start="2026-11-24T12:00:00Z", end="2026-12-02T12:00:00Z", force=True
+    )
+    assert made.status_code == 201, made.get_json()
+
+    for start in ("2026-11-20", "2026-11-26", "2026-12-01"):
+        shifts = client.get(
+            "/api/v1/rotations/ops/shifts", query_string={"from": start, "to": "2026-12-10"}
+        ).get_json()["shifts"]
+        [covered] = [s for s in shifts if s["override_id"] is not None]
+        assert (covered["start"], covered["end"]) == (
+            "2026-11-24T12:00:00+00:00",
+            "2026-12-02T12:00:00+00:00",
+        ), start
+
+
+def test_override_before_the_rotation_starts_is_refused(client: FlaskClient) -> None:
+    # ops hands off first on Monday 2026-11-02 09:00 London: earlier cover would be dropped.
+    response = override(
+        client, person="f", start="2026-11-01T12:00:00Z", end="2026-11-03T12:00:00Z"
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["error"] == (
+        "start: ops begins at its first handoff, 2026-11-02T09:00:00+00:00; an override cannot "
+        "start before it"
+    )
+    assert client.get("/api/v1/rotations/ops/overrides").get_json()["overrides"] == []
+
+
+def test_override_bounds_are_stored_in_whole_seconds(client: FlaskClient) -> None:
+    response = override(
+        client, person="f", start="2026-11-28T12:00:00.750Z", end="2026-11-28T18:00:00.250Z"
+    )
+
+    assert response.status_code == 201, response.get_json()
+    stored = client.get("/api/v1/rotations/ops/overrides").get_json()["overrides"][0]
+    assert (stored["start"], stored["end"]) == (
+        "2026-11-28T12:00:00+00:00",
+        "2026-11-28T18:00:00+00:00",
+    )
+    assert on_call(client, "2026-11-28T12:00:00Z")["primary"] == "f"
