@@ -24,6 +24,7 @@ from receiver.report.build import build_report
 from receiver.report.render import render_html_body
 from receiver.rota.overrides import Cover, override_cover, store_covers, swap_covers
 from receiver.rota.store import active_overrides
+from receiver.rota.swaps import DEFAULT_DAYS, find_swaps
 from receiver.services import services
 from receiver.web.errors import Conflict, InputError
 from receiver.web.request_body import query_int
@@ -74,17 +75,26 @@ def _own_feed_url() -> str | None:
     return url_for("calendar.person", name=name, token=token, _external=True)
 
 
-def _store_and_return(name: str, covers: Callable[[Session], list[Cover]], reason: str) -> Any:
-    """Store the covers by the API's rule; back to the calendar saying what happened."""
+def _store_and_return(
+    name: str,
+    covers: Callable[[Session], list[Cover]],
+    reason: str,
+    instead: Callable[[list[Cover]], str] | None = None,
+) -> Any:
+    """Store the covers by the API's rule; back to the calendar saying what happened (and,
+    for a refusal, what `instead` says would be allowed)."""
     svc = services()
     by, now = viewer().name, svc.clock()
 
+    asked: list[Cover] = []
+
     def work(db: Session) -> str:
+        asked[:] = covers(db)
         records, _ = store_covers(
             db,
             svc.rota,
             name,
-            covers(db),
+            asked,
             force=False,
             reason=reason,
             requested_by=by,
@@ -95,8 +105,12 @@ def _store_and_return(name: str, covers: Callable[[Session], list[Cover]], reaso
 
     try:
         stored = svc.store.write(work)
-    except (InputError, Conflict) as exc:
+    except InputError as exc:
         say(f"Not done: {exc}", "refused")
+    except Conflict as exc:
+        say(f"Not done: {exc}", "refused")
+        if instead is not None and asked:
+            say(instead(asked), "refused")
     else:
         say(f"Stored: {stored}.", "done")
     back = request.form.get("back", "")
@@ -137,8 +151,37 @@ def add_swap(name: str) -> WerkzeugResponse:
     ]
     reason = form_text("reason")
     return _store_and_return(
-        name, lambda db: swap_covers(rota, name, picks, active_overrides(db, name)), reason
+        name,
+        lambda db: swap_covers(rota, name, picks, active_overrides(db, name)),
+        reason,
+        instead=lambda covers: _allowed_instead(name, covers[0]),
     )
+
+
+ALLOWED_SHOWN = 5  # the flash travels in the session cookie: a few swaps, not all of them
+
+
+def _allowed_instead(name: str, first: Cover) -> str:
+    """What the swap finder allows for the first shift asked about, in the rotation's zone."""
+    svc = services()
+    zone = svc.rota.rotations[name].zone
+    with svc.store.read() as db:
+        overrides = active_overrides(db)
+    search = find_swaps(
+        svc.rota, overrides, rotation=name, layer=first.layer, at=first.start, now=svc.clock()
+    )
+    if not search.allowed:
+        return (
+            f"No swap of that {first.layer} shift is allowed within {DEFAULT_DAYS} days either "
+            f"side ({search.refused} tried)."
+        )
+    shown = [
+        f"{s.other.person} ({s.other.start.astimezone(zone):%a %d %b %H:%M})"
+        for s in search.allowed[:ALLOWED_SHOWN]
+    ]
+    more = len(search.allowed) - len(shown)
+    tail = f" and {more} more." if more else "."
+    return "Allowed instead: swap with " + ", ".join(shown) + tail
 
 
 @bp.get("/rotations/<name>/escalation")

@@ -76,6 +76,28 @@ def test_override_refused_for_the_rest_gap_says_why(signed_in: tuple[Flask, Flas
     assert "rest" in page.split("Not done:", 1)[1].split("</p>", 1)[0]
 
 
+def test_swap_refused_says_what_the_finder_allows(signed_in: tuple[Flask, FlaskClient]) -> None:
+    _, client = signed_in
+    # d (primary, week of Nov 23) and e (primary, week of Nov 30) trade: d would have no rest
+    # before their own secondary week of Dec 7 (as in the API's test of the same swap).
+    token = csrf_token(client, "/rotations/ops")
+    answer = client.post(
+        "/rotations/ops/swaps",
+        data={
+            "first_layer": "primary",
+            "first": "2026-11-28T12:00",
+            "second_layer": "primary",
+            "second": "2026-12-01T12:00",
+            "csrf_token": token,
+        },
+    )
+    assert answer.status_code == 303
+    page = _text(client, answer.headers["Location"])
+    assert "d would have 0 days of rest" in page
+    # Five people on two weekly layers with a week's rest: the finder allows none of the 7.
+    assert "No swap of that primary shift is allowed within 28 days either side (7 tried)." in page
+
+
 def test_override_stored_shows_in_the_calendar(signed_in: tuple[Flask, FlaskClient]) -> None:
     _, client = signed_in
     token = csrf_token(client, "/rotations/ops")
