@@ -190,6 +190,11 @@ def ingest_alert_group(
     written: list[_Plan] = []  # the plan of the transaction that committed (the last try)
 
     def under_lock(connection: Connection) -> IngestResult:
+        if connection.dialect.name == "postgresql":
+            # Every ingest transaction takes the naming lock first (a batch of them holds it
+            # to the end): the row locks of two batches are then never taken in crossed order,
+            # so two processes' batches queue instead of deadlocking.
+            connection.execute(_LOCK_CHANNEL_NAMING, {"key": CHANNEL_NAMING_LOCK})
         state = _load_state(group, connection)
         # Usually nobody wrote the group in between, and the plan made outside the lock
         # stands; otherwise plan again on what is there now.
@@ -215,7 +220,9 @@ def ingest_alert_group(
                 session.flush()
         return result
 
-    result = store.write_rows(under_lock)
+    # Shared with the requests writing at the same moment (group commit): one transaction and
+    # one commit for all of them; answered once it committed.
+    result = store.write_rows_together(under_lock)
     if written and log.isEnabledFor(logging.INFO):  # committed: say what changed
         _log_changes(group, written[0], result)
     return result
@@ -762,11 +769,11 @@ def _queue_pages(
 
 
 def _free_channel(connection: Connection, now: datetime, description: str) -> str:
-    """The first free channel name of the day for `description`, by indexed lookups."""
-    if connection.dialect.name == "postgresql":
-        # Two groups opening at once may want the same channel name: take turns choosing.
-        # (SQLite writers are serialised already.) Released when the transaction ends.
-        connection.execute(_LOCK_CHANNEL_NAMING, {"key": CHANNEL_NAMING_LOCK})
+    """The first free channel name of the day for `description`, by indexed lookups.
+
+    Two groups opening at once may want the same name: the caller holds the naming lock
+    (PostgreSQL; SQLite's writers are serialised already).
+    """
     candidates = channel_candidates(now, description)
     while True:
         names = list(islice(candidates, CHANNEL_CANDIDATES_PER_QUERY))

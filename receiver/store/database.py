@@ -46,6 +46,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from receiver.config.settings import DatabaseSettings
+from receiver.store.group_commit import GroupCommit
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -346,6 +347,11 @@ class Store:
             )
             self._configure_postgres()
             self._write_engine = self._statement_engine = self.engine
+        self._group_commit = GroupCommit(
+            run_together=self._write_together,
+            run_alone=self.write_rows,
+            unavailable=(StoreUnavailable,),
+        )
 
     def _configure_postgres(self) -> None:
         """Bounded connections, and a ping on checkout that gives up within the connect
@@ -429,6 +435,30 @@ class Store:
                 return work(connection)
 
         return self._write_with_retries(once)
+
+    def on_group_commit(self, observe: Callable[[int], None]) -> None:
+        """Tell `observe` how many requests each `write_rows_together` commit served."""
+        self._group_commit.on_commit = observe
+
+    def write_rows_together(self, work: Callable[[Connection], T]) -> T:
+        """`write_rows`, sharing its transaction with the other requests of this process that
+        write at the same moment (group commit, see `group_commit.py`).
+
+        Returns only once `work`'s transaction committed. `work` runs after the works queued
+        before it, on the same connection, so it must read what it depends on itself (as
+        ingest does, under the lock) and keep nothing from a run that was rolled back: if a
+        work of the batch fails, every work of it runs again, alone.
+        """
+        return self._group_commit.write(work)
+
+    def _write_together(self, works: list[Callable[[Connection], Any]]) -> list[Any]:
+        """Run `works` one after the other in one transaction, and commit it."""
+        with self._gate.passage():
+            try:
+                with self.writer_lock(), self._write_engine.begin() as connection:
+                    return [work(connection) for work in works]
+            except (OperationalError, PoolTimeout) as exc:
+                raise self._unavailable(exc) from exc
 
     def _write_with_retries(self, once: Callable[[], T]) -> T:
         with self._gate.passage():
