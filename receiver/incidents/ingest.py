@@ -31,6 +31,15 @@ first made on a read snapshot, without the write lock: a re-send that changes no
 of what Alertmanager sends) is answered from it. Anything else loads the state again inside
 the write transaction, under the lock, and the snapshot's plan is written only if that state
 is identical (else it plans again), so no write ever rests on a stale read.
+
+The write transaction is shared: requests of this process that write at the same moment are
+applied one after the other in one transaction and committed once (group commit,
+`Store.write_rows_together`), and each is answered only after that commit. Each request's
+work (`under_lock` below) still runs per incident, with its own hooks: the paging planner
+(`_queue_pages`: pages, and the notifications of an incident nobody covers), what follows a
+resolution (`after_resolution`: the MTTR verdict, the postmortem, the all-clear), all in the
+shared transaction. A feature that queues its own outbox rows when an incident opens adds its
+call beside `_queue_pages`, with the same session.
 """
 
 from __future__ import annotations
