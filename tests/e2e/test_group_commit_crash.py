@@ -151,9 +151,10 @@ def _shared_commits(base: str) -> float:
         if line.startswith("onwatch_store_write_batch_size_"):
             key, _, value = line.rpartition(" ")
             samples[key] = float(value)
-    return samples["onwatch_store_write_batch_size_count"] - samples[
-        'onwatch_store_write_batch_size_bucket{le="1.0"}'
-    ]
+    return (
+        samples["onwatch_store_write_batch_size_count"]
+        - samples['onwatch_store_write_batch_size_bucket{le="1.0"}']
+    )
 
 
 def test_kill_during_group_commit_loses_nothing_answered(tmp_path: Path) -> None:
