@@ -15,6 +15,8 @@ What it keeps:
   the work's own return value. Nothing is answered from a transaction that rolled back.
 - Each request's work is applied exactly as if alone, in arrival order: it reads what the
   works before it in the batch wrote (the same connection), as serial transactions would.
+  A caller may instead apply its works of one batch together (`together`: one statement per
+  table for all of them, as ingest does), keeping that meaning itself.
 - All or nothing per request: if one work raises (a lost race on a unique index, a bug, an
   input it refuses), the batch is rolled back and every work of it runs again alone, in its
   own transaction with the store's usual retries, so one bad request fails alone.
@@ -32,6 +34,9 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Connection
 
 T = TypeVar("T")
+Work = Callable[[Connection], Any]
+# Applies several works of one kind in one go, in the transaction; their results, in order.
+Together = Callable[[Connection, list[Any]], list[Any]]
 
 # At most this many requests in one transaction: a bound on how long the write lock is held
 # and how much is redone if the batch has to be applied one by one.
@@ -43,6 +48,7 @@ class _Ticket(Generic[T]):
     """One request's work, waiting for its batch to commit (or for its turn to lead one)."""
 
     work: Callable[[Connection], T]
+    together: Together | None
     woken: threading.Event = field(default_factory=threading.Event)
     lead: bool = False  # this request leads the next batch
     done: bool = False
@@ -53,8 +59,9 @@ class _Ticket(Generic[T]):
 class GroupCommit:
     """Coalesces one process's concurrent write transactions into shared ones.
 
-    `run_together(works)` runs the works in one transaction and returns their results
-    (raising if any of them raised, having rolled back); `run_alone(work)` runs one work in a
+    `run_together(works)` runs the works (each with its `together`, see `write`) in one
+    transaction and returns their results (raising if any of them raised, having rolled
+    back); `run_alone(work)` runs one work in a
     transaction of its own with the store's retries. `unavailable` says which errors mean
     the database itself failed (no point in running the works again one by one).
     """
@@ -62,7 +69,7 @@ class GroupCommit:
     def __init__(
         self,
         *,
-        run_together: Callable[[list[Callable[[Connection], Any]]], list[Any]],
+        run_together: Callable[[list[tuple[Work, Together | None]]], list[Any]],
         run_alone: Callable[[Callable[[Connection], Any]], Any],
         unavailable: tuple[type[BaseException], ...],
         max_batch: int = MAX_BATCH,
@@ -77,9 +84,13 @@ class GroupCommit:
         # Told the number of requests each committed transaction served (the metrics).
         self.on_commit: Callable[[int], None] | None = None
 
-    def write(self, work: Callable[[Connection], T]) -> T:
-        """Run `work` in a transaction that commits before this returns (shared or not)."""
-        ticket: _Ticket[T] = _Ticket(work)
+    def write(self, work: Callable[[Connection], T], together: Together | None = None) -> T:
+        """Run `work` in a transaction that commits before this returns (shared or not).
+
+        Works of a batch that name the same `together` are handed to it at once instead of
+        being called one by one; `work` alone must do the same as `together([work])`.
+        """
+        ticket: _Ticket[T] = _Ticket(work, together)
         with self._lock:
             self._waiting.append(ticket)
             if not self._leading:
@@ -117,7 +128,7 @@ class GroupCommit:
     def _apply(self, batch: list[_Ticket[Any]]) -> None:
         if len(batch) > 1:
             try:
-                results = self._run_together([ticket.work for ticket in batch])
+                results = self._run_together([(ticket.work, ticket.together) for ticket in batch])
             except self._unavailable as exc:
                 for ticket in batch:
                     ticket.error = exc
