@@ -48,7 +48,7 @@ from typing import Any
 import sqlalchemy
 from sqlalchemy.exc import SQLAlchemyError
 
-from receiver.cli import DEFAULT_WORKERS  # measure what `onwatch serve` runs
+from receiver.cli import DEFAULT_THREADS, DEFAULT_WORKERS  # what `onwatch serve` runs
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -1230,7 +1230,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         help=f"gunicorn workers (default: onwatch serve's, {DEFAULT_WORKERS} here)",
     )
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per worker (default: onwatch serve's, 1)"
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"threads per worker (default: onwatch serve's, {DEFAULT_THREADS})",
     )
     parser.add_argument(
         "--duration",

@@ -53,7 +53,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from receiver.cli import DEFAULT_WORKERS  # measure what `onwatch serve` runs
+from receiver.cli import DEFAULT_THREADS, DEFAULT_WORKERS  # what `onwatch serve` runs
 from receiver.composition import build_rota
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -913,7 +913,10 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         help=f"gunicorn workers (default: onwatch serve's, {DEFAULT_WORKERS} here)",
     )
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per worker (default: onwatch serve's, 1)"
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"threads per worker (default: onwatch serve's, {DEFAULT_THREADS})",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary directory (db, logs)"
