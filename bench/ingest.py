@@ -1379,6 +1379,8 @@ def database_url(options: Options, work_dir: Path, stack: contextlib.ExitStack) 
     (dropped when `stack` closes)."""
     if not options.database:
         return f"sqlite:///{work_dir / 'bench.db'}"
+    if str(REPO_ROOT) not in sys.path:  # the tests' helper that creates and drops it
+        sys.path.insert(0, str(REPO_ROOT))
     from tests.support.servers import fresh_postgres_database
 
     return stack.enter_context(fresh_postgres_database(options.database, "onwatch_bench"))

@@ -135,6 +135,10 @@ class GroupCommit:
                 return
             except Exception:  # noqa: BLE001 - one work failed: each runs alone, below
                 pass
+            except BaseException as exc:  # the thread is stopping: nobody is answered 200
+                for ticket in batch:
+                    ticket.error = exc
+                raise
             else:
                 for ticket, result in zip(batch, results, strict=True):
                     ticket.result = result
