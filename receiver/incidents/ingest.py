@@ -720,7 +720,7 @@ def _apply_round(connection: Connection, requests: list[_Request]) -> list[Inges
         )
         request.written, request.unrouted = plan, None
         plans.append(plan)
-    incident_ids = _write_incidents(connection, requests, plans)
+    incident_ids, channels = _write_incidents(connection, requests, plans)
     results = [
         plan.result(incident_id) for plan, incident_id in zip(plans, incident_ids, strict=True)
     ]
@@ -730,7 +730,9 @@ def _apply_round(connection: Connection, requests: list[_Request]) -> list[Inges
     new_alerts: list[dict[str, Any]] = []
     changed_alerts: list[dict[str, Any]] = []
     timeline: list[dict[str, Any]] = []
-    for request, plan, incident_id in zip(requests, plans, incident_ids, strict=True):
+    for index, (request, plan, incident_id) in enumerate(
+        zip(requests, plans, incident_ids, strict=True)
+    ):
         new_alerts += [{**plan.alerts[fp], "incident_id": incident_id} for fp in plan.new_alerts]
         changed_alerts += [
             {
@@ -752,7 +754,7 @@ def _apply_round(connection: Connection, requests: list[_Request]) -> list[Inges
         if plan.opened:
             timeline[-len(plan.timeline)]["data"] = {
                 **plan.timeline[0][2],
-                "channel": plan.incident["channel"],
+                "channel": channels[index],
             }
             note = _nobody_to_tell(request, plan)
             if note is not None:
@@ -831,11 +833,12 @@ def _load_states(connection: Connection, identities: list[str]) -> dict[str, _St
 
 def _write_incidents(
     connection: Connection, requests: list[_Request], plans: list[_Plan]
-) -> list[int]:
+) -> tuple[list[int], dict[int, str]]:
     """Insert the new incidents (their channels chosen) and update the changed ones, one
-    statement each; every plan's incident id, in order."""
+    statement each; every plan's incident id, in order, and the new ones' channels by index."""
     opened = [index for index, plan in enumerate(plans) if plan.opened]
     ids: list[int] = [0 if plan.opened else plan.incident["id"] for plan in plans]
+    named: dict[int, str] = {}
     if opened:
         channels = _free_channels(
             connection,
@@ -848,8 +851,7 @@ def _write_incidents(
         # A racing twin fails here on the one-open-per-group index; the store retries it.
         inserted = connection.execute(_INSERT_INCIDENTS, rows).scalars().all()
         for index, incident_id, channel in zip(opened, inserted, channels, strict=True):
-            ids[index] = int(incident_id)
-            plans[index].incident["channel"] = channel
+            ids[index], named[index] = int(incident_id), channel
     changed = [
         {"incident_id": plan.incident["id"], **{f: plan.incident[f] for f in _INCIDENT_FIELDS}}
         for plan in plans
@@ -857,7 +859,7 @@ def _write_incidents(
     ]
     if changed:
         connection.execute(_UPDATE_INCIDENT, changed)
-    return ids
+    return ids, named
 
 
 def _nobody_to_tell(request: _Request, plan: _Plan) -> dict[str, Any] | None:
