@@ -53,7 +53,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from receiver.cli import DEFAULT_WORKERS  # measure what `onwatch serve` runs
+from receiver.cli import DEFAULT_THREADS, DEFAULT_WORKERS  # what `onwatch serve` runs
 from receiver.composition import build_rota
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -93,7 +93,11 @@ BASELINE_EVENTS = 200
 TARGET_P99_S = 1.0
 
 # Phase numbers go into the alert names, so that no two phases share a group.
-PHASE_WARMUP, PHASE_HEALTHY, PHASE_FAILING = 0, 1, 2
+PHASE_WARMUP, PHASE_HEALTHY, PHASE_FAILING, PHASE_SUSTAINED = 0, 1, 2, 3
+# The sustained storm: an outage that keeps firing new groups for minutes, offered at a fixed
+# rate (open loop) while the dispatcher pages them.
+SUSTAINED_GROUPS, SUSTAINED_RATE = 10_000, 85.0
+TARGET_SUSTAINED_P99_S = 5.0
 
 LOG_PATTERNS_EXTRA = {
     "apscheduler runs skipped (previous still running)": "maximum number of running instances",
@@ -289,6 +293,68 @@ def post_storm(port: int, bodies: Sequence[bytes], concurrency: int, timeout_s: 
     storm.started = time.monotonic()
     for thread in pool:
         thread.start()
+    for thread in pool:
+        thread.join(timeout_s * 6 + 60)
+    storm.finished = time.monotonic()
+    return storm
+
+
+def post_paced(
+    port: int, bodies: Sequence[bytes], rate: float, concurrency: int, timeout_s: float
+) -> Storm:
+    """Offer the bodies at `rate` per second whatever the answers (open loop), each once
+    (retrying a 503 / a dropped connection a few times, as Alertmanager would)."""
+    storm = Storm()
+    lock = threading.Lock()
+    jobs: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+
+    def work() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+        try:
+            while (body := jobs.get()) is not None:
+                for attempt in range(5):
+                    sent = time.monotonic()
+                    try:
+                        conn.request("POST", WEBHOOK_PATH, body=body, headers=HEADERS)
+                        response = conn.getresponse()
+                        data = response.read()
+                    except (OSError, http.client.HTTPException):
+                        conn.close()
+                        with lock:
+                            storm.socket_errors += 1
+                        continue
+                    answered = time.monotonic()
+                    with lock:
+                        storm.statuses[str(response.status)] += 1
+                        if 200 <= response.status < 300:
+                            answer = json.loads(data)
+                            storm.answered_at[f"onwatch-{answer['incident_id']}"] = answered
+                            storm.severities[str(answer.get("severity"))] += 1
+                            storm.opened += bool(answer.get("opened"))
+                            storm.webhook_ms.append((answered - sent) * 1000)
+                            break
+                        storm.samples.setdefault(
+                            str(response.status), data[:300].decode(errors="replace")
+                        )
+                        storm.retries += 1
+                    time.sleep(0.2 * (attempt + 1))
+                else:
+                    with lock:
+                        storm.failed_groups += 1
+        finally:
+            conn.close()
+
+    pool = [threading.Thread(target=work, daemon=True) for _ in range(concurrency)]
+    for thread in pool:
+        thread.start()
+    storm.started = time.monotonic()
+    for index, body in enumerate(bodies):
+        delay = storm.started + index / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        jobs.put(body)
+    for _ in pool:
+        jobs.put(None)
     for thread in pool:
         thread.join(timeout_s * 6 + 60)
     storm.finished = time.monotonic()
@@ -626,14 +692,20 @@ def report(
     floor: Baseline,
     options: Options,
     extra: dict[str, Any],
+    sustained: PhaseResult | None = None,
 ) -> dict[str, Any]:
     """Print the table; return the figures for the JSON file."""
-    targets = {
+    targets: dict[str, bool | None] = {
         "healthy_p99": healthy.latency_p99_s is not None
         and healthy.latency_p99_s < TARGET_P99_S
         and healthy.lost == 0,
         "failing_zero_lost": failing.lost == 0,
         "failing_zero_duplicate_incidents": failing.duplicate_incidents == 0,
+        "sustained_p99": None
+        if sustained is None
+        else sustained.latency_p99_s is not None
+        and sustained.latency_p99_s < TARGET_SUSTAINED_P99_S
+        and sustained.lost == 0,
     }
     title = (
         f"onwatch paging benchmark: {options.groups} alert groups per storm -> outbox -> "
@@ -725,6 +797,22 @@ def report(
     print(title)
     for row in rows:
         print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    if sustained is not None:
+        print()
+        print(
+            f"sustained storm: {sustained.groups} new groups offered at "
+            f"{options.sustained_rate:g}/s (open loop, {options.concurrency * 4} posting "
+            "threads), PagerDuty healthy"
+        )
+        print(
+            f"  answered {sustained.ingest_rate:.1f} groups/s; webhook p50 / p99 "
+            f"{sustained.webhook_p50_ms or 0:.0f} / {sustained.webhook_p99_ms or 0:.0f} ms; "
+            f"answer -> page p50 / p99 / max {lat(sustained)} "
+            f"(target p99 < {TARGET_SUSTAINED_P99_S:g} s: {verdict(targets['sustained_p99'])}); "
+            f"paged {sustained.paged} / {sustained.groups}, lost {sustained.lost}, duplicate "
+            f"incidents {sustained.duplicate_incidents}; all paged "
+            f"{fmt_s(sustained.all_paged_after_storm_start_s)} after the storm began"
+        )
     print()
     print("details:")
     print(
@@ -769,7 +857,11 @@ def report(
         "poll_seconds": POLL_SECONDS,
         "targets": {key: verdict(ok) for key, ok in targets.items()},
         "baseline": asdict(floor),
-        "phases": {"healthy": asdict(healthy), "failing": asdict(failing)},
+        "phases": {
+            "healthy": asdict(healthy),
+            "failing": asdict(failing),
+            **({"sustained": asdict(sustained)} if sustained is not None else {}),
+        },
         **extra,
     }
     return _json_safe(figures)
@@ -798,6 +890,8 @@ class Options:
     threads: int
     healthy_wait_s: float
     keep: bool
+    sustained_groups: int = 0  # 0: no sustained storm
+    sustained_rate: float = SUSTAINED_RATE
 
 
 def parse_args(argv: Sequence[str] | None) -> Options:
@@ -819,18 +913,39 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         help=f"gunicorn workers (default: onwatch serve's, {DEFAULT_WORKERS} here)",
     )
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per worker (default: onwatch serve's, 1)"
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"threads per worker (default: onwatch serve's, {DEFAULT_THREADS})",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary directory (db, logs)"
+    )
+    parser.add_argument(
+        "--sustained-groups",
+        type=int,
+        default=None,
+        help=f"groups of the sustained storm ({SUSTAINED_GROUPS}; --quick 2000; 0: skip it)",
+    )
+    parser.add_argument(
+        "--sustained-rate",
+        type=float,
+        default=SUSTAINED_RATE,
+        help=f"groups per second offered in the sustained storm ({SUSTAINED_RATE:g})",
     )
     args = parser.parse_args(argv)
     groups = args.groups or (200 if args.quick else 1000)
     failure = (
         args.failure_seconds if args.failure_seconds is not None else (10.0 if args.quick else 30.0)
     )
-    if groups < 1 or failure < 0:
-        parser.error("--groups must be >= 1 and --failure-seconds >= 0")
+    sustained = args.sustained_groups
+    if sustained is None:
+        sustained = 2000 if args.quick else SUSTAINED_GROUPS
+    if groups < 1 or failure < 0 or sustained < 0 or args.sustained_rate <= 0:
+        parser.error(
+            "--groups must be >= 1, --failure-seconds and --sustained-groups >= 0, "
+            "--sustained-rate > 0"
+        )
     return Options(
         groups=groups,
         failure_s=failure,
@@ -839,6 +954,8 @@ def parse_args(argv: Sequence[str] | None) -> Options:
         threads=args.threads,
         healthy_wait_s=60.0,
         keep=args.keep,
+        sustained_groups=sustained,
+        sustained_rate=args.sustained_rate,
     )
 
 
@@ -900,6 +1017,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         healthy = analyse("healthy", storm1, fake, options.groups)
         loads["after healthy storm"] = load_average()
 
+        sustained: PhaseResult | None = None
+        if options.sustained_groups:
+            bodies = storm_bodies(fixture, PHASE_SUSTAINED, options.sustained_groups)
+            print(
+                f"sustained storm: {options.sustained_groups} groups offered at "
+                f"{options.sustained_rate:g}/s, PagerDuty healthy",
+                flush=True,
+            )
+            storm3 = post_paced(port, bodies, options.sustained_rate, options.concurrency * 4, 30)
+            print(
+                f"  posted in {storm3.finished - storm3.started:.2f} s ({storm3.rate:.1f} "
+                f"groups/s); waiting for the pages (at most {options.healthy_wait_s:.0f} s)",
+                flush=True,
+            )
+            wait_for_pages(fake, set(storm3.answered_at), storm3.finished + options.healthy_wait_s)
+            time.sleep(2.0)
+            sustained = analyse("sustained", storm3, fake, options.sustained_groups)
+            loads["after sustained storm"] = load_average()
+
         # Phase 2: failing, then recovering.
         bodies = storm_bodies(fixture, PHASE_FAILING, options.groups)
         schedule = FailureSchedule(fake, options.failure_s)
@@ -941,7 +1077,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log_path, r"Traceback|ERROR|WARNING|maximum number of running|missed by"
             ),
         }
-        figures = report(healthy, failing, floor, options, extra)
+        figures = report(healthy, failing, floor, options, extra, sustained)
         RESULTS_DIR.mkdir(exist_ok=True)
         out = RESULTS_DIR / f"paging-{datetime.now():%Y%m%d-%H%M%S}.json"
         out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")

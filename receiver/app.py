@@ -48,6 +48,7 @@ def create_app(
         lambda: count_open_incidents(store), lambda: count_outbox(store)
     )
     metrics.registry.register(store_gauges)
+    store.on_group_commit(metrics.write_batch_size.observe)
     contexts = build_contexts(
         settings, lambda severity: metrics.incidents_unrouted.labels(severity=severity).inc()
     )

@@ -58,6 +58,12 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=registry,
         )
+        self.write_batch_size = Histogram(
+            "onwatch_store_write_batch_size",
+            "Webhook requests whose writes one transaction committed (group commit), per commit.",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
+            registry=registry,
+        )
         self.pages = Counter(
             "onwatch_pager_messages_total",
             "Outbox messages handled by the dispatcher, by rotation and outcome "

@@ -46,6 +46,8 @@ RESTART_FIRST_DELAY_S = 1.0
 RESTART_MAX_DELAY_S = 60.0
 RESTART_RESET_AFTER_S = 60.0
 SCHEDULER_STOP_TIMEOUT_S = 15.0
+# How long a thread may keep the GIL while another wants it (Python's default is 5 ms).
+SWITCH_INTERVAL_S = 0.0005
 # gunicorn's own error answers carry the parser's message; keep a hostile request's echo short.
 ERROR_MESSAGE_MAX = 300
 
@@ -136,6 +138,10 @@ class JsonErrorWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn ships no 
 
     def init_process(self) -> None:
         gunicorn_util.write_error = write_json_error  # this worker process only (after fork)
+        # The thread leading a group commit (receiver/store/group_commit.py) gives up the GIL
+        # in every SQLite call and, with Python's default 5 ms switch interval, may wait that
+        # long to get it back from a thread parsing a request, with the write lock held.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         super().init_process()
 
 

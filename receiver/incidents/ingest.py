@@ -31,6 +31,15 @@ first made on a read snapshot, without the write lock: a re-send that changes no
 of what Alertmanager sends) is answered from it. Anything else loads the state again inside
 the write transaction, under the lock, and the snapshot's plan is written only if that state
 is identical (else it plans again), so no write ever rests on a stale read.
+
+The write transaction is shared: requests of this process that write at the same moment are
+applied one after the other in one transaction and committed once (group commit,
+`Store.write_rows_together`), and each is answered only after that commit. Each request's
+work (`under_lock` below) still runs per incident, with its own hooks: the paging planner
+(`_queue_pages`: pages, and the notifications of an incident nobody covers), what follows a
+resolution (`after_resolution`: the MTTR verdict, the postmortem, the all-clear), all in the
+shared transaction. A feature that queues its own outbox rows when an incident opens adds its
+call beside `_queue_pages`, with the same session.
 """
 
 from __future__ import annotations
@@ -41,7 +50,20 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, bindparam, insert, select, text, update
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlmodel import Session
 
 from receiver.incidents.alerts import Alert, AlertGroup, AlertStatus
@@ -91,23 +113,28 @@ _INCIDENT_FIELDS = (
 )
 # Read with them, never written by ingest: who resolved the incident by hand.
 _INCIDENT_READ = (*_INCIDENT_FIELDS, "resolved_by")
-# FOR UPDATE (PostgreSQL) serialises concurrent notifications of one group; SQLite's
-# writers are serialised already and its compiler leaves the clause out.
-_OPEN_INCIDENT_FOR_UPDATE = (
-    select(INCIDENTS.c.id, *(INCIDENTS.c[f] for f in _INCIDENT_READ))
-    .where(INCIDENTS.c.group_identity == bindparam("identity"), INCIDENTS.c.status == OPEN)
+_IDENTITIES: BindParameter[list[str]] = bindparam("identities", expanding=True)
+# Each group's open incident and its latest one (they differ when none is open: a late
+# "resolved", a re-send after a resolution by hand, a new firing). FOR UPDATE (PostgreSQL)
+# serialises concurrent notifications of one group with the other writers of its incident;
+# SQLite's writers are serialised already and its compiler leaves the clause out.
+_INCIDENTS_OF_GROUPS = (
+    select(INCIDENTS.c.id, INCIDENTS.c.group_identity, *(INCIDENTS.c[f] for f in _INCIDENT_READ))
+    .where(
+        or_(
+            INCIDENTS.c.id.in_(
+                select(func.max(INCIDENTS.c.id))
+                .where(INCIDENTS.c.group_identity.in_(_IDENTITIES))
+                .group_by(INCIDENTS.c.group_identity)
+            ),
+            and_(INCIDENTS.c.group_identity.in_(_IDENTITIES), INCIDENTS.c.status == OPEN),
+        )
+    )
     .with_for_update()
 )
-_LATEST_INCIDENT = (
-    select(INCIDENTS.c.id, *(INCIDENTS.c[f] for f in _INCIDENT_READ))
-    .where(INCIDENTS.c.group_identity == bindparam("identity"))
-    .order_by(INCIDENTS.c.id.desc())
-    .limit(1)
-    .with_for_update()  # ingest may write to a resolved incident too (late re-sends)
-)
-_ALERTS_OF = select(ALERTS.c.id, ALERTS.c.fingerprint, *(ALERTS.c[f] for f in _FRESH_FIELDS)).where(
-    ALERTS.c.incident_id == bindparam("incident_id")
-)
+_ALERTS_OF_INCIDENTS = select(
+    ALERTS.c.id, ALERTS.c.incident_id, ALERTS.c.fingerprint, *(ALERTS.c[f] for f in _FRESH_FIELDS)
+).where(ALERTS.c.incident_id.in_(bindparam("ids", expanding=True)))
 _TAKEN_CHANNELS = select(INCIDENTS.c.channel).where(
     INCIDENTS.c.channel.in_(bindparam("names", expanding=True))
 )
@@ -136,7 +163,8 @@ def _current_or_latest_incident_state() -> Select[Any]:
 
 
 _CURRENT_OR_LATEST_INCIDENT_STATE = _current_or_latest_incident_state()
-_INSERT_INCIDENT = insert(INCIDENTS)
+# One multi-row INSERT for a batch's new incidents, their ids in the rows' order.
+_INSERT_INCIDENTS = insert(INCIDENTS).returning(INCIDENTS.c.id, sort_by_parameter_order=True)
 _UPDATE_INCIDENT = (
     update(INCIDENTS)
     .where(INCIDENTS.c.id == bindparam("incident_id"))
@@ -188,50 +216,15 @@ def ingest_alert_group(
     if seen.incident is not None and not planned.changed:
         return planned.result(seen.incident["id"])
 
-    written: list[_Plan] = []  # the plan of the transaction that committed (the last try)
-
-    def under_lock(connection: Connection) -> IngestResult:
-        state = _load_state(group, connection)
-        # Usually nobody wrote the group in between, and the plan made outside the lock
-        # stands; otherwise plan again on what is there now.
-        plan = planned if state == seen else _plan(group, decisions, state, now)
-        written[:] = [plan]
-        result = _write(connection, group, plan, now)
-        # The ORM only where it is needed, and then one session and one load of the incident
-        # for both the pages and what follows a resolution.
-        pages = (
-            paging
-            if paging is not None and _pages_due(connection, plan, result, paging, now)
-            else None
-        )
-        follow = response if response is not None and result.resolved and not plan.opened else None
-        if pages is not None or follow is not None:
-            with Session(bind=connection) as session:
-                incident = session.get(IncidentRecord, result.incident_id)
-                assert incident is not None
-                if pages is not None:
-                    _queue_pages(session, incident, resolved=result.resolved, paging=pages, now=now)
-                if follow is not None:
-                    after_resolution(session, incident, now=now, context=follow)
-                session.flush()
-        if response is not None and response.slack.enabled:  # a new channel, a raised severity
-            after_ingest(
-                connection,
-                group,
-                decisions,
-                result.incident_id,
-                opened=plan.opened,
-                resolved=result.resolved,
-                raised=[message for kind, message, _ in plan.timeline if kind == SEVERITY_RAISED],
-                severity=result.severity,
-                now=now,
-                slack=response.slack,
-            )
-        return result
-
-    result = store.write_rows(under_lock)
-    if written and log.isEnabledFor(logging.INFO):  # committed: say what changed
-        _log_changes(group, written[0], result)
+    request = _Request(group, decisions, seen, planned, now, paging, response)
+    # Shared with the requests writing at the same moment (group commit): one transaction and
+    # one commit for all of them, one statement per table; answered once it committed.
+    result = store.write_rows_together(request, together=_apply_all)
+    # Committed: say what changed.
+    if request.unrouted is not None and paging is not None:
+        warn_unrouted(paging, result.incident_id, *request.unrouted)
+    if request.written is not None and log.isEnabledFor(logging.INFO):
+        _log_changes(group, request.written, result)
     return result
 
 
@@ -299,25 +292,6 @@ def _read_state(group: AlertGroup, connection: Connection) -> _State:
         }
         for row in rows
         if row.alert_id is not None
-    }
-    return _State(incident=incident, alerts=alerts)
-
-
-def _load_state(group: AlertGroup, connection: Connection) -> _State:
-    """The state inside the write transaction: the incident row first, locked on PostgreSQL."""
-    if connection.dialect.name == "sqlite":
-        return _read_state(group, connection)  # writers hold the database's one write lock
-    identity = {"identity": group.identity}
-    row = connection.execute(_OPEN_INCIDENT_FOR_UPDATE, identity).first()
-    if row is None:
-        # A late or repeated "resolved", a re-send after a resolution by hand, a new firing.
-        row = connection.execute(_LATEST_INCIDENT, identity).first()
-    if row is None:
-        return _State(incident=None, alerts={})
-    incident = row._asdict()
-    alerts = {
-        alert.fingerprint: alert._asdict()
-        for alert in connection.execute(_ALERTS_OF, {"incident_id": incident["id"]})
     }
     return _State(incident=incident, alerts=alerts)
 
@@ -676,81 +650,265 @@ def _plan_first_seen_resolved(plan: _Plan, group: AlertGroup, now: datetime) -> 
 
 
 # --------------------------------------------------------------------------------------------
-# Write: a handful of statements, rows in bulk.
+# Write: the requests of one group commit together, one statement per table.
 
 
-def _write(connection: Connection, group: AlertGroup, plan: _Plan, now: datetime) -> IngestResult:
-    # The plan is left as it is: a retried transaction may use it again.
-    timeline: list[dict[str, Any]] = [  # column values, like the plan's rows
-        {"at": now, "kind": kind, "message": message, "data": data}
-        for kind, message, data in plan.timeline
+@dataclass(eq=False)
+class _Request:
+    """One notification waiting to be written, with what was read and planned before the lock.
+
+    What a run of `_apply_all` sets here is set afresh by every run (a batch that fails runs
+    again, each request alone), so after the commit it is the committed run's.
+    """
+
+    group: AlertGroup
+    decisions: dict[str, Decision]
+    seen: _State  # read before the lock
+    planned: _Plan  # made on `seen`
+    now: datetime
+    paging: PagingContext | None
+    response: ResponseContext | None
+    written: _Plan | None = None  # the plan the committed run wrote
+    unrouted: tuple[str, str] | None = None  # (service, severity): nobody paged, nobody told
+
+    def __call__(self, connection: Connection) -> IngestResult:
+        """This request alone in a transaction (the store's retries, or a failed batch)."""
+        return _apply_all(connection, [self])[0]
+
+
+def _apply_all(connection: Connection, requests: list[_Request]) -> list[IngestResult]:
+    """Apply `requests` in order, in the caller's transaction.
+
+    A group's notifications must see each other's writes, so the requests are applied in
+    rounds in which each group appears at most once (its first waiting notification): a
+    round is written with one statement per table.
+    """
+    if connection.dialect.name == "postgresql":
+        # Every ingest transaction takes the naming lock first (a batch holds it to the end):
+        # the row locks of two batches are never taken in crossed order, so two processes'
+        # batches queue instead of deadlocking. (SQLite's writers are serialised already.)
+        connection.execute(_LOCK_CHANNEL_NAMING, {"key": CHANNEL_NAMING_LOCK})
+    results: dict[int, IngestResult] = {}
+    waiting = list(enumerate(requests))
+    while waiting:
+        this_round: list[tuple[int, _Request]] = []
+        later: list[tuple[int, _Request]] = []
+        groups: set[str] = set()
+        for index, request in waiting:
+            identity = request.group.identity
+            (later if identity in groups else this_round).append((index, request))
+            groups.add(identity)
+        for (index, _request), result in zip(
+            this_round, _apply_round(connection, [r for _, r in this_round]), strict=True
+        ):
+            results[index] = result
+        waiting = later
+    return [results[index] for index in range(len(requests))]
+
+
+def _apply_round(connection: Connection, requests: list[_Request]) -> list[IngestResult]:
+    """Apply notifications of distinct groups: load, plan, write, then each incident's hooks."""
+    states = _load_states(connection, [request.group.identity for request in requests])
+    plans: list[_Plan] = []
+    for request in requests:
+        state = states.get(request.group.identity, _State(incident=None, alerts={}))
+        # Usually nobody wrote the group in between, and the plan made outside the lock
+        # stands; otherwise plan again on what is there now.
+        plan = (
+            request.planned
+            if state == request.seen
+            else _plan(request.group, request.decisions, state, request.now)
+        )
+        request.written, request.unrouted = plan, None
+        plans.append(plan)
+    incident_ids, channels = _write_incidents(connection, requests, plans)
+    results = [
+        plan.result(incident_id) for plan, incident_id in zip(plans, incident_ids, strict=True)
     ]
-    if plan.opened:
-        channel = _free_channel(connection, now, brief_description(group.group_labels))
-        timeline[0]["data"] = {**timeline[0]["data"], "channel": channel}  # incident_opened
-        # A racing twin fails here on the one-open-per-group index; the store retries it.
-        result = connection.execute(_INSERT_INCIDENT, {**plan.incident, "channel": channel})
-        primary_key = result.inserted_primary_key
-        assert primary_key is not None  # None only for an insert that wrote no row
-        incident_id = int(primary_key[0])
-    else:
-        incident_id = plan.incident["id"]
-        if plan.changed:
-            values = {name: plan.incident[name] for name in _INCIDENT_FIELDS}
-            connection.execute(_UPDATE_INCIDENT, {"incident_id": incident_id, **values})
-    if plan.new_alerts:
-        connection.execute(
-            _INSERT_ALERTS,
-            [{**plan.alerts[fp], "incident_id": incident_id} for fp in plan.new_alerts],
-        )
-    if plan.changed_alerts:
-        connection.execute(
-            _UPDATE_ALERT,
-            [
-                {
-                    "alert_id": plan.alerts[fp]["id"],
-                    **{name: plan.alerts[fp][name] for name in (*_FRESH_FIELDS, "updated_at")},
-                }
-                for fp in plan.changed_alerts
-            ],
-        )
+
+    # Rows of every incident of the round, each table in one statement. A plan is left as it
+    # is (a retried transaction may use it again): rows are built anew.
+    new_alerts: list[dict[str, Any]] = []
+    changed_alerts: list[dict[str, Any]] = []
+    timeline: list[dict[str, Any]] = []
+    for index, (request, plan, incident_id) in enumerate(
+        zip(requests, plans, incident_ids, strict=True)
+    ):
+        new_alerts += [{**plan.alerts[fp], "incident_id": incident_id} for fp in plan.new_alerts]
+        changed_alerts += [
+            {
+                "alert_id": plan.alerts[fp]["id"],
+                **{name: plan.alerts[fp][name] for name in (*_FRESH_FIELDS, "updated_at")},
+            }
+            for fp in plan.changed_alerts
+        ]
+        timeline += [
+            {
+                "incident_id": incident_id,
+                "at": request.now,
+                "kind": kind,
+                "message": message,
+                "data": data,
+            }
+            for kind, message, data in plan.timeline
+        ]
+        if plan.opened:
+            timeline[-len(plan.timeline)]["data"] = {
+                **plan.timeline[0][2],
+                "channel": channels[index],
+            }
+            note = _nobody_to_tell(request, plan)
+            if note is not None:
+                timeline.append({"incident_id": incident_id, "at": request.now, **note})
+    if new_alerts:
+        connection.execute(_INSERT_ALERTS, new_alerts)
+    if changed_alerts:
+        connection.execute(_UPDATE_ALERT, changed_alerts)
     if timeline:
-        for row in timeline:
-            row["incident_id"] = incident_id
         connection.execute(_INSERT_TIMELINE, timeline)
-    return plan.result(incident_id)
+
+    # The hooks, per incident, in the same transaction: the ORM only where it is needed, one
+    # session for the round and one load of each incident for both the pages and what
+    # follows a resolution.
+    hooked = []
+    for request, plan, result in zip(requests, plans, results, strict=True):
+        pages = request.paging if _pages_due(connection, request, plan, result) else None
+        follow = request.response if result.resolved and not plan.opened else None
+        if pages is not None or follow is not None:
+            hooked.append((request.now, result, pages, follow))
+    if hooked:
+        with Session(bind=connection) as session:
+            for now, result, pages, follow in hooked:
+                incident = session.get(IncidentRecord, result.incident_id)
+                assert incident is not None
+                _incident_hooks(session, incident, result, now=now, paging=pages, response=follow)
+            session.flush()
+    for request, plan, result in zip(requests, plans, results, strict=True):
+        context = request.response
+        if context is not None and context.slack.enabled:  # a new channel, a raised severity
+            after_ingest(
+                connection,
+                request.group,
+                request.decisions,
+                result.incident_id,
+                opened=plan.opened,
+                resolved=result.resolved,
+                raised=[message for kind, message, _ in plan.timeline if kind == SEVERITY_RAISED],
+                severity=result.severity,
+                now=request.now,
+                slack=context.slack,
+            )
+    return results
+
+
+def _incident_hooks(
+    session: Session,
+    incident: IncidentRecord,
+    result: IngestResult,
+    *,
+    now: datetime,
+    paging: PagingContext | None,
+    response: ResponseContext | None,
+) -> None:
+    """What else one incident's change writes, in the ingest transaction: with `paging`, its
+    pages (or their end); with `response`, what follows its resolution (the MTTR verdict, the
+    postmortem, the all-clear). A feature that queues its own outbox rows when an incident
+    opens or resolves adds its call here, with this session."""
+    if paging is not None:
+        _queue_pages(session, incident, resolved=result.resolved, paging=paging, now=now)
+    if response is not None:
+        after_resolution(session, incident, now=now, context=response)
+
+
+def _load_states(connection: Connection, identities: list[str]) -> dict[str, _State]:
+    """Each group's open incident (else its latest) with its alerts, in two statements;
+    locked on PostgreSQL."""
+    if not identities:
+        return {}
+    rows = connection.execute(_INCIDENTS_OF_GROUPS, {"identities": identities}).all()
+    chosen: dict[str, dict[str, Any]] = {}
+    for row in rows:  # by id: the open one wins, else the latest
+        incident = row._asdict()
+        identity = incident.pop("group_identity")
+        current = chosen.get(identity)
+        if current is None or (
+            current["status"] != OPEN
+            and (incident["status"] == OPEN or incident["id"] > current["id"])
+        ):
+            chosen[identity] = incident
+    states = {
+        identity: _State(incident=incident, alerts={}) for identity, incident in chosen.items()
+    }
+    if states:
+        by_id = {state.incident["id"]: state for state in states.values() if state.incident}
+        for alert in connection.execute(_ALERTS_OF_INCIDENTS, {"ids": list(by_id)}):
+            values = alert._asdict()
+            by_id[values.pop("incident_id")].alerts[alert.fingerprint] = values
+    return states
+
+
+def _write_incidents(
+    connection: Connection, requests: list[_Request], plans: list[_Plan]
+) -> tuple[list[int], dict[int, str]]:
+    """Insert the new incidents (their channels chosen) and update the changed ones, one
+    statement each; every plan's incident id, in order, and the new ones' channels by index."""
+    opened = [index for index, plan in enumerate(plans) if plan.opened]
+    ids: list[int] = [0 if plan.opened else plan.incident["id"] for plan in plans]
+    named: dict[int, str] = {}
+    if opened:
+        channels = _free_channels(
+            connection,
+            [(requests[i].now, brief_description(requests[i].group.group_labels)) for i in opened],
+        )
+        rows = [
+            {**plans[i].incident, "channel": channel}
+            for i, channel in zip(opened, channels, strict=True)
+        ]
+        # A racing twin fails here on the one-open-per-group index; the store retries it.
+        inserted = connection.execute(_INSERT_INCIDENTS, rows).scalars().all()
+        for index, incident_id, channel in zip(opened, inserted, channels, strict=True):
+            ids[index], named[index] = int(incident_id), channel
+    changed = [
+        {"incident_id": plan.incident["id"], **{f: plan.incident[f] for f in _INCIDENT_FIELDS}}
+        for plan in plans
+        if plan.changed and not plan.opened
+    ]
+    if changed:
+        connection.execute(_UPDATE_INCIDENT, changed)
+    return ids, named
+
+
+def _nobody_to_tell(request: _Request, plan: _Plan) -> dict[str, Any] | None:
+    """For a new incident no rotation covers and nobody is to be told of: the timeline entry
+    that says so (the warning is logged after the commit). None otherwise: `_pages_due` then
+    says whether the paging planner has something to do."""
+    paging = request.paging
+    service: str = plan.incident["service"]
+    if paging is None or plan.resolved or paging.unrouted_notify:
+        return None
+    if paging.rota.rotation_for_service(service) is not None:
+        return None
+    request.unrouted = (service, plan.incident["severity"])
+    kind, message = not_paged(service)
+    return {"kind": kind, "message": message, "data": {}}
 
 
 def _pages_due(
-    connection: Connection, plan: _Plan, result: IngestResult, paging: PagingContext, now: datetime
+    connection: Connection, request: _Request, plan: _Plan, result: IngestResult
 ) -> bool:
-    """Whether this change calls for pages to be queued or stopped (`_queue_pages`); what needs
-    no ORM session is done here, in the same transaction as the change."""
+    """Whether this change calls for pages to be queued or stopped (`_queue_pages`)."""
+    paging = request.paging
+    if paging is None:
+        return False
     raised = any(kind == SEVERITY_RAISED for kind, _message, _data in plan.timeline)
     if not (plan.opened or raised or result.resolved):
         return False
     if plan.opened:
         service: str = plan.incident["service"]  # only new incidents carry it in the plan
         if paging.rota.rotation_for_service(service) is None:
-            if result.resolved:  # opened already resolved: there was never anything to page
-                return False
-            if paging.unrouted_notify:
-                return True  # through plan_pages, which tells `routing.unrouted_notify`
-            # Nobody to page and nobody to tell: say so once, without an ORM session (this is
-            # the hot path).
-            warn_unrouted(paging, result.incident_id, service, plan.incident["severity"])
-            kind, message = not_paged(service)
-            connection.execute(
-                _INSERT_TIMELINE,
-                {
-                    "incident_id": result.incident_id,
-                    "at": now,
-                    "kind": kind,
-                    "message": message,
-                    "data": {},
-                },
-            )
-            return False
+            # Opened already resolved: there was never anything to page. Nobody to tell: said
+            # by `_nobody_to_tell`. Else `plan_pages` tells `routing.unrouted_notify`.
+            return not result.resolved and bool(paging.unrouted_notify)
     # A resolution of an incident never paged (nobody covers it) has no escalation to stop
     # and nobody to tell.
     return (
@@ -775,16 +933,28 @@ def _queue_pages(
         plan_pages(session, incident, context=paging, now=now)
 
 
-def _free_channel(connection: Connection, now: datetime, description: str) -> str:
-    """The first free channel name of the day for `description`, by indexed lookups."""
-    if connection.dialect.name == "postgresql":
-        # Two groups opening at once may want the same channel name: take turns choosing.
-        # (SQLite writers are serialised already.) Released when the transaction ends.
-        connection.execute(_LOCK_CHANNEL_NAMING, {"key": CHANNEL_NAMING_LOCK})
-    candidates = channel_candidates(now, description)
-    while True:
-        names = list(islice(candidates, CHANNEL_CANDIDATES_PER_QUERY))
+def _free_channels(connection: Connection, wanted: list[tuple[datetime, str]]) -> list[str]:
+    """For each (opening time, description), the first channel name of its day that is free
+    in the store and not chosen for an earlier one of `wanted`; a query per
+    CHANNEL_CANDIDATES_PER_QUERY names each, for all of them at once.
+
+    Two groups opening at once may want the same name: the caller holds the naming lock
+    (PostgreSQL; SQLite's writers are serialised already).
+    """
+    candidates = [channel_candidates(now, description) for now, description in wanted]
+    chosen: list[str | None] = [None] * len(wanted)
+    while None in chosen:
+        tries = {
+            index: list(islice(candidates[index], CHANNEL_CANDIDATES_PER_QUERY))
+            for index, name in enumerate(chosen)
+            if name is None
+        }
+        names = [name for names in tries.values() for name in names]
         taken = set(connection.execute(_TAKEN_CHANNELS, {"names": names}).scalars())
-        free = [name for name in names if name not in taken]
-        if free:
-            return free[0]
+        taken.update(name for name in chosen if name is not None)
+        for index, names in tries.items():
+            free = [name for name in names if name not in taken]
+            if free:
+                chosen[index] = free[0]
+                taken.add(free[0])
+    return [name for name in chosen if name is not None]

@@ -46,6 +46,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session
 
 from receiver.config.settings import DatabaseSettings
+from receiver.store.group_commit import GroupCommit, Together, Work
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -346,6 +347,11 @@ class Store:
             )
             self._configure_postgres()
             self._write_engine = self._statement_engine = self.engine
+        self._group_commit = GroupCommit(
+            run_together=self._write_together,
+            run_alone=self.write_rows,
+            unavailable=(StoreUnavailable,),
+        )
 
     def _configure_postgres(self) -> None:
         """Bounded connections, and a ping on checkout that gives up within the connect
@@ -429,6 +435,48 @@ class Store:
                 return work(connection)
 
         return self._write_with_retries(once)
+
+    def on_group_commit(self, observe: Callable[[int], None]) -> None:
+        """Tell `observe` how many requests each `write_rows_together` commit served."""
+        self._group_commit.on_commit = observe
+
+    def write_rows_together(
+        self, work: Callable[[Connection], T], together: Together | None = None
+    ) -> T:
+        """`write_rows`, sharing its transaction with the other requests of this process that
+        write at the same moment (group commit, see `group_commit.py`).
+
+        Returns only once `work`'s transaction committed. `work` runs after the works queued
+        before it, on the same connection, so it must read what it depends on itself (as
+        ingest does, under the lock) and keep nothing from a run that was rolled back: if a
+        work of the batch fails, every work of it runs again, alone. Works that name the same
+        `together` are applied by it in one call (one statement per table for all of them).
+        """
+        return self._group_commit.write(work, together)
+
+    def _write_together(self, works: list[tuple[Work, Together | None]]) -> list[Any]:
+        """Run `works` in order in one transaction (neighbours with the same `together`
+        by one call of it), and commit it."""
+        with self._gate.passage():
+            try:
+                with self.writer_lock(), self._write_engine.begin() as connection:
+                    results: list[Any] = []
+                    start = 0
+                    while start < len(works):
+                        together = works[start][1]
+                        end = start + 1
+                        while together is not None and end < len(works):
+                            if works[end][1] is not together:
+                                break
+                            end += 1
+                        if together is None:
+                            results.append(works[start][0](connection))
+                        else:
+                            results += together(connection, [w for w, _ in works[start:end]])
+                        start = end
+                    return results
+            except (OperationalError, PoolTimeout) as exc:
+                raise self._unavailable(exc) from exc
 
     def _write_with_retries(self, once: Callable[[], T]) -> T:
         with self._gate.passage():
