@@ -6,10 +6,18 @@ them into one parser and turns a `UsageError` into a message and exit status 2.
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Callable
+
 from receiver.config.settings import Settings
 from receiver.store.database import Store
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE = 0, 1, 2
+
+# A subcommand's handler, and what `receiver/cli.py` wraps it in (settings loaded, errors
+# turned into messages and exit codes) before a feature's `register` sets it as the default.
+Command = Callable[[argparse.Namespace, Settings], int]
+Wrap = Callable[[Command], Callable[[argparse.Namespace], int]]
 
 
 class UsageError(Exception):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-from receiver.cli_support import EXIT_OK, UsageError, require_rotation
+from receiver.cli_support import EXIT_OK, UsageError, Wrap, require_rotation
 from receiver.composition import build_rota
 from receiver.config.settings import Settings
 from receiver.handoffs.briefings import add_note, note_problem, preview
@@ -19,8 +18,6 @@ from scheduler.briefing import (
     format_span,
     next_handoff,
 )
-
-Command = Callable[[argparse.Namespace, Settings], int]
 
 
 def open_store(settings: Settings) -> Store:
@@ -82,7 +79,6 @@ def cmd_handoff_show(
     return EXIT_OK
 
 
-Wrap = Callable[[Command], Callable[[argparse.Namespace], int]]
 
 
 def register(

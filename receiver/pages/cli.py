@@ -8,10 +8,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-from receiver.cli_support import EXIT_OK, UsageError, checked_store
+from receiver.cli_support import EXIT_OK, UsageError, Wrap, checked_store
 from receiver.config.settings import Settings
 from receiver.pages.passwords import WeakPassword, check_strength, set_password
 
@@ -50,9 +49,7 @@ def cmd_set_password(args: argparse.Namespace, settings: Settings) -> int:
 def register(
     commands: argparse._SubParsersAction,  # type: ignore[type-arg]
     common: argparse.ArgumentParser,
-    wrap: Callable[
-        [Callable[[argparse.Namespace, Settings], int]], Callable[[argparse.Namespace], int]
-    ],
+    wrap: Wrap,
 ) -> None:
     """Add `onwatch user set-password` to the `onwatch` parser's subcommands."""
     user = commands.add_parser("user", help="people's sign-in to the web pages")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 
-from receiver.cli_support import EXIT_OK, UsageError, require_rotation
+from receiver.cli_support import EXIT_OK, UsageError, Wrap, require_rotation
 from receiver.composition import build_rota, paging_context
 from receiver.config.settings import Settings
 from receiver.paging.escalation import paths_now, severities_asked
@@ -109,9 +108,7 @@ def cmd_escalation_show(
 def register(
     commands: argparse._SubParsersAction,  # type: ignore[type-arg]
     common: argparse.ArgumentParser,
-    wrap: Callable[
-        [Callable[[argparse.Namespace, Settings], int]], Callable[[argparse.Namespace], int]
-    ],
+    wrap: Wrap,
 ) -> None:
     """Add `onwatch escalation show` to the `onwatch` parser's subcommands."""
     escalation = commands.add_parser("escalation", help="escalation paths")

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session
 
-from receiver.cli_support import EXIT_OK, UsageError, checked_store
+from receiver.cli_support import EXIT_OK, UsageError, Wrap, checked_store
 from receiver.composition import build_rota, paging_context, response_context
 from receiver.config.settings import Settings
 from receiver.incidents.lookup import UnknownIncident
@@ -319,11 +319,6 @@ def cmd_actions_close(args: argparse.Namespace, settings: Settings) -> int:
     )
     print(f"action item {args.id} closed" if changed else f"action item {args.id} was closed")
     return EXIT_OK
-
-
-Wrap = Callable[
-    [Callable[[argparse.Namespace, Settings], int]], Callable[[argparse.Namespace], int]
-]
 
 
 def register(
