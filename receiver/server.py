@@ -330,8 +330,11 @@ class ReceiverServer(BaseApplication):  # type: ignore[misc]  # gunicorn ships n
 
     def load(self) -> Any:
         from receiver.app import create_app  # in the worker, after the fork
+        from receiver.rota.warm_up import warm_up_in_background
 
-        return create_app(self.settings)
+        app = create_app(self.settings)
+        warm_up_in_background(app)  # far "who is on call" questions answered from memory
+        return app
 
     def run(self) -> None:
         """gunicorn's `BaseApplication.run`, with the arbiter that tends the scheduler."""

@@ -142,7 +142,7 @@ def _assign(
                 fallback = name
             continue
         queue.took(name)
-        return replace(candidate, note="; ".join(reasons))
+        return replace(candidate, note="; ".join(reasons)) if reasons else candidate
     if fallback is not None:
         queue.took(fallback)
         note = (

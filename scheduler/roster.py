@@ -78,6 +78,9 @@ class ShiftUnit(StrEnum):
     WEEKS = "weeks"
 
 
+_UNIT_HOURS = {ShiftUnit.HOURS: 1, ShiftUnit.DAYS: 24, ShiftUnit.WEEKS: 24 * 7}
+
+
 @dataclass(frozen=True)
 class ShiftLength:
     """How long one shift lasts, counted on the rotation's wall clock."""
@@ -90,8 +93,12 @@ class ShiftLength:
 
     def wall_clock(self) -> timedelta:
         """The nominal length; real lengths differ by an hour across a DST change."""
-        hours = {ShiftUnit.HOURS: 1, ShiftUnit.DAYS: 24, ShiftUnit.WEEKS: 24 * 7}[self.unit]
-        return timedelta(hours=self.count * hours)
+        return self._wall_clock
+
+    @cached_property
+    def _wall_clock(self) -> timedelta:
+        # Asked for every handoff generated: worked out once per length.
+        return timedelta(hours=self.count * _UNIT_HOURS[self.unit])
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,15 @@ class Rotation:
 
     def member(self, person: str) -> Member | None:
         """The membership of `person`, if they are in this rotation."""
-        return next((member for member in self.members if member.person == person), None)
+        return self._members_by_person.get(person)
+
+    @cached_property
+    def _members_by_person(self) -> dict[str, Member]:
+        # Asked for every candidate of every shift generated: a lookup, not a scan.
+        found: dict[str, Member] = {}
+        for member in self.members:
+            found.setdefault(member.person, member)  # the first, as the scan found it
+        return found
 
     def layer(self, name: str) -> Layer | None:
         """The layer called `name`, if any."""

@@ -40,7 +40,8 @@ class Rota:
         self.lookahead = lookahead
         self._lock = threading.Lock()
         self._until: datetime | None = None
-        self._generation = Generation(rotations, self.people)
+        self._rotation_list = list(rotations)
+        self._generation = Generation(self._rotation_list, self.people)
         self._schedule = self._generation.shifts  # grows in place as generation goes on
         self._starts: dict[tuple[str, str], list[datetime]] = {key: [] for key in self._schedule}
 
@@ -63,6 +64,12 @@ class Rota:
 
     def schedule(self, rotation: str, layer: str, until: datetime) -> list[Shift]:
         """The generated shifts of one layer (no overrides), at least up to `until`."""
+        return self._generated(rotation, layer, until)[0]
+
+    def _generated(
+        self, rotation: str, layer: str, until: datetime
+    ) -> tuple[list[Shift], list[datetime]]:
+        # A layer's shifts and their starts (for bisect), taken together under the lock.
         self.rotation(rotation)
         with self._lock:
             if self._until is None or self._until < until:
@@ -71,11 +78,36 @@ class Rota:
                 for key, shifts in self._schedule.items():
                     starts = self._starts[key]
                     starts.extend(shift.start for shift in shifts[len(starts) :])
-            return self._schedule[(rotation, layer)]
+            return self._schedule[(rotation, layer)], self._starts[(rotation, layer)]
+
+    @property
+    def generated_until(self) -> datetime | None:
+        """Every shift starting before this instant is generated (None: nothing yet)."""
+        return self._until
+
+    def warm_up(self, until: datetime) -> None:
+        """Generate every shift up to `until` now, so that the first question about a far
+        instant is answered from memory.
+
+        The state of generation at an instant (queues, rest ledgers) depends on every shift
+        before it, so a far answer needs them all; a server calls this in a background thread
+        as it starts (`receiver.rota.warm_up`). The warm-up generates on its own, without the
+        lock, and swaps its shifts in at the end (generation is deterministic, so they are the
+        ones the rota has, and more): whom to page now is never kept waiting by it.
+        """
+        with self._lock:
+            if self._until is not None and self._until >= until:
+                return
+        warm = Generation(self._rotation_list, self.people)
+        warm.extend(until)
+        starts = {key: [shift.start for shift in shifts] for key, shifts in warm.shifts.items()}
+        with self._lock:
+            if self._until is None or self._until < until:
+                self._generation, self._schedule, self._starts = warm, warm.shifts, starts
+                self._until = until
 
     def _window(self, rotation: str, layer: str, start: datetime, end: datetime) -> list[Shift]:
-        shifts = self.schedule(rotation, layer, end)
-        starts = self._starts[(rotation, layer)]
+        shifts, starts = self._generated(rotation, layer, end)
         first = max(bisect_right(starts, start) - 1, 0)
         last = bisect_right(starts, end)
         return [shift for shift in shifts[first:last] if shift.overlaps(start, end)]

@@ -3,7 +3,12 @@
 The rotations of issue 18 (found by a random search): r0 daily in New York, r1 weekly in
 Tehran, five people, four of them in both. With a week's rest before and after each r1 week,
 one r0 person must do r1 every other week for r0 to keep its own 48-hour rest, so the rules
-themselves leave r0 and r1 uneven; the check must say so rather than "OK".
+themselves leave r0 and r1 uneven; the check must say so rather than "OK". No rule for
+choosing among the members who keep the rules can help: after the first three, every r0 and
+r1 shift of the year has exactly one such member, and an exhaustive search of the first 13
+weeks finds 432 rule-keeping schedules, each leaving one r0 member at most 2 r0 shifts (the
+member who alternates r1 weeks with p1 can never hand that role on without someone's rest
+being cut short).
 """
 
 from __future__ import annotations

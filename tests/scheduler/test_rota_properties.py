@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from scheduler.check import Rule, check
 from scheduler.feeds import rotation_events
+from scheduler.generation import generate
 from scheduler.overrides import Override
 from scheduler.roster import ShiftLength, ShiftUnit
 from scheduler.rota import Rota
@@ -238,3 +239,31 @@ def test_rota_shifts_keep_their_whole_bounds_and_uid_wherever_the_window_cuts(
     whole = rota.rotation_shifts(name, START, START + SPAN, overrides)
     cut = rota.rotation_shifts(name, later, later + SPAN, overrides)
     assert {s for s in cut if s.start < START + SPAN} <= set(whole)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rotas(),
+    st.integers(1, 90),
+    st.lists(st.integers(0, 24 * 90 - 1), min_size=1, max_size=6),
+)
+def test_rota_warmed_up_answers_as_generation_from_the_start(
+    case: tuple[Rota, list[Override]], days: int, hours: list[int]
+) -> None:
+    rota, overrides = case
+    until = START + timedelta(days=days)
+    rota.on_call(next(iter(rota.rotations)), START)  # generated a little, as a worker would
+
+    rota.warm_up(until)
+
+    generated = rota.generated_until
+    assert generated is not None and generated >= until
+    whole = generate(list(rota.rotations.values()), rota.people, until)
+    for (name, layer), shifts in whole.items():
+        # Nothing more is generated to answer: the warm-up's shifts are the ones asked.
+        assert rota.schedule(name, layer, until)[: len(shifts)] == shifts
+    fresh = Rota(list(rota.rotations.values()), rota.people, lookahead=timedelta(days=7))
+    for hour in hours:
+        at = START + timedelta(hours=hour)
+        for name in rota.rotations:
+            assert rota.on_call(name, at, overrides) == fresh.on_call(name, at, overrides)
