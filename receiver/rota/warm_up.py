@@ -4,8 +4,9 @@ Who is on call at an instant depends on every shift before it (the queues and re
 that generation carries), so the first question about an instant five years ahead would walk
 every shift up to there: about a second for ten rotations of fifty people. A worker therefore
 generates the whole allowed range (`receiver.instants`) in a background thread as it starts.
-`Rota.warm_up` lets go of its lock after each month generated, so whom to page now is
-answered at once while the warm-up goes on; a far question asked meanwhile waits for it.
+`Rota.warm_up` generates on its own, without the rota's lock, and swaps its shifts in at the
+end, so whom to page now is answered at once while it runs; a far question asked meanwhile
+generates for itself (the cold time) as before.
 """
 
 from __future__ import annotations
