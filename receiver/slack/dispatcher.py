@@ -9,6 +9,13 @@ its deadline; one Slack refuses for good (missing_scope, not_authed, channel_not
 at once, and says so in the incident's timeline and in the metrics, like a call given up at
 its deadline. When the channel is created, the incident records its final name and id (and
 the checklist ticks "Incident channel created"); when it is archived, likewise.
+
+A creation whose answer was lost (a timeout or a 5xx after Slack made the channel) is retried
+like any other, and then meets `name_taken` for its own channel. So a retried creation that
+meets `name_taken` looks for the channel (`conversations.list`, paged, at most `MAX_PAGES`
+pages) and adopts it when onwatch's own bot user made it (`auth.test`; the channel's
+`creator`) no earlier than the incident opened, and no other incident has it; otherwise it
+takes the next suffix as a first creation does.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -44,6 +51,9 @@ log = logging.getLogger(__name__)
 RETRY, WAITING = "retry", "waiting"  # outcomes reported besides SENT and FAILED
 MAX_SUFFIX = 20  # name_taken: "-2" up to "-20", then the creation fails visibly
 CREATED, ARCHIVED, FAILED_KIND = "slack_channel_created", "slack_channel_archived", "slack_failed"
+# Looking for a channel whose creation's answer was lost: pages of conversations.list, and
+# how far Slack's clock (the channel's `created`) may be behind onwatch's.
+PAGE, MAX_PAGES, CLOCK_SKEW = 200, 50, timedelta(minutes=1)
 # Slack errors that mean the call's work is done already.
 ALREADY = {INVITE: {"already_in_channel"}, ARCHIVE: {"already_archived"}}
 
@@ -73,6 +83,7 @@ class _Sent:
     name: str = ""
     # Failed because the channel's creation failed, which the timeline says already.
     no_channel: bool = False
+    adopted: bool = False  # CREATE: the channel of an earlier attempt whose answer was lost
 
 
 class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
@@ -99,6 +110,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             still_leading=still_leading,
         )
         self.settings, self.client, self.people = settings, client, people
+        self._bot_user = ""  # auth.test's user_id, asked once
 
     def prepare(self, chunk: Sequence[SlackCall], now: datetime) -> list[_Due]:
         """Each call with its incident's channel; a call waits while an earlier pending call
@@ -118,7 +130,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                 .where(col(SlackCall.incident_id).in_(incident_ids))
                 .where(col(SlackCall.id) < max(row.id or 0 for row in chunk))
             ).all()
-            needs_incident = {r.incident_id for r in chunk if r.action in (TOPIC, ANNOUNCE)}
+            needs_incident = {r.incident_id for r in chunk if r.action in (TOPIC, ANNOUNCE, CREATE)}
             incidents = {
                 i.id: i
                 for i in session.exec(
@@ -206,6 +218,8 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
     def _create(self, item: _Due) -> _Sent:
         assert item.channel is not None
         wanted = item.channel.name
+        # Only a retried creation can meet its own channel (an earlier answer lost).
+        own: dict[str, str] | None = None if item.attempts else {}
         for suffix in range(1, MAX_SUFFIX + 1):
             name = slack_name(wanted, suffix)
             try:
@@ -215,9 +229,13 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                     is_private=bool(item.payload.get("private")),
                 )
             except SlackRefused as exc:
-                if exc.error == "name_taken":
-                    continue
-                raise
+                if exc.error != "name_taken":
+                    raise
+                if own is None:
+                    own = self._own_channels(item, wanted)
+                if name in own:
+                    return _Sent(Delivery(ok=True), channel_id=own[name], name=name, adopted=True)
+                continue
             channel = response["channel"]
             return _Sent(
                 Delivery(ok=True), channel_id=str(channel["id"]), name=str(channel["name"])
@@ -229,6 +247,54 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                 f"{slack_name(wanted, MAX_SUFFIX)} is taken",
             )
         )
+
+    def _own_channels(self, item: _Due, wanted: str) -> dict[str, str]:
+        """The channels, by name, among `wanted` and its suffixed names, that onwatch's bot
+        made for this incident: made by the bot, not before the incident opened (less
+        `CLOCK_SKEW`), and no other incident's. Empty when Slack will not say (a missing
+        `channels:read`/`groups:read` scope): a suffix is taken then, as before."""
+        assert item.incident is not None
+        names = {slack_name(wanted, suffix) for suffix in range(1, MAX_SUFFIX + 1)}
+        earliest = (item.incident.opened_at - CLOCK_SKEW).timestamp()
+        found: dict[str, str] = {}
+        try:
+            if not self._bot_user:
+                self._bot_user = str(call(self.client.auth_test)["user_id"])
+            cursor = ""
+            for _ in range(MAX_PAGES):
+                page = call(
+                    self.client.conversations_list,
+                    exclude_archived=True,
+                    types="private_channel" if item.payload.get("private") else "public_channel",
+                    limit=PAGE,
+                    **({"cursor": cursor} if cursor else {}),
+                )
+                for channel in page.get("channels") or []:
+                    if (
+                        channel.get("name") in names
+                        and channel.get("creator") == self._bot_user
+                        and float(channel.get("created") or 0) >= earliest
+                    ):
+                        found[str(channel["name"])] = str(channel["id"])
+                cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+                if not cursor:
+                    break
+        except SlackRefused as exc:
+            if exc.delivery.retryable:
+                raise  # Slack is busy or down: the creation is tried again later
+            log.warning("cannot look for a lost Slack channel, taking a suffix: %s", exc)
+            return {}
+        if not found:
+            return {}
+        with self.store.read() as session:
+            others = set(
+                session.exec(
+                    select(SlackChannel.channel_id)
+                    .where(col(SlackChannel.channel_id).in_(list(found.values())))
+                    .where(SlackChannel.incident_id != item.incident_id)
+                )
+            )
+        return {name: cid for name, cid in found.items() if cid not in others}
 
     def _call(self, item: _Due, channel_id: str) -> None:
         payload = item.payload
@@ -340,6 +406,10 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             channel.channel_id, channel.name, channel.created_at = sent.channel_id, sent.name, now
             channel.problem = ""
             renamed = f" (Slack had {wanted} taken)" if sent.name != wanted else ""
+            if sent.adopted:
+                renamed += (
+                    "; Slack's answer to an earlier attempt was lost, the channel it made is used"
+                )
             message = f"Slack channel #{sent.name} created ({sent.channel_id}){renamed}"
             self._timeline(
                 session, row, now, CREATED, message, name=sent.name, channel_id=sent.channel_id
