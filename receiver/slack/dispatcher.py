@@ -34,7 +34,7 @@ from receiver.delivery.outcome import Delivery, shorten
 from receiver.delivery.retries import next_attempt
 from receiver.incidents.models import IncidentRecord, TimelineEntry
 from receiver.logevents import log_after_commit
-from receiver.response.models import RoleRecord
+from receiver.response.models import RoleRecord, StatusUpdateRecord
 from receiver.rota.settings import PersonSettings
 from receiver.slack.client import SlackRefused, build_client, call
 from receiver.slack.models import SlackCall, SlackChannel
@@ -42,7 +42,7 @@ from receiver.slack.opening import incident_link
 from receiver.slack.outbox import ANNOUNCE, ARCHIVE, CREATE, INVITE, POST, TOPIC
 from receiver.slack.people import SlackPeople
 from receiver.slack.settings import SlackSettings
-from receiver.slack.text import escape, mentions, opening_blocks, slack_name, topic
+from receiver.slack.text import escape, mentions, opening_blocks, slack_name, stage, topic
 from receiver.store.database import Store
 from response.facts import Role
 
@@ -70,6 +70,7 @@ class _Due:
     channel: SlackChannel | None  # the incident's channel as it stood
     incident: IncidentRecord | None  # for the topic and the announcement
     commander: str | None
+    update_status: str = ""  # the latest status update's (identified, ...), for the topic
     waits: str = ""  # why it is not sent now ("" to send)
 
 
@@ -145,6 +146,14 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                     .where(RoleRecord.role == Role.COMMANDER.value)
                 )
             }
+            updates = {
+                u.incident_id: u.status
+                for u in session.exec(
+                    select(StatusUpdateRecord)
+                    .where(col(StatusUpdateRecord.incident_id).in_(needs_incident))
+                    .order_by(col(StatusUpdateRecord.at), col(StatusUpdateRecord.id))
+                )
+            }  # the latest last
         in_chunk = {row.id for row in chunk}
         earlier: dict[int, set[int]] = {}
         for call_id, incident_id in pending:
@@ -165,6 +174,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                     channel=channel,
                     incident=incidents.get(row.incident_id),
                     commander=commanders.get(row.incident_id),
+                    update_status=updates.get(row.incident_id, ""),
                     waits=waits,
                 )
             )
@@ -303,7 +313,11 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             assert incident is not None and incident.id is not None
             text = topic(
                 severity=incident.severity,
-                status=incident.status,
+                status=stage(
+                    status=incident.status,
+                    acknowledged=incident.acknowledged_at is not None,
+                    update_status=item.update_status,
+                ),
                 commander=item.commander,
                 incident_id=incident.id,
                 link=incident_link(self.settings, incident.id),

@@ -145,6 +145,16 @@ def opening_blocks(
     return blocks
 
 
+def stage(*, status: str, acknowledged: bool, update_status: str) -> str:
+    """Where an incident stands, for its topic: resolved, else the latest status update's
+    status (investigating, identified, monitoring), else acknowledged or open."""
+    if status != "open":
+        return status
+    if update_status and update_status != "resolved":
+        return update_status
+    return "acknowledged" if acknowledged else "open"
+
+
 def topic(*, severity: str, status: str, commander: str | None, incident_id: int, link: str) -> str:
     """The channel's topic: severity, status, IC and the incident's link (Slack keeps 250
     characters; the topic is plain text, so the IC is named, not mentioned)."""

@@ -368,3 +368,25 @@ def test_a_retried_create_never_adopts_another_incidents_channel(harness: SlackH
     h.run()
     stored = h.channel(second)
     assert stored is not None and stored.name == wanted + "-2" and stored.channel_id != other.id
+
+
+def test_the_topic_follows_the_acknowledgement_the_updates_and_the_resolution(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.run()
+    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    assert channel is not None and " | open | " in channel.topic
+    h.command("ack", user=D, channel=channel.id)
+    h.run()
+    assert " | acknowledged | " in channel.topic
+    h.command("update identified bad deploy | rolling back", user=D, channel=channel.id)
+    h.run()
+    assert " | identified | " in channel.topic
+    h.command("update monitoring error rate back to 0.1% | watching", user=D, channel=channel.id)
+    h.run()
+    assert " | monitoring | " in channel.topic
+    h.paging.post(group("HighErrorRate", status="resolved"))
+    h.run()
+    assert " | resolved | " in channel.topic
