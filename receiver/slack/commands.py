@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 
 from receiver.incidents.actions import acknowledge, resolve
 from receiver.incidents.lookup import UnknownIncident
-from receiver.incidents.models import IncidentRecord
+from receiver.incidents.models import IncidentRecord, IncidentStatus
 from receiver.response.commander import assign_role, change_severity, current_holder, parse_role
 from receiver.response.updates import parse_status, post_update
 from receiver.rota.store import active_overrides
@@ -25,9 +25,7 @@ from receiver.slack.people import SlackPeople
 from receiver.slack.text import (
     ACKNOWLEDGE_ACTION,
     RESOLVE_ACTION,
-    mentions,
-    opening_blocks,
-    person,
+    opening_as_it_stands,
 )
 from receiver.web.errors import Conflict, InputError
 from response.facts import Role
@@ -297,7 +295,7 @@ def submit_update_form(
     return {}
 
 
-def opening_as_it_stands(
+def opening_now(
     svc: Services, people: SlackPeople, incident_id: int, text: str
 ) -> list[dict[str, Any]] | None:
     """The opening message's blocks for the incident as it now stands (who acknowledged and
@@ -307,15 +305,13 @@ def opening_as_it_stands(
         incident = session.get(IncidentRecord, incident_id)
     if incident is None:
         return None
-
-    def who(name: str | None) -> str:
-        return mentions(person(name), people.slack_id) if name else ""
-
-    return opening_blocks(
+    return opening_as_it_stands(
         text,
         incident_id,
-        acknowledged_by=who(incident.acknowledged_by),
-        resolved_by=who(incident.resolved_by),
+        acknowledged_by=incident.acknowledged_by,
+        resolved=incident.status != IncidentStatus.OPEN,
+        resolved_by=incident.resolved_by,
+        slack_id=people.slack_id,
     )
 
 

@@ -32,17 +32,34 @@ from sqlmodel import Session, col, select
 from receiver.delivery.outbox import FAILED, PENDING, SENT, OutboxLoop, Report
 from receiver.delivery.outcome import Delivery, shorten
 from receiver.delivery.retries import next_attempt
-from receiver.incidents.models import IncidentRecord, TimelineEntry
+from receiver.incidents.models import IncidentRecord, IncidentStatus, TimelineEntry
 from receiver.logevents import log_after_commit
 from receiver.response.models import RoleRecord, StatusUpdateRecord
 from receiver.rota.settings import PersonSettings
 from receiver.slack.client import SlackRefused, build_client, call
 from receiver.slack.models import SlackCall, SlackChannel
 from receiver.slack.opening import incident_link
-from receiver.slack.outbox import ANNOUNCE, ARCHIVE, CREATE, INVITE, POST, TOPIC
+from receiver.slack.outbox import (
+    ANNOUNCE,
+    ARCHIVE,
+    CREATE,
+    INVITE,
+    OPENING,
+    POST,
+    REDRAW,
+    TOPIC,
+)
 from receiver.slack.people import SlackPeople
 from receiver.slack.settings import SlackSettings
-from receiver.slack.text import escape, mentions, opening_blocks, slack_name, stage, topic
+from receiver.slack.text import (
+    escape,
+    mentions,
+    opening_as_it_stands,
+    opening_blocks,
+    slack_name,
+    stage,
+    topic,
+)
 from receiver.store.database import Store
 from response.facts import Role
 
@@ -71,6 +88,7 @@ class _Due:
     incident: IncidentRecord | None  # for the topic and the announcement
     commander: str | None
     update_status: str = ""  # the latest status update's (identified, ...), for the topic
+    opening: dict[str, Any] | None = None  # REDRAW: the opening message's call (text, ts)
     waits: str = ""  # why it is not sent now ("" to send)
 
 
@@ -85,6 +103,7 @@ class _Sent:
     # Failed because the channel's creation failed, which the timeline says already.
     no_channel: bool = False
     adopted: bool = False  # CREATE: the channel of an earlier attempt whose answer was lost
+    ts: str = ""  # POST: the message's id in its channel, kept for the opening message
 
 
 class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
@@ -131,7 +150,16 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                 .where(col(SlackCall.incident_id).in_(incident_ids))
                 .where(col(SlackCall.id) < max(row.id or 0 for row in chunk))
             ).all()
-            needs_incident = {r.incident_id for r in chunk if r.action in (TOPIC, ANNOUNCE, CREATE)}
+            needs_incident = {
+                r.incident_id for r in chunk if r.action in (TOPIC, ANNOUNCE, CREATE, REDRAW)
+            }
+            redrawn = [f"{r.incident_id}-{OPENING}" for r in chunk if r.action == REDRAW]
+            openings = {
+                c.incident_id: dict(c.payload or {})
+                for c in session.exec(
+                    select(SlackCall).where(col(SlackCall.dedup_key).in_(redrawn))
+                )
+            }
             incidents = {
                 i.id: i
                 for i in session.exec(
@@ -175,6 +203,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                     incident=incidents.get(row.incident_id),
                     commander=commanders.get(row.incident_id),
                     update_status=updates.get(row.incident_id, ""),
+                    opening=openings.get(row.incident_id),
                     waits=waits,
                 )
             )
@@ -215,7 +244,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
         try:
             if item.action == CREATE:
                 return self._create(item)
-            self._call(item, channel_id)
+            ts = self._call(item, channel_id)
         except SlackRefused as exc:
             if exc.error in ALREADY.get(item.action, set()):
                 return _Sent(Delivery(ok=True, detail=exc.error))
@@ -223,7 +252,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
         except Exception as exc:  # a bug here: fail this call, not the round
             log.exception("Slack call %s (%s) raised", item.id, item.action)
             return _Sent(Delivery(ok=False, detail=shorten(f"the Slack dispatcher raised {exc!r}")))
-        return _Sent(Delivery(ok=True))
+        return _Sent(Delivery(ok=True), ts=ts)
 
     def _create(self, item: _Due) -> _Sent:
         assert item.channel is not None
@@ -306,7 +335,8 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             )
         return {name: cid for name, cid in found.items() if cid not in others}
 
-    def _call(self, item: _Due, channel_id: str) -> None:
+    def _call(self, item: _Due, channel_id: str) -> str:
+        """Make one call in the channel; a posted message's `ts` (else "")."""
         payload = item.payload
         if item.action == TOPIC:
             incident = item.incident
@@ -332,7 +362,10 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
         elif item.action == POST:
             text = mentions(str(payload.get("text", "")), self.people.slack_id)
             blocks = opening_blocks(text, item.incident_id) if payload.get("buttons") else None
-            call(self.client.chat_postMessage, channel=channel_id, text=text, blocks=blocks)
+            posted = call(
+                self.client.chat_postMessage, channel=channel_id, text=text, blocks=blocks
+            )
+            return str(posted.get("ts") or "")
         elif item.action == ANNOUNCE:
             incident = item.incident
             assert incident is not None
@@ -343,8 +376,29 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             call(self.client.chat_postMessage, channel=str(payload.get("to")), text=text)
         elif item.action == ARCHIVE:
             call(self.client.conversations_archive, channel=channel_id)
+        elif item.action == REDRAW:
+            opening, incident = item.opening or {}, item.incident
+            assert incident is not None
+            if opening.get("ts"):  # else never posted, or its call pruned: nothing to redraw
+                text = mentions(str(opening.get("text", "")), self.people.slack_id)
+                blocks = opening_as_it_stands(
+                    text,
+                    item.incident_id,
+                    acknowledged_by=incident.acknowledged_by,
+                    resolved=incident.status != IncidentStatus.OPEN,
+                    resolved_by=incident.resolved_by,
+                    slack_id=self.people.slack_id,
+                )
+                call(
+                    self.client.chat_update,
+                    channel=channel_id,
+                    ts=str(opening["ts"]),
+                    text=text,
+                    blocks=blocks,
+                )
         else:
             raise ValueError(f"unknown Slack action {item.action!r}")
+        return ""
 
     def record(self, session: Session, deliveries: Sequence[tuple[_Due, _Sent]]) -> list[Report]:
         """Each outcome, re-reading the calls FOR UPDATE; the channel's confirmations."""
@@ -412,6 +466,9 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
         return FAILED
 
     def _confirmed(self, session: Session, row: SlackCall, sent: _Sent, now: datetime) -> None:
+        if sent.ts and row.action == POST and (row.payload or {}).get("buttons"):
+            row.payload = {**row.payload, "ts": sent.ts}  # a new dict: the JSON is written
+            session.add(row)
         channel = session.get(SlackChannel, row.incident_id)
         if channel is None:
             return

@@ -155,6 +155,28 @@ def stage(*, status: str, acknowledged: bool, update_status: str) -> str:
     return "acknowledged" if acknowledged else "open"
 
 
+def opening_as_it_stands(
+    text: str,
+    incident_id: int,
+    *,
+    acknowledged_by: str | None,
+    resolved: bool,
+    resolved_by: str | None,
+    slack_id: Callable[[str], str | None],
+) -> list[dict[str, Any]]:
+    """The opening message's blocks for an incident acknowledged and resolved by whom it
+    was (onwatch's people, made mentions; no one resolved it by hand: Alertmanager did),
+    around the message's sent `text`."""
+
+    def who(name: str | None) -> str:
+        return mentions(person(name), slack_id) if name else ""
+
+    resolver = (who(resolved_by) or "Alertmanager (the alerts resolved)") if resolved else ""
+    return opening_blocks(
+        text, incident_id, acknowledged_by=who(acknowledged_by), resolved_by=resolver
+    )
+
+
 def topic(*, severity: str, status: str, commander: str | None, incident_id: int, link: str) -> str:
     """The channel's topic: severity, status, IC and the incident's link (Slack keeps 250
     characters; the topic is plain text, so the IC is named, not mentioned)."""

@@ -37,7 +37,7 @@ from receiver.services import Services, services
 from receiver.slack.client import SlackRefused, build_client, call
 from receiver.slack.commands import (
     Answer,
-    opening_as_it_stands,
+    opening_now,
     press_button,
     refuse,
     run_command,
@@ -232,7 +232,7 @@ def _clicked(svc: Services, payload: dict[str, Any]) -> tuple[Response, int]:
         webhook = WebhookClient(response_url, timeout=10)
         now = None
         if text and value.isdigit() and len(value) < 10:
-            now = opening_as_it_stands(svc, door.people, int(value), storable_text(text))
+            now = opening_now(svc, door.people, int(value), storable_text(text))
         if now is not None:
             webhook.send(text=text, blocks=now, replace_original=True)
         if now is None or not answer.public:

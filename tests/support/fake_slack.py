@@ -247,7 +247,14 @@ class FakeSlack(LoopbackServer):
                 return {"ok": False, "error": "already_in_channel"}
             channel.members |= users
         elif method == "chat.postMessage":
-            channel.messages.append(dict(args))
+            ts = f"{1_800_000_000 + next(self._ids)}.000100"
+            channel.messages.append({**args, "ts": ts})
+            return {"ok": True, "channel": channel.id, "ts": ts}
+        elif method == "chat.update":
+            message = next((m for m in channel.messages if m["ts"] == args.get("ts")), None)
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            message.update(text=args.get("text", ""), blocks=args.get("blocks"))
         elif method == "conversations.archive":
             if channel.archived:
                 return {"ok": False, "error": "already_archived"}

@@ -390,3 +390,29 @@ def test_the_topic_follows_the_acknowledgement_the_updates_and_the_resolution(
     h.paging.post(group("HighErrorRate", status="resolved"))
     h.run()
     assert " | resolved | " in channel.topic
+
+
+def test_the_opening_message_is_redrawn_however_the_incident_was_acknowledged_and_resolved(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.run()
+    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    assert channel is not None
+    opening = channel.messages[0]
+    text = opening["text"]
+    acked = h.client.post(f"/api/v1/incidents/{incident_id}/ack", json={"by": "d"})
+    assert acked.status_code == 200, acked.get_json()
+    h.run()
+    updated = h.slack.ok("chat.update")
+    assert len(updated) == 1 and updated[0].args["ts"] == opening["ts"]
+    assert opening["text"] == text  # the same message, its text kept
+    assert f"Acknowledged by <@{D}>" in opening["blocks"][1]["elements"][0]["text"]
+    assert [b["action_id"] for b in opening["blocks"][2]["elements"]] == ["onwatch_resolve"]
+
+    h.paging.post(group("HighErrorRate", status="resolved"))
+    h.run()
+    assert len(h.slack.ok("chat.update")) == 2
+    assert [b["type"] for b in opening["blocks"]] == ["section", "context"]  # no buttons left
+    assert "Resolved by Alertmanager" in opening["blocks"][1]["elements"][0]["text"]
