@@ -211,6 +211,8 @@ def test_a_refused_form_field_is_named_beside_the_field_and_nothing_is_posted(
     assert "expected one of" in bad_status.get_json()["errors"]["status"]
     stranger = h.submit(view, {"status": "identified", "impact": "x", "action": "y"}, user="UX1")
     assert "UX1" in stranger.get_json()["errors"]["status"]
+    long = h.submit(view, {"status": "identified", "impact": "x" * 1001, "action": "y"}, user=D)
+    assert long.get_json()["errors"] == {"impact": "at most 1000 characters"}
     body = h.client.get(f"/api/v1/incidents/{incident_id}/response").get_json()
     assert body["updates"] == []
 
@@ -259,3 +261,12 @@ def test_a_refused_click_is_told_to_the_clicker_alone(harness: SlackHarness) -> 
     refusal = next(t for t in told if "UNOBODY01" in t.get("text", ""))
     assert refusal["response_type"] == "ephemeral" and refusal["replace_original"] is False
     assert h.paging.incident(incident_id)["acknowledged_at"] is None
+
+
+def test_a_form_slack_will_not_open_is_answered_with_the_one_line_form(
+    harness: SlackHarness,
+) -> None:
+    incident_id = harness.paging.post(group("HighErrorRate"))
+    body = harness.command(f"update {incident_id}", user=D, trigger_id="").get_json()
+    assert body["response_type"] == "ephemeral"
+    assert "invalid_trigger_id" in body["text"] and "update <status>" in body["text"]
