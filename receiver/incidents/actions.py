@@ -115,6 +115,7 @@ def acknowledge(
         key="ack",
         now=now,
         topic=True,
+        redraw=True,
     )
     commander_by_default(session, incident, person=by, now=now)
     follow_up(

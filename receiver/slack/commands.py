@@ -8,19 +8,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, select
 
 from receiver.incidents.actions import acknowledge, resolve
 from receiver.incidents.lookup import UnknownIncident
-from receiver.incidents.models import IncidentRecord
+from receiver.incidents.models import IncidentRecord, IncidentStatus
 from receiver.response.commander import assign_role, change_severity, current_holder, parse_role
 from receiver.response.updates import parse_status, post_update
 from receiver.rota.store import active_overrides
 from receiver.services import Services
+from receiver.slack.modal import MAX_FIELD, block_of
 from receiver.slack.models import SlackChannel
 from receiver.slack.people import SlackPeople
-from receiver.slack.text import ACKNOWLEDGE_ACTION, RESOLVE_ACTION
+from receiver.slack.text import (
+    ACKNOWLEDGE_ACTION,
+    RESOLVE_ACTION,
+    opening_as_it_stands,
+)
 from receiver.web.errors import Conflict, InputError
 from response.facts import Role
 
@@ -31,7 +37,7 @@ give its id first: `/onwatch ack 42`)
 • `resolve [note]`: resolve
 • `role commander|tech|comms|scribe @person`: name a role holder
 • `update <status> <impact> | <action> | <eta>`: post a status update (status: investigating, \
-identified, monitoring, resolved)
+identified, monitoring, resolved); `update` alone opens a form
 • `severity SEV1..SEV4 <reason>`: change the severity (the Incident Commander)
 • `status`: where the incident stands
 • `oncall [rotation]`: who is on call
@@ -50,10 +56,12 @@ NEEDS_INCIDENT = ("ack", "resolve", "role", "update", "severity", "status")
 
 @dataclass(frozen=True)
 class Answer:
-    """What to tell the user: `public` answers are shown in the channel."""
+    """What to tell the user: `public` answers are shown in the channel. `form_for`: open
+    the status update form for that incident instead (`/onwatch update` alone)."""
 
     text: str
     public: bool = False
+    form_for: int | None = None
 
 
 def refuse(text: str) -> Answer:
@@ -172,27 +180,17 @@ def _act(
             return Answer(changed.message, public=changed.changed)
 
     elif verb == "update":
+        if not rest.strip():
+            with svc.store.read() as session:
+                if session.get(IncidentRecord, incident_id) is None:
+                    raise UnknownIncident(incident_id)
+            return Answer("", form_for=incident_id)
         status_word, _, parts = rest.partition(" ")
         fields = [part.strip() for part in parts.split("|")]
         if len(fields) < 2:
             raise InputError("update: expected `update <status> <impact> | <action> | <eta>`")
-        status = parse_status(status_word)
         impact, action, eta = (fields + [""])[:3]
-
-        def work(session: Session) -> Answer:
-            posted = post_update(
-                session,
-                incident_id,
-                by=by,
-                status=status,
-                impact=impact,
-                current_action=action,
-                eta=eta,
-                now=now,
-                context=svc.response,
-            )
-            what = "resolved it" if posted.resolved else "posted"
-            return Answer(f"status update on incident #{incident_id} {what} by {by}", public=True)
+        return _post_update(svc, incident_id, by, status_word, impact, action, eta)
 
     elif verb == "severity":
         severity, _, reason = rest.partition(" ")
@@ -229,6 +227,92 @@ def _act(
         with svc.store.read() as session:
             return work(session)
     return svc.store.write(work)
+
+
+def _post_update(
+    svc: Services,
+    incident_id: int,
+    by: str,
+    status_word: str,
+    impact: str,
+    action: str,
+    eta: str,
+) -> Answer:
+    """A status update through the API's `post_update`; InputError or Conflict refuses it."""
+    status = parse_status(status_word)
+    now = svc.clock()
+
+    def work(session: Session) -> Answer:
+        posted = post_update(
+            session,
+            incident_id,
+            by=by,
+            status=status,
+            impact=impact,
+            current_action=action,
+            eta=eta,
+            now=now,
+            context=svc.response,
+        )
+        what = "resolved it" if posted.resolved else "posted"
+        return Answer(f"status update on incident #{incident_id} {what} by {by}", public=True)
+
+    return svc.store.write(work)
+
+
+def submit_update_form(
+    svc: Services, people: SlackPeople, *, user_id: str, incident_id: int, fields: dict[str, str]
+) -> dict[str, str]:
+    """The submitted status update form (`receiver.slack.modal`), posted as the Slack user:
+    nothing when it was posted, else each refusal under the form's block it is about."""
+    too_long = {
+        block: f"at most {MAX_FIELD} characters"
+        for block, text in fields.items()
+        if len(text) > MAX_FIELD
+    }
+    if too_long:
+        return too_long
+    by = people.person_of(user_id)
+    if by is None:
+        return {
+            block_of(""): f"your Slack user ({user_id}) is not one of onwatch's people: add "
+            "`slack_user_id` to your entry under `people:`"
+        }
+    try:
+        _post_update(
+            svc,
+            incident_id,
+            by,
+            fields.get("status", ""),
+            fields.get("impact", ""),
+            fields.get("action", ""),
+            fields.get("eta", ""),
+        )
+    except UnknownIncident:
+        return {block_of(""): f"no incident {incident_id}"}
+    except (InputError, Conflict) as exc:
+        return {block_of(str(exc)): str(exc)}
+    return {}
+
+
+def opening_now(
+    svc: Services, people: SlackPeople, incident_id: int, text: str
+) -> list[dict[str, Any]] | None:
+    """The opening message's blocks for the incident as it now stands (who acknowledged and
+    resolved it, the buttons that still apply), around the message's `text`; None for no
+    such incident."""
+    with svc.store.read() as session:
+        incident = session.get(IncidentRecord, incident_id)
+    if incident is None:
+        return None
+    return opening_as_it_stands(
+        text,
+        incident_id,
+        acknowledged_by=incident.acknowledged_by,
+        resolved=incident.status != IncidentStatus.OPEN,
+        resolved_by=incident.resolved_by,
+        slack_id=people.slack_id,
+    )
 
 
 def _person_named(people: SlackPeople, who: str) -> str:

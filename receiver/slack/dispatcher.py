@@ -9,6 +9,13 @@ its deadline; one Slack refuses for good (missing_scope, not_authed, channel_not
 at once, and says so in the incident's timeline and in the metrics, like a call given up at
 its deadline. When the channel is created, the incident records its final name and id (and
 the checklist ticks "Incident channel created"); when it is archived, likewise.
+
+A creation whose answer was lost (a timeout or a 5xx after Slack made the channel) is retried
+like any other, and then meets `name_taken` for its own channel. So a retried creation that
+meets `name_taken` looks for the channel (`conversations.list`, paged, at most `MAX_PAGES`
+pages) and adopts it when onwatch's own bot user made it (`auth.test`; the channel's
+`creator`) no earlier than the incident opened, and no other incident has it; otherwise it
+takes the next suffix as a first creation does.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
@@ -25,17 +32,34 @@ from sqlmodel import Session, col, select
 from receiver.delivery.outbox import FAILED, PENDING, SENT, OutboxLoop, Report
 from receiver.delivery.outcome import Delivery, shorten
 from receiver.delivery.retries import next_attempt
-from receiver.incidents.models import IncidentRecord, TimelineEntry
+from receiver.incidents.models import IncidentRecord, IncidentStatus, TimelineEntry
 from receiver.logevents import log_after_commit
-from receiver.response.models import RoleRecord
+from receiver.response.models import RoleRecord, StatusUpdateRecord
 from receiver.rota.settings import PersonSettings
 from receiver.slack.client import SlackRefused, build_client, call
 from receiver.slack.models import SlackCall, SlackChannel
 from receiver.slack.opening import incident_link
-from receiver.slack.outbox import ANNOUNCE, ARCHIVE, CREATE, INVITE, POST, TOPIC
+from receiver.slack.outbox import (
+    ANNOUNCE,
+    ARCHIVE,
+    CREATE,
+    INVITE,
+    OPENING,
+    POST,
+    REDRAW,
+    TOPIC,
+)
 from receiver.slack.people import SlackPeople
 from receiver.slack.settings import SlackSettings
-from receiver.slack.text import escape, mentions, opening_blocks, slack_name, topic
+from receiver.slack.text import (
+    escape,
+    mentions,
+    opening_as_it_stands,
+    opening_blocks,
+    slack_name,
+    stage,
+    topic,
+)
 from receiver.store.database import Store
 from response.facts import Role
 
@@ -44,6 +68,9 @@ log = logging.getLogger(__name__)
 RETRY, WAITING = "retry", "waiting"  # outcomes reported besides SENT and FAILED
 MAX_SUFFIX = 20  # name_taken: "-2" up to "-20", then the creation fails visibly
 CREATED, ARCHIVED, FAILED_KIND = "slack_channel_created", "slack_channel_archived", "slack_failed"
+# Looking for a channel whose creation's answer was lost: pages of conversations.list, and
+# how far Slack's clock (the channel's `created`) may be behind onwatch's.
+PAGE, MAX_PAGES, CLOCK_SKEW = 200, 50, timedelta(minutes=1)
 # Slack errors that mean the call's work is done already.
 ALREADY = {INVITE: {"already_in_channel"}, ARCHIVE: {"already_archived"}}
 
@@ -60,6 +87,8 @@ class _Due:
     channel: SlackChannel | None  # the incident's channel as it stood
     incident: IncidentRecord | None  # for the topic and the announcement
     commander: str | None
+    update_status: str = ""  # the latest status update's (identified, ...), for the topic
+    opening: dict[str, Any] | None = None  # REDRAW: the opening message's call (text, ts)
     waits: str = ""  # why it is not sent now ("" to send)
 
 
@@ -73,6 +102,8 @@ class _Sent:
     name: str = ""
     # Failed because the channel's creation failed, which the timeline says already.
     no_channel: bool = False
+    adopted: bool = False  # CREATE: the channel of an earlier attempt whose answer was lost
+    ts: str = ""  # POST: the message's id in its channel, kept for the opening message
 
 
 class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
@@ -99,6 +130,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             still_leading=still_leading,
         )
         self.settings, self.client, self.people = settings, client, people
+        self._bot_user = ""  # auth.test's user_id, asked once
 
     def prepare(self, chunk: Sequence[SlackCall], now: datetime) -> list[_Due]:
         """Each call with its incident's channel; a call waits while an earlier pending call
@@ -118,7 +150,16 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                 .where(col(SlackCall.incident_id).in_(incident_ids))
                 .where(col(SlackCall.id) < max(row.id or 0 for row in chunk))
             ).all()
-            needs_incident = {r.incident_id for r in chunk if r.action in (TOPIC, ANNOUNCE)}
+            needs_incident = {
+                r.incident_id for r in chunk if r.action in (TOPIC, ANNOUNCE, CREATE, REDRAW)
+            }
+            redrawn = [f"{r.incident_id}-{OPENING}" for r in chunk if r.action == REDRAW]
+            openings = {
+                c.incident_id: dict(c.payload or {})
+                for c in session.exec(
+                    select(SlackCall).where(col(SlackCall.dedup_key).in_(redrawn))
+                )
+            }
             incidents = {
                 i.id: i
                 for i in session.exec(
@@ -133,6 +174,14 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                     .where(RoleRecord.role == Role.COMMANDER.value)
                 )
             }
+            updates = {
+                u.incident_id: u.status
+                for u in session.exec(
+                    select(StatusUpdateRecord)
+                    .where(col(StatusUpdateRecord.incident_id).in_(needs_incident))
+                    .order_by(col(StatusUpdateRecord.at), col(StatusUpdateRecord.id))
+                )
+            }  # the latest last
         in_chunk = {row.id for row in chunk}
         earlier: dict[int, set[int]] = {}
         for call_id, incident_id in pending:
@@ -153,6 +202,8 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                     channel=channel,
                     incident=incidents.get(row.incident_id),
                     commander=commanders.get(row.incident_id),
+                    update_status=updates.get(row.incident_id, ""),
+                    opening=openings.get(row.incident_id),
                     waits=waits,
                 )
             )
@@ -193,7 +244,7 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
         try:
             if item.action == CREATE:
                 return self._create(item)
-            self._call(item, channel_id)
+            ts = self._call(item, channel_id)
         except SlackRefused as exc:
             if exc.error in ALREADY.get(item.action, set()):
                 return _Sent(Delivery(ok=True, detail=exc.error))
@@ -201,11 +252,13 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
         except Exception as exc:  # a bug here: fail this call, not the round
             log.exception("Slack call %s (%s) raised", item.id, item.action)
             return _Sent(Delivery(ok=False, detail=shorten(f"the Slack dispatcher raised {exc!r}")))
-        return _Sent(Delivery(ok=True))
+        return _Sent(Delivery(ok=True), ts=ts)
 
     def _create(self, item: _Due) -> _Sent:
         assert item.channel is not None
         wanted = item.channel.name
+        # Only a retried creation can meet its own channel (an earlier answer lost).
+        own: dict[str, str] | None = None if item.attempts else {}
         for suffix in range(1, MAX_SUFFIX + 1):
             name = slack_name(wanted, suffix)
             try:
@@ -215,9 +268,13 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
                     is_private=bool(item.payload.get("private")),
                 )
             except SlackRefused as exc:
-                if exc.error == "name_taken":
-                    continue
-                raise
+                if exc.error != "name_taken":
+                    raise
+                if own is None:
+                    own = self._own_channels(item, wanted)
+                if name in own:
+                    return _Sent(Delivery(ok=True), channel_id=own[name], name=name, adopted=True)
+                continue
             channel = response["channel"]
             return _Sent(
                 Delivery(ok=True), channel_id=str(channel["id"]), name=str(channel["name"])
@@ -230,14 +287,67 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             )
         )
 
-    def _call(self, item: _Due, channel_id: str) -> None:
+    def _own_channels(self, item: _Due, wanted: str) -> dict[str, str]:
+        """The channels, by name, among `wanted` and its suffixed names, that onwatch's bot
+        made for this incident: made by the bot, not before the incident opened (less
+        `CLOCK_SKEW`), and no other incident's. Empty when Slack will not say (a missing
+        `channels:read`/`groups:read` scope): a suffix is taken then, as before."""
+        assert item.incident is not None
+        names = {slack_name(wanted, suffix) for suffix in range(1, MAX_SUFFIX + 1)}
+        earliest = (item.incident.opened_at - CLOCK_SKEW).timestamp()
+        found: dict[str, str] = {}
+        try:
+            if not self._bot_user:
+                self._bot_user = str(call(self.client.auth_test)["user_id"])
+            cursor = ""
+            for _ in range(MAX_PAGES):
+                page = call(
+                    self.client.conversations_list,
+                    exclude_archived=True,
+                    types="private_channel" if item.payload.get("private") else "public_channel",
+                    limit=PAGE,
+                    **({"cursor": cursor} if cursor else {}),
+                )
+                for channel in page.get("channels") or []:
+                    if (
+                        channel.get("name") in names
+                        and channel.get("creator") == self._bot_user
+                        and float(channel.get("created") or 0) >= earliest
+                    ):
+                        found[str(channel["name"])] = str(channel["id"])
+                cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+                if not cursor:
+                    break
+        except SlackRefused as exc:
+            if exc.delivery.retryable:
+                raise  # Slack is busy or down: the creation is tried again later
+            log.warning("cannot look for a lost Slack channel, taking a suffix: %s", exc)
+            return {}
+        if not found:
+            return {}
+        with self.store.read() as session:
+            others = set(
+                session.exec(
+                    select(SlackChannel.channel_id)
+                    .where(col(SlackChannel.channel_id).in_(list(found.values())))
+                    .where(SlackChannel.incident_id != item.incident_id)
+                )
+            )
+        return {name: cid for name, cid in found.items() if cid not in others}
+
+    def _call(self, item: _Due, channel_id: str) -> str:
+        """Make one call in the channel; a posted message's `ts` (else "")."""
         payload = item.payload
         if item.action == TOPIC:
             incident = item.incident
             assert incident is not None and incident.id is not None
             text = topic(
                 severity=incident.severity,
-                status=incident.status,
+                status=stage(
+                    status=incident.status,
+                    acknowledged=incident.acknowledged_at is not None,
+                    update_status=item.update_status,
+                ),
                 commander=item.commander,
                 incident_id=incident.id,
                 link=incident_link(self.settings, incident.id),
@@ -252,7 +362,10 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
         elif item.action == POST:
             text = mentions(str(payload.get("text", "")), self.people.slack_id)
             blocks = opening_blocks(text, item.incident_id) if payload.get("buttons") else None
-            call(self.client.chat_postMessage, channel=channel_id, text=text, blocks=blocks)
+            posted = call(
+                self.client.chat_postMessage, channel=channel_id, text=text, blocks=blocks
+            )
+            return str(posted.get("ts") or "")
         elif item.action == ANNOUNCE:
             incident = item.incident
             assert incident is not None
@@ -263,8 +376,29 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             call(self.client.chat_postMessage, channel=str(payload.get("to")), text=text)
         elif item.action == ARCHIVE:
             call(self.client.conversations_archive, channel=channel_id)
+        elif item.action == REDRAW:
+            opening, incident = item.opening or {}, item.incident
+            assert incident is not None
+            if opening.get("ts"):  # else never posted, or its call pruned: nothing to redraw
+                text = mentions(str(opening.get("text", "")), self.people.slack_id)
+                blocks = opening_as_it_stands(
+                    text,
+                    item.incident_id,
+                    acknowledged_by=incident.acknowledged_by,
+                    resolved=incident.status != IncidentStatus.OPEN,
+                    resolved_by=incident.resolved_by,
+                    slack_id=self.people.slack_id,
+                )
+                call(
+                    self.client.chat_update,
+                    channel=channel_id,
+                    ts=str(opening["ts"]),
+                    text=text,
+                    blocks=blocks,
+                )
         else:
             raise ValueError(f"unknown Slack action {item.action!r}")
+        return ""
 
     def record(self, session: Session, deliveries: Sequence[tuple[_Due, _Sent]]) -> list[Report]:
         """Each outcome, re-reading the calls FOR UPDATE; the channel's confirmations."""
@@ -332,6 +466,9 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
         return FAILED
 
     def _confirmed(self, session: Session, row: SlackCall, sent: _Sent, now: datetime) -> None:
+        if sent.ts and row.action == POST and (row.payload or {}).get("buttons"):
+            row.payload = {**row.payload, "ts": sent.ts}  # a new dict: the JSON is written
+            session.add(row)
         channel = session.get(SlackChannel, row.incident_id)
         if channel is None:
             return
@@ -340,6 +477,10 @@ class SlackDispatcher(OutboxLoop[SlackCall, _Due, _Sent]):
             channel.channel_id, channel.name, channel.created_at = sent.channel_id, sent.name, now
             channel.problem = ""
             renamed = f" (Slack had {wanted} taken)" if sent.name != wanted else ""
+            if sent.adopted:
+                renamed += (
+                    "; Slack's answer to an earlier attempt was lost, the channel it made is used"
+                )
             message = f"Slack channel #{sent.name} created ({sent.channel_id}){renamed}"
             self._timeline(
                 session, row, now, CREATED, message, name=sent.name, channel_id=sent.channel_id

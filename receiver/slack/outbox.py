@@ -28,14 +28,16 @@ from response.rendering import RenderedMessage, TemplateError, TemplateName, Tem
 # Slack calls are retried this long (a Slack outage rarely lasts longer) before they are
 # failed visibly; a refusal that cannot heal (missing_scope, not_authed) fails at once.
 DEADLINE = timedelta(hours=24)
-CREATE, TOPIC, INVITE, POST, ANNOUNCE, ARCHIVE = (
+CREATE, TOPIC, INVITE, POST, ANNOUNCE, ARCHIVE, REDRAW = (
     "create",
     "topic",
     "invite",
     "post",
     "announce",
     "archive",
+    "redraw",  # chat.update of the opening message: who acknowledged/resolved, buttons left
 )
+OPENING = "opening"  # the opening message's key; its call keeps the message's `ts` once sent
 CALLS: Table = SlackCall.__table__  # type: ignore[attr-defined]
 CHANNELS: Table = SlackChannel.__table__  # type: ignore[attr-defined]
 
@@ -115,7 +117,7 @@ def incident_opened(
     )
     queue(db, incident_id, CREATE, key="create", now=now, private=slack.private)
     queue(db, incident_id, TOPIC, key="topic-open", now=now)
-    queue(db, incident_id, POST, key="opening", now=now, text=opening, buttons=True)
+    queue(db, incident_id, POST, key=OPENING, now=now, text=opening, buttons=True)
     if slack.announce_channel:
         queue(db, incident_id, ANNOUNCE, key="announce", now=now, to=slack.announce_channel)
     return True
@@ -130,10 +132,12 @@ def tell(
     now: datetime,
     invite: tuple[str, ...] = (),
     topic: bool = False,
+    redraw: bool = False,
 ) -> bool:
     """Say `text` (escaped, people as `text.person` placeholders) in the incident's channel,
-    inviting `invite` first and setting the topic after when `topic`; nothing without a
-    channel. Whether anything was queued."""
+    inviting `invite` first, setting the topic after when `topic`, and redrawing the opening
+    message (who acknowledged or resolved, the buttons that still apply) when `redraw`;
+    nothing without a channel. Whether anything was queued."""
     if not has_channel(db, incident_id):
         return False
     if invite:
@@ -141,6 +145,8 @@ def tell(
     queue(db, incident_id, POST, key=key, now=now, text=text)
     if topic:
         queue(db, incident_id, TOPIC, key=f"{key}-topic", now=now)
+    if redraw:
+        queue(db, incident_id, REDRAW, key=f"{key}-redraw", now=now)
     return True
 
 
@@ -149,7 +155,7 @@ def incident_resolved(
 ) -> bool:
     """Post the all-clear, keep the topic current, and archive the channel
     `slack.archive_delay` after now. Whether anything was queued."""
-    if not tell(db, incident_id, all_clear, key="all-clear", now=now, topic=True):
+    if not tell(db, incident_id, all_clear, key="all-clear", now=now, topic=True, redraw=True):
         return False
     queue(db, incident_id, ARCHIVE, key="archive", now=now, due=now + slack.archive_delay)
     return True

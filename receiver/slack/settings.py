@@ -64,6 +64,12 @@ class SlackSettings(SettingsModel):
         """What `config check` warns about: what is missing for what is asked."""
         found: list[str] = []
         if not self.enabled:
+            if "channel_for" in self.model_fields_set and self.channel_for:
+                found.append(
+                    f"chat.slack.channel_for asks for channels for {', '.join(self.channel_for)} "
+                    "but chat.slack.bot_token is empty: no incident gets a channel (set "
+                    "ONWATCH_SLACK_BOT_TOKEN)"
+                )
             if self.signing_secret is not None:
                 found.append(
                     "chat.slack.signing_secret is set but chat.slack.bot_token is empty: Slack is "

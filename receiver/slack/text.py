@@ -101,31 +101,80 @@ def opening_text(
     return "\n".join(lines)
 
 
-def opening_blocks(text: str, incident_id: int) -> list[dict[str, Any]]:
-    """The opening message's blocks: its text, then the Acknowledge and Resolve buttons."""
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}},
-        {
-            "type": "actions",
-            "block_id": f"onwatch-{incident_id}",
-            "elements": [
-                {
-                    "type": "button",
-                    "action_id": ACKNOWLEDGE_ACTION,
-                    "text": {"type": "plain_text", "text": "Acknowledge"},
-                    "style": "primary",
-                    "value": str(incident_id),
-                },
-                {
-                    "type": "button",
-                    "action_id": RESOLVE_ACTION,
-                    "text": {"type": "plain_text", "text": "Resolve"},
-                    "style": "danger",
-                    "value": str(incident_id),
-                },
-            ],
-        },
+def opening_blocks(
+    text: str, incident_id: int, *, acknowledged_by: str = "", resolved_by: str = ""
+) -> list[dict[str, Any]]:
+    """The opening message's blocks: its text, who acknowledged and resolved it (as Slack
+    text, mentions already made), then the buttons that still apply: none once resolved,
+    only Resolve once acknowledged."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
     ]
+    done = [
+        f"{verb} by {who}"
+        for verb, who in (
+            (":white_check_mark: Acknowledged", acknowledged_by),
+            (":large_green_circle: Resolved", resolved_by),
+        )
+        if who
+    ]
+    if done:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(done)}]}
+        )
+    buttons = [
+        {
+            "type": "button",
+            "action_id": action,
+            "text": {"type": "plain_text", "text": label},
+            "style": style,
+            "value": str(incident_id),
+        }
+        for action, label, style, applies in (
+            (ACKNOWLEDGE_ACTION, "Acknowledge", "primary", not acknowledged_by and not resolved_by),
+            (RESOLVE_ACTION, "Resolve", "danger", not resolved_by),
+        )
+        if applies
+    ]
+    if buttons:
+        # Slack asks for a new block_id each time a message's blocks change.
+        state = "acked" if acknowledged_by else "open"
+        blocks.append(
+            {"type": "actions", "block_id": f"onwatch-{incident_id}-{state}", "elements": buttons}
+        )
+    return blocks
+
+
+def stage(*, status: str, acknowledged: bool, update_status: str) -> str:
+    """Where an incident stands, for its topic: resolved, else the latest status update's
+    status (investigating, identified, monitoring), else acknowledged or open."""
+    if status != "open":
+        return status
+    if update_status and update_status != "resolved":
+        return update_status
+    return "acknowledged" if acknowledged else "open"
+
+
+def opening_as_it_stands(
+    text: str,
+    incident_id: int,
+    *,
+    acknowledged_by: str | None,
+    resolved: bool,
+    resolved_by: str | None,
+    slack_id: Callable[[str], str | None],
+) -> list[dict[str, Any]]:
+    """The opening message's blocks for an incident acknowledged and resolved by whom it
+    was (onwatch's people, made mentions; no one resolved it by hand: Alertmanager did),
+    around the message's sent `text`."""
+
+    def who(name: str | None) -> str:
+        return mentions(person(name), slack_id) if name else ""
+
+    resolver = (who(resolved_by) or "Alertmanager (the alerts resolved)") if resolved else ""
+    return opening_blocks(
+        text, incident_id, acknowledged_by=who(acknowledged_by), resolved_by=resolver
+    )
 
 
 def topic(*, severity: str, status: str, commander: str | None, incident_id: int, link: str) -> str:

@@ -5,7 +5,11 @@ strings, records every call (and every POST to a `response_url` it hands out), a
 misbehave on request: `fail_next(n, status, error, retry_after)` answers the next n API calls
 with an error (429 `ratelimited` with Retry-After, 500, ...), `refuse(method, error)` makes one
 method fail for good (`missing_scope`, `channel_not_found`), `taken` holds channel names made
-by hand (`name_taken`), and `set_down(True)` refuses connections. No test functions here.
+by hand (`name_taken`), `make_channel` makes one as someone (or the bot) at some time,
+`lose_next_create(status)` makes the next `conversations.create` make its channel and then
+answer `status` as if the answer were lost, and `set_down(True)` refuses connections. The bot
+is `BOT_USER` (`auth.test`); `conversations.list` pages `page_size` channels at a time. No
+test functions here.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from tests.support.loopback import LoopbackServer
 
 BOT_TOKEN = "xoxb-fake-bot-token"
 SIGNING_SECRET = "fake-signing-secret"
+BOT_USER = "UONWATCHBOT"
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,8 @@ class FakeChannel:
     members: set[str] = field(default_factory=set)
     messages: list[dict[str, Any]] = field(default_factory=list)
     archived: bool = False
+    creator: str = BOT_USER
+    created: int = 0  # Unix seconds, as Slack gives it
 
 
 class FakeSlack(LoopbackServer):
@@ -59,6 +66,8 @@ class FakeSlack(LoopbackServer):
         self._failures: list[tuple[int, str, str | None]] = []
         self._refusals: dict[str, str] = {}
         self._delays: dict[str, float] = {}
+        self._lost_creates: list[int] = []
+        self.page_size = 100
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -107,6 +116,20 @@ class FakeSlack(LoopbackServer):
         with self._lock:
             self._refusals[method] = error
 
+    def lose_next_create(self, status: int = 500) -> None:
+        """The next `conversations.create` makes its channel, then answers `status` with
+        `internal_error`: the answer was lost, as on a timeout."""
+        with self._lock:
+            self._lost_creates.append(status)
+
+    def make_channel(self, name: str, *, creator: str, created: float) -> FakeChannel:
+        """A channel that exists already, made by `creator` at `created` (Unix seconds)."""
+        with self._lock:
+            channel = FakeChannel(f"C{next(self._ids):08d}", name, False)
+            channel.creator, channel.created = creator, int(created)
+            self.channels[channel.id] = channel
+            return channel
+
     def slow(self, method: str, seconds: float) -> None:
         """Make `method` answer only after `seconds` (a slow Slack)."""
         with self._lock:
@@ -150,6 +173,13 @@ class FakeSlack(LoopbackServer):
             return self._record(method, args, 200, {"ok": False, "error": refusal}, {})
         with self._lock:
             answer = self._answer(method, args)
+            lost = (
+                self._lost_creates.pop(0)
+                if method == "conversations.create" and answer.get("ok") and self._lost_creates
+                else None
+            )
+        if lost is not None:
+            return self._record(method, args, lost, {"ok": False, "error": "internal_error"}, {})
         return self._record(method, args, 200, answer, {})
 
     def _record(
@@ -178,14 +208,24 @@ class FakeSlack(LoopbackServer):
             if email is None:
                 return {"ok": False, "error": "user_not_found"}
             return {"ok": True, "user": {"id": wanted, "profile": {"email": email}}}
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": "BONWATCH"}
+        if method == "views.open":
+            if not args.get("trigger_id"):
+                return {"ok": False, "error": "invalid_trigger_id"}
+            return {"ok": True, "view": {"id": f"V{next(self._ids):08d}", **args["view"]}}
+        if method == "conversations.list":
+            return self._list(args)
         if method == "conversations.create":
             name = str(args.get("name", ""))
             if name in self.taken or any(c.name == name for c in self.channels.values()):
                 return {"ok": False, "error": "name_taken"}
             private = str(args.get("is_private")).lower() in ("true", "1")
-            channel = FakeChannel(f"C{next(self._ids):08d}", name, private)
+            channel = FakeChannel(
+                f"C{next(self._ids):08d}", name, private, created=int(time.time())
+            )
             self.channels[channel.id] = channel
-            return {"ok": True, "channel": {"id": channel.id, "name": name}}
+            return {"ok": True, "channel": self._shown(channel)}
         channel = self.channels.get(str(args.get("channel", "")))
         if method == "chat.postMessage" and channel is None:
             named = str(args.get("channel", "")).lstrip("#")
@@ -207,7 +247,14 @@ class FakeSlack(LoopbackServer):
                 return {"ok": False, "error": "already_in_channel"}
             channel.members |= users
         elif method == "chat.postMessage":
-            channel.messages.append(dict(args))
+            ts = f"{1_800_000_000 + next(self._ids)}.000100"
+            channel.messages.append({**args, "ts": ts})
+            return {"ok": True, "channel": channel.id, "ts": ts}
+        elif method == "chat.update":
+            message = next((m for m in channel.messages if m["ts"] == args.get("ts")), None)
+            if message is None:
+                return {"ok": False, "error": "message_not_found"}
+            message.update(text=args.get("text", ""), blocks=args.get("blocks"))
         elif method == "conversations.archive":
             if channel.archived:
                 return {"ok": False, "error": "already_archived"}
@@ -216,15 +263,53 @@ class FakeSlack(LoopbackServer):
             return {"ok": False, "error": "unknown_method"}
         return {"ok": True, "channel": {"id": channel.id}}
 
+    @staticmethod
+    def _shown(channel: FakeChannel) -> dict[str, Any]:
+        return {
+            "id": channel.id,
+            "name": channel.name,
+            "is_private": channel.is_private,
+            "is_archived": channel.archived,
+            "creator": channel.creator,
+            "created": channel.created,
+        }
+
+    def _list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """conversations.list: by types, exclude_archived, paged by an opaque cursor."""
+        types = str(args.get("types") or "public_channel").split(",")
+        wanted = [
+            c
+            for c in self.channels.values()
+            if ("private_channel" if c.is_private else "public_channel") in types
+            and not (c.archived and str(args.get("exclude_archived")).lower() in ("true", "1"))
+        ]
+        start = int(str(args.get("cursor") or "0"))
+        size = min(int(str(args.get("limit") or 100)), self.page_size)
+        page = wanted[start : start + size]
+        after = str(start + size) if start + size < len(wanted) else ""
+        return {
+            "ok": True,
+            "channels": [self._shown(c) for c in page],
+            "response_metadata": {"next_cursor": after},
+        }
+
 
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeSlack
+
+    def do_GET(self) -> None:  # noqa: N802 (slack_sdk GETs conversations.list)
+        url = urlsplit(self.path)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        headers["content-type"] = "application/x-www-form-urlencoded"
+        self._answer(*self.fake._handle(url.path, headers, url.query.encode()))
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's name)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        status, extra, answer = self.fake._handle(urlsplit(self.path).path, headers, body)
+        self._answer(*self.fake._handle(urlsplit(self.path).path, headers, body))
+
+    def _answer(self, status: int, extra: dict[str, str], answer: dict[str, Any]) -> None:
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

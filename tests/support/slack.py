@@ -90,7 +90,15 @@ class SlackHarness:
             headers={"X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": signature or ""},
         )
 
-    def command(self, text: str, *, user: str, channel: str = "CELSEWHERE", **kwargs: Any) -> Any:
+    def command(
+        self,
+        text: str,
+        *,
+        user: str,
+        channel: str = "CELSEWHERE",
+        trigger_id: str = "T-trigger-1",
+        **kwargs: Any,
+    ) -> Any:
         """A signed `/onwatch <text>`."""
         fields = {
             "command": "/onwatch",
@@ -98,16 +106,38 @@ class SlackHarness:
             "user_id": user,
             "channel_id": channel,
             "response_url": self.slack.response_url,
+            "trigger_id": trigger_id,
         }
         return self.signed("/api/v1/slack/commands", fields, **kwargs)
 
-    def click(self, action: str, incident_id: int, *, user: str) -> Any:
-        """A signed click on a button of the opening message."""
+    def click(
+        self, action: str, incident_id: int, *, user: str, message: dict[str, Any] | None = None
+    ) -> Any:
+        """A signed click on a button of the opening message (`message`: as Slack shows it)."""
         payload = {
             "type": "block_actions",
             "user": {"id": user},
             "actions": [{"action_id": action, "value": str(incident_id)}],
             "response_url": self.slack.response_url,
+            **({"message": message} if message is not None else {}),
+        }
+        return self.signed("/api/v1/slack/interactions", {"payload": json.dumps(payload)})
+
+    def submit(self, view: dict[str, Any], values: dict[str, str], *, user: str) -> Any:
+        """A signed `view_submission` of the form `view` (as views.open got it), its
+        inputs filled with `values` by block id."""
+        state: dict[str, Any] = {}
+        for block in view["blocks"]:
+            value = values.get(block["block_id"], "")
+            if block["element"]["type"] == "static_select":
+                chosen = {"selected_option": {"value": value}} if value else {}
+                state[block["block_id"]] = {"value": {"type": "static_select", **chosen}}
+            else:
+                state[block["block_id"]] = {"value": {"type": "plain_text_input", "value": value}}
+        payload = {
+            "type": "view_submission",
+            "user": {"id": user},
+            "view": {**view, "state": {"values": state}},
         }
         return self.signed("/api/v1/slack/interactions", {"payload": json.dumps(payload)})
 

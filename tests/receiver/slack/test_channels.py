@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
+from sqlmodel import Session
 
 from receiver.delivery.outbox import CANCELLED, FAILED, PENDING
 from receiver.slack.text import slack_name
@@ -290,3 +291,128 @@ def test_what_happens_after_the_resolution_is_posted_before_the_archive(
     )
     pending = [c for c in h.calls(incident_id) if c.status == PENDING]
     assert pending == []  # nothing is queued for an archived channel
+
+
+def test_a_create_whose_answer_was_lost_adopts_the_channel_slack_made(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    for n in range(3):  # other channels, so that the search goes over pages
+        h.slack.make_channel(f"general-{n}", creator="UHUMAN001", created=0)
+    h.slack.page_size = 2
+    h.slack.lose_next_create(500)
+    incident_id = h.paging.post(group("HighErrorRate"))
+    wanted = slack_name(h.paging.incident(incident_id)["channel"])
+    h.run()
+    made = h.slack.channel_named(wanted)
+    assert made is not None  # Slack made it, onwatch never heard
+    assert h.channel(incident_id).channel_id == ""  # type: ignore[union-attr]
+    for _ in range(3):
+        h.clock.advance(minutes=10)
+        h.run()
+    stored = h.channel(incident_id)
+    assert stored is not None and (stored.name, stored.channel_id) == (wanted, made.id)
+    assert h.slack.channel_named(wanted + "-2") is None  # no second channel
+    assert len(h.slack.called("conversations.list")) >= 2  # paged
+    assert len(made.messages) == 1 and "HighErrorRate" in made.messages[0]["text"]
+    entry = h.paging.timeline(incident_id, "slack_channel_created")[0]
+    assert "lost" in entry.message and made.id in entry.message
+    assert checklist_item(h, incident_id, "channel_named")["state"] == "done"
+
+
+@pytest.mark.parametrize("whose", ["someone else's", "the bot's, from before the incident"])
+def test_a_retried_create_takes_a_suffix_when_the_channel_is_not_its_own(
+    harness: SlackHarness, whose: str
+) -> None:
+    from tests.support.fake_slack import BOT_USER
+
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    wanted = slack_name(h.paging.incident(incident_id)["channel"])
+    if whose == "someone else's":
+        other = h.slack.make_channel(wanted, creator="UHUMAN001", created=h.clock().timestamp())
+    else:
+        other = h.slack.make_channel(wanted, creator=BOT_USER, created=h.clock().timestamp() - 3600)
+    h.slack.fail_next(1, status=500)  # the first attempt fails: the second is a retry
+    h.run()
+    h.clock.advance(minutes=10)
+    h.run()
+    assert h.slack.called("conversations.list")  # it did look
+    stored = h.channel(incident_id)
+    assert stored is not None and stored.name == wanted + "-2" and stored.channel_id != other.id
+    assert other.messages == []
+
+
+def test_a_retried_create_never_adopts_another_incidents_channel(harness: SlackHarness) -> None:
+    from receiver.slack.models import SlackChannel
+    from tests.support.fake_slack import BOT_USER
+
+    h = harness
+    first = h.paging.post(group("CheckoutDown"))
+    h.run()
+    second = h.paging.post(group("HighErrorRate"))
+    wanted = slack_name(h.paging.incident(second)["channel"])
+    # A channel of that name the bot made just now, which onwatch holds as the first's.
+    other = h.slack.make_channel(wanted, creator=BOT_USER, created=h.clock().timestamp())
+
+    def hold(session: Session) -> None:
+        row = session.get(SlackChannel, first)
+        assert row is not None
+        row.channel_id = other.id
+        session.add(row)
+
+    h.paging.store.write(hold)
+    h.slack.fail_next(1, status=500)
+    h.run()
+    h.clock.advance(minutes=10)
+    h.run()
+    stored = h.channel(second)
+    assert stored is not None and stored.name == wanted + "-2" and stored.channel_id != other.id
+
+
+def test_the_topic_follows_the_acknowledgement_the_updates_and_the_resolution(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.run()
+    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    assert channel is not None and " | open | " in channel.topic
+    h.command("ack", user=D, channel=channel.id)
+    h.run()
+    assert " | acknowledged | " in channel.topic
+    h.command("update identified bad deploy | rolling back", user=D, channel=channel.id)
+    h.run()
+    assert " | identified | " in channel.topic
+    h.command("update monitoring error rate back to 0.1% | watching", user=D, channel=channel.id)
+    h.run()
+    assert " | monitoring | " in channel.topic
+    h.paging.post(group("HighErrorRate", status="resolved"))
+    h.run()
+    assert " | resolved | " in channel.topic
+
+
+def test_the_opening_message_is_redrawn_however_the_incident_was_acknowledged_and_resolved(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.run()
+    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    assert channel is not None
+    opening = channel.messages[0]
+    text = opening["text"]
+    acked = h.client.post(f"/api/v1/incidents/{incident_id}/ack", json={"by": "d"})
+    assert acked.status_code == 200, acked.get_json()
+    h.run()
+    updated = h.slack.ok("chat.update")
+    assert len(updated) == 1 and updated[0].args["ts"] == opening["ts"]
+    assert opening["text"] == text  # the same message, its text kept
+    assert f"Acknowledged by <@{D}>" in opening["blocks"][1]["elements"][0]["text"]
+    assert [b["action_id"] for b in opening["blocks"][2]["elements"]] == ["onwatch_resolve"]
+
+    h.paging.post(group("HighErrorRate", status="resolved"))
+    h.run()
+    assert len(h.slack.ok("chat.update")) == 2
+    assert [b["type"] for b in opening["blocks"]] == ["section", "context"]  # no buttons left
+    assert "Resolved by Alertmanager" in opening["blocks"][1]["elements"][0]["text"]

@@ -160,3 +160,113 @@ def test_text_every_database_cannot_store_is_made_storable(harness: SlackHarness
         f"update {incident_id} investigating users see \x00 errors | rolling back", user=D
     ).get_json()
     assert body["response_type"] == "in_channel", body
+
+
+def test_update_alone_opens_the_form_and_its_submission_posts_the_update(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.run()
+    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    assert channel is not None
+    answer = h.command("update", user=D, channel=channel.id, trigger_id="T-42")
+    assert answer.status_code == 200 and answer.get_data() == b""  # Slack shows the form
+    opened = h.slack.ok("views.open")
+    assert len(opened) == 1 and opened[0].args["trigger_id"] == "T-42"
+    view = opened[0].args["view"]
+    assert view["private_metadata"] == str(incident_id)
+    assert [b["block_id"] for b in view["blocks"]] == ["status", "impact", "action", "eta"]
+
+    submitted = h.submit(
+        view,
+        {"status": "identified", "impact": "checkout fails for 12%", "action": "rolling back"},
+        user=D,
+    )
+    assert submitted.status_code == 200 and submitted.get_data() == b""  # the form closes
+    body = h.client.get(f"/api/v1/incidents/{incident_id}/response").get_json()
+    update = body["updates"][-1]
+    assert (update["status"], update["impact"], update["current_action"], update["by"]) == (
+        "identified",
+        "checkout fails for 12%",
+        "rolling back",
+        "d",
+    )
+    h.run()
+    assert any("rolling back" in m["text"] for m in channel.messages)  # the internal template
+
+
+def test_a_refused_form_field_is_named_beside_the_field_and_nothing_is_posted(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.command(f"update {incident_id}", user=D)
+    view = h.slack.ok("views.open")[0].args["view"]
+    no_impact = h.submit(view, {"status": "investigating", "action": "looking"}, user=D)
+    assert no_impact.status_code == 200
+    assert no_impact.get_json()["response_action"] == "errors"
+    assert "who is affected" in no_impact.get_json()["errors"]["impact"]
+    bad_status = h.submit(view, {"status": "panicking", "impact": "x", "action": "y"}, user=D)
+    assert "expected one of" in bad_status.get_json()["errors"]["status"]
+    stranger = h.submit(view, {"status": "identified", "impact": "x", "action": "y"}, user="UX1")
+    assert "UX1" in stranger.get_json()["errors"]["status"]
+    long = h.submit(view, {"status": "identified", "impact": "x" * 1001, "action": "y"}, user=D)
+    assert long.get_json()["errors"] == {"impact": "at most 1000 characters"}
+    body = h.client.get(f"/api/v1/incidents/{incident_id}/response").get_json()
+    assert body["updates"] == []
+
+
+def test_a_forged_form_submission_is_refused(harness: SlackHarness) -> None:
+    incident_id = harness.paging.post(group("HighErrorRate"))
+    harness.command(f"update {incident_id}", user=D)
+    view = harness.slack.ok("views.open")[0].args["view"]
+    payload = {"type": "view_submission", "user": {"id": D}, "view": view}
+    forged = harness.signed(
+        "/api/v1/slack/interactions", {"payload": __import__("json").dumps(payload)}, secret="x"
+    )
+    assert forged.status_code == 401
+
+
+def test_a_click_replaces_the_opening_message_with_who_acted_and_the_buttons_left(
+    harness: SlackHarness,
+) -> None:
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.run()
+    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    assert channel is not None
+    opening = channel.messages[0]
+    shown = {"text": opening["text"], "blocks": opening["blocks"], "ts": "1.1"}
+    h.click("onwatch_ack", incident_id, user=D, message=shown)
+    replaced = h.wait_for_response_url()[0]
+    assert replaced["replace_original"] is True
+    assert replaced["blocks"][0] == opening["blocks"][0]  # the opening text kept
+    assert f"Acknowledged by <@{D}>" in replaced["blocks"][1]["elements"][0]["text"]
+    assert [b["action_id"] for b in replaced["blocks"][2]["elements"]] == ["onwatch_resolve"]
+
+    h.click("onwatch_resolve", incident_id, user=D, message={**shown, "blocks": replaced["blocks"]})
+    resolved = h.wait_for_response_url(2)[1]
+    assert resolved["replace_original"] is True
+    assert f"Resolved by <@{D}>" in resolved["blocks"][1]["elements"][0]["text"]
+    assert [b["type"] for b in resolved["blocks"]] == ["section", "context"]  # no buttons left
+    assert h.paging.incident(incident_id)["status"] == "resolved"
+
+
+def test_a_refused_click_is_told_to_the_clicker_alone(harness: SlackHarness) -> None:
+    h = harness
+    incident_id = h.paging.post(group("HighErrorRate"))
+    h.click("onwatch_ack", incident_id, user="UNOBODY01", message={"text": "x", "blocks": []})
+    told = h.wait_for_response_url()
+    refusal = next(t for t in told if "UNOBODY01" in t.get("text", ""))
+    assert refusal["response_type"] == "ephemeral" and refusal["replace_original"] is False
+    assert h.paging.incident(incident_id)["acknowledged_at"] is None
+
+
+def test_a_form_slack_will_not_open_is_answered_with_the_one_line_form(
+    harness: SlackHarness,
+) -> None:
+    incident_id = harness.paging.post(group("HighErrorRate"))
+    body = harness.command(f"update {incident_id}", user=D, trigger_id="").get_json()
+    assert body["response_type"] == "ephemeral"
+    assert "invalid_trigger_id" in body["text"] and "update <status>" in body["text"]

@@ -21,6 +21,11 @@ def test_what_is_missing_is_named() -> None:
     assert any("signing_secret is empty" in p for p in no_secret.problems())
     no_token = SlackSettings.model_validate({"signing_secret": "s"})
     assert any("bot_token is empty" in p for p in no_token.problems())
+    asked = SlackSettings.model_validate({"bot_token": "", "channel_for": ["SEV1", "SEV2"]})
+    assert any(
+        "channel_for asks for channels for SEV1, SEV2 but chat.slack.bot_token is empty" in p
+        for p in asked.problems()
+    )
     none_for = SlackSettings.model_validate(
         {"bot_token": "x", "signing_secret": "s", "channel_for": []}
     )
