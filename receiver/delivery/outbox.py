@@ -78,10 +78,11 @@ class OutboxLoop(ABC, Generic[RowT, ItemT, SentT]):
         on_outcome: Callable[[str, str], None] | None,
         batch: int,
         still_leading: Callable[[], bool] | None,
+        chunk: int = CHUNK,
     ) -> None:
         self.rows, self.store, self.clock = rows, store, clock
         self.on_outcome = on_outcome or (lambda key, outcome: None)
-        self.batch = batch
+        self.batch, self.chunk = batch, chunk
         # Asked before each chunk is sent: a scheduler that lost its lease stops at once
         # instead of sending for up to a tick alongside the new leader.
         self.still_leading = still_leading
@@ -102,8 +103,8 @@ class OutboxLoop(ABC, Generic[RowT, ItemT, SentT]):
                 .order_by(col(self.rows.next_attempt_at), col(self.rows.id))
                 .limit(self.batch)
             ).all()
-        for start in range(0, len(due), CHUNK):
-            items = self.prepare(due[start : start + CHUNK], now)
+        for start in range(0, len(due), self.chunk):
+            items = self.prepare(due[start : start + self.chunk], now)
             if self.still_leading is not None and not self.still_leading():
                 self.lost_lease(len(due) - start)
                 return start  # another scheduler leads now: it sends the rest

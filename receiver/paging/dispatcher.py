@@ -21,7 +21,15 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from receiver.delivery.outbox import CANCELLED, FAILED, PENDING, SENT, OutboxLoop, Report
+from receiver.delivery.outbox import (
+    CANCELLED,
+    CHUNK,
+    FAILED,
+    PENDING,
+    SENT,
+    OutboxLoop,
+    Report,
+)
 from receiver.delivery.retries import next_attempt
 from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, TimelineEntry
 from receiver.logevents import log_after_commit
@@ -41,7 +49,7 @@ from receiver.paging.planner import (
 )
 from receiver.paging.routing import ROUTED_PAGER, RoutingKeys, who_decides
 from receiver.rota.store import active_overrides
-from receiver.slack.outbox import tell
+from receiver.slack.outbox import tell, with_channels
 from receiver.slack.text import escape
 from receiver.slack.text import person as person_placeholder
 from receiver.store.database import Store
@@ -128,8 +136,9 @@ class _Outcomes:
     """A chunk's outcomes as rows, written with one statement per table (not ORM objects,
     whose construction and unit of work cost more than the sending they record)."""
 
-    def __init__(self, current: dict[int, dict[str, Any]]) -> None:
+    def __init__(self, current: dict[int, dict[str, Any]], channels: set[int]) -> None:
         self._current = current  # message id -> its outcome fields, read in this transaction
+        self.channels = channels  # the chunk's incidents that have a Slack channel
         self._changed: set[int] = set()
         self.pages: list[dict[str, Any]] = []
         self.timeline: list[dict[str, Any]] = []
@@ -206,6 +215,7 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
         batch: int = 200,
         still_leading: Callable[[], bool] | None = None,
         senders: int = SENDERS,
+        chunk: int = CHUNK,
     ) -> None:
         super().__init__(
             rows=OutboxMessage,
@@ -214,6 +224,7 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             on_outcome=on_outcome,
             batch=batch,
             still_leading=still_leading,
+            chunk=chunk,
         )
         self.context, self.pagers = context, pagers
         # The Events API rotations' routing keys: a page's timeline says who chose its person.
@@ -378,7 +389,8 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
         ids = [item.message.id for item, _ in deliveries]
         current = session.execute(_CURRENT, {"ids": ids})
         outcomes = _Outcomes(
-            {row.id: {f: row._mapping[f] for f in _OUTCOME_FIELDS} for row in current}
+            {row.id: {f: row._mapping[f] for f in _OUTCOME_FIELDS} for row in current},
+            with_channels(session, (item.message.incident_id for item, _ in deliveries)),
         )
         recorded = [
             (item.message.rotation, self._record(session, outcomes, item, delivery, self.clock()))
@@ -559,14 +571,15 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
                 },
             }
         )
-        tell(  # invited into the incident's channel as they are paged
-            session,
-            message.incident_id,
-            f":pager: paged {person_placeholder(person.name)} {escape(how)}",
-            key=f"page-{message.id}",
-            now=now,
-            invite=(person.name,),
-        )
+        if message.incident_id in outcomes.channels:
+            tell(  # invited into the incident's channel as they are paged
+                session,
+                message.incident_id,
+                f":pager: paged {person_placeholder(person.name)} {escape(how)}",
+                key=f"page-{message.id}",
+                now=now,
+                invite=(person.name,),
+            )
         if night:
             outcomes.write(session)  # the night load counts the pages recorded so far
             self._check_night_load(session, outcomes, message, person.name, now)
