@@ -7,8 +7,9 @@ loop, the same for both:
 
 1. read the due messages (pending, `next_attempt_at` passed, oldest first, at most `batch`)
    in one short read;
-2. then per chunk of `CHUNK`: `prepare` what to send (the paging dispatcher reads the
-   chunk's incidents and who is on call; a notification carries all it needs);
+2. then per chunk (`chunk` messages, `CHUNK` unless the dispatcher says): `prepare` what to
+   send (the paging dispatcher reads the chunk's incidents and who is on call; a
+   notification carries all it needs);
 3. ask `still_leading`, and stop if this process lost the scheduler's lease;
 4. `send` the chunk with no transaction open: a receiver may take seconds, and an open
    transaction would hold its locks (on SQLite, the one writer lock) all that time;
@@ -26,10 +27,14 @@ What this guarantees:
   that lost its lease sends nothing more alongside the new leader, which sends the rest.
 - Outcomes are reported only once they are committed, so a metric never counts a delivery
   whose recording was rolled back (and is about to be repeated).
+
+`run_while_full` runs rounds back to back while they find a full batch, so a backlog is not
+delivered one batch per poll interval.
 """
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -112,6 +117,21 @@ class OutboxLoop(ABC, Generic[RowT, ItemT, SentT]):
             for key, outcome in self.store.write(partial(self.record, deliveries=deliveries)):
                 self.on_outcome(key, outcome)
         return len(due)
+
+    def run_while_full(self, seconds: float) -> int:
+        """`run_once`, again at once while a round found a full `batch` (a backlog, as in a
+        storm), for up to about `seconds`; the number handled.
+
+        Between job runs the loop waits its poll interval: with a backlog that wait is pure
+        delay for every page behind it.
+        """
+        started = time.monotonic()
+        handled = 0
+        while True:
+            done = self.run_once()
+            handled += done
+            if done < self.batch or time.monotonic() - started >= seconds:
+                return handled
 
     @abstractmethod
     def prepare(self, chunk: Sequence[RowT], now: datetime) -> list[ItemT]:

@@ -33,6 +33,7 @@ class Journal(OutboxLoop[NotificationMessage, int, bool]):
             on_outcome=lambda key, outcome: self.steps.append(("report", (key, outcome))),
             batch=options.pop("batch", 100),
             still_leading=options.pop("still_leading", None),
+            **options,
         )
 
     def prepare(self, chunk: Sequence[NotificationMessage], now: datetime) -> list[int]:
@@ -148,3 +149,44 @@ def test_a_failed_recording_reports_nothing_and_leaves_the_chunk_pending(
 
     assert loop.kinds() == ["prepare", "send", "record"]  # and no report
     assert statuses(store) == {id_: PENDING for id_ in due}  # sent again next time
+
+
+def test_a_dispatcher_chooses_its_chunk(store: Store, clock: Clock) -> None:
+    due = queue(store, clock, 7)
+    loop = Journal(store, clock, chunk=3)
+
+    assert loop.run_once() == 7
+
+    assert [ids for kind, ids in loop.steps if kind == "send"] == [due[:3], due[3:6], due[6:]]
+
+
+def test_a_backlog_is_delivered_round_after_round_while_rounds_are_full(
+    store: Store, clock: Clock
+) -> None:
+    due = queue(store, clock, 7)
+    loop = Journal(store, clock, batch=3)
+
+    assert loop.run_while_full(60) == 7  # rounds of 3, 3, then 1: no wait between them
+
+    assert [ids for kind, ids in loop.steps if kind == "prepare"] == [due[:3], due[3:6], due[6:]]
+    assert statuses(store) == {id_: SENT for id_ in due}
+
+
+def test_a_backlog_round_stops_at_a_lost_lease(store: Store, clock: Clock) -> None:
+    due = queue(store, clock, 7)
+    answers = iter([True, False])
+    loop = Journal(store, clock, batch=3, still_leading=lambda: next(answers))
+
+    assert loop.run_while_full(60) == 3  # the second round stopped: no third one
+
+    assert loop.kinds() == ["prepare", "send", "record", "prepare", "lost lease"]
+    assert [s for s, status in statuses(store).items() if status == PENDING] == due[3:]
+
+
+def test_a_backlog_is_left_to_the_next_job_run_after_its_time(store: Store, clock: Clock) -> None:
+    due = queue(store, clock, 7)
+    loop = Journal(store, clock, batch=3)
+
+    assert loop.run_while_full(0) == 3  # one round, whatever is left
+
+    assert [s for s, status in statuses(store).items() if status == PENDING] == due[3:]
