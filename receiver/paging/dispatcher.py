@@ -56,6 +56,7 @@ from scheduler.escalation import ESCALATION_TARGET
 from scheduler.night_pages import NIGHT_PAGE_LIMIT, is_night_page, night_load
 from scheduler.overrides import Override
 from scheduler.roster import Person
+from scheduler.shifts import Shift
 
 log = logging.getLogger(__name__)
 
@@ -240,10 +241,13 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
         self.senders = senders
         self._pool: ThreadPoolExecutor | None = None
         self._overrides: dict[str, list[Override]] = {}  # per chunk, by rotation
+        # Who is on call per layer, per chunk and rotation: a chunk is prepared at one `now`.
+        self._on_call: dict[str, dict[str, Shift | None]] = {}
 
     def prepare(self, chunk: Sequence[OutboxMessage], now: datetime) -> list[_Prepared]:
         """Each message's request, from what the chunk's incidents are now, in one read."""
         self._overrides.clear()  # read afresh per chunk: an override may just have changed
+        self._on_call.clear()
         with self.store.read() as session:
             rows = _Rows.to_send(session, chunk)
             return [self._prepare_safely(session, rows, message, now) for message in chunk]
@@ -294,16 +298,23 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             else:
                 assert target.rotation is not None
                 other = rota.rotation(target.rotation)
-                overrides = self._active_overrides(session, other.name)
-                shift = rota.on_call(other.name, now, overrides)[other.layers[0].name]
+                shift = self._on_call_now(session, other.name, now)[other.layers[0].name]
                 name = shift.person if shift else None
         else:
-            overrides = self._active_overrides(session, rotation.name)
-            shift = rota.on_call(rotation.name, now, overrides).get(message.target)
+            shift = self._on_call_now(session, rotation.name, now).get(message.target)
             name = shift.person if shift else None
         if name is None:
             return f"nobody is on call for {message.rotation} {message.target}"
         return _as_recipient(rota.people[name])
+
+    def _on_call_now(
+        self, session: Session, rotation: str, now: datetime
+    ) -> dict[str, Shift | None]:
+        """Who is on call in each layer of `rotation` at the chunk's `now` (once a chunk)."""
+        if rotation not in self._on_call:
+            overrides = self._active_overrides(session, rotation)
+            self._on_call[rotation] = self.context.rota.on_call(rotation, now, overrides)
+        return self._on_call[rotation]
 
     def _active_overrides(self, session: Session, rotation: str) -> list[Override]:
         if rotation not in self._overrides:
