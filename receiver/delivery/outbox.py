@@ -28,7 +28,7 @@ What this guarantees:
 - Outcomes are reported only once they are committed, so a metric never counts a delivery
   whose recording was rolled back (and is about to be repeated).
 
-`run_while_full` runs rounds back to back while they find a full batch, so a backlog is not
+`run_until_idle` runs rounds back to back while they find messages due, so a storm is not
 delivered one batch per poll interval.
 """
 
@@ -118,19 +118,20 @@ class OutboxLoop(ABC, Generic[RowT, ItemT, SentT]):
                 self.on_outcome(key, outcome)
         return len(due)
 
-    def run_while_full(self, seconds: float) -> int:
-        """`run_once`, again at once while a round found a full `batch` (a backlog, as in a
-        storm), for up to about `seconds`; the number handled.
+    def run_until_idle(self, seconds: float) -> int:
+        """`run_once`, again at once while the last round found something due (a storm goes
+        on arriving), for up to about `seconds`; the number handled.
 
-        Between job runs the loop waits its poll interval: with a backlog that wait is pure
-        delay for every page behind it.
+        Between job runs the loop waits its poll interval: while messages keep arriving that
+        wait is pure delay for each of them. A round that stopped at a lost lease is followed
+        by one that stops at the fence again, before sending, and ends the loop.
         """
         started = time.monotonic()
         handled = 0
         while True:
             done = self.run_once()
             handled += done
-            if done < self.batch or time.monotonic() - started >= seconds:
+            if done == 0 or time.monotonic() - started >= seconds:
                 return handled
 
     @abstractmethod

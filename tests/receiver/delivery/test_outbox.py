@@ -160,33 +160,33 @@ def test_a_dispatcher_chooses_its_chunk(store: Store, clock: Clock) -> None:
     assert [ids for kind, ids in loop.steps if kind == "send"] == [due[:3], due[3:6], due[6:]]
 
 
-def test_a_backlog_is_delivered_round_after_round_while_rounds_are_full(
-    store: Store, clock: Clock
-) -> None:
+def test_rounds_follow_at_once_while_messages_are_due(store: Store, clock: Clock) -> None:
     due = queue(store, clock, 7)
     loop = Journal(store, clock, batch=3)
 
-    assert loop.run_while_full(60) == 7  # rounds of 3, 3, then 1: no wait between them
+    assert loop.run_until_idle(60) == 7  # rounds of 3, 3, 1, then one that finds nothing
 
     assert [ids for kind, ids in loop.steps if kind == "prepare"] == [due[:3], due[3:6], due[6:]]
     assert statuses(store) == {id_: SENT for id_ in due}
 
 
-def test_a_backlog_round_stops_at_a_lost_lease(store: Store, clock: Clock) -> None:
+def test_rounds_stop_at_a_lost_lease(store: Store, clock: Clock) -> None:
     due = queue(store, clock, 7)
-    answers = iter([True, False])
+    answers = iter([True, False, False])
     loop = Journal(store, clock, batch=3, still_leading=lambda: next(answers))
 
-    assert loop.run_while_full(60) == 3  # the second round stopped: no third one
+    assert loop.run_until_idle(60) == 3  # the second round stopped at the fence: no third
 
     assert loop.kinds() == ["prepare", "send", "record", "prepare", "lost lease"]
     assert [s for s, status in statuses(store).items() if status == PENDING] == due[3:]
 
 
-def test_a_backlog_is_left_to_the_next_job_run_after_its_time(store: Store, clock: Clock) -> None:
+def test_what_is_still_due_after_the_time_waits_for_the_next_job_run(
+    store: Store, clock: Clock
+) -> None:
     due = queue(store, clock, 7)
     loop = Journal(store, clock, batch=3)
 
-    assert loop.run_while_full(0) == 3  # one round, whatever is left
+    assert loop.run_until_idle(0) == 3  # one round, whatever is left
 
     assert [s for s, status in statuses(store).items() if status == PENDING] == due[3:]
