@@ -21,14 +21,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, update
 from sqlmodel import Session, col, select
 
-from receiver.delivery.outbox import (
-    CANCELLED,
-    FAILED,
-    PENDING,
-    SENT,
-    OutboxLoop,
-    Report,
-)
+from receiver.delivery.outbox import CANCELLED, FAILED, PENDING, SENT, OutboxLoop, Report
 from receiver.delivery.retries import next_attempt
 from receiver.incidents.models import AlertRecord, IncidentRecord, IncidentStatus, TimelineEntry
 from receiver.logevents import log_after_commit
@@ -62,8 +55,8 @@ log = logging.getLogger(__name__)
 
 SUMMARY_LIMIT = 1024
 SENDERS = 8  # a chunk's incidents sent at once (each incident's messages in order)
-# Messages prepared, sent and recorded together: twice the senders, so that a chunk's
-# transactions (one read, one write) are shared by 40 pages and each sender has two to send.
+# Messages prepared, sent and recorded together: a chunk's read and its write transaction are
+# shared by its pages, and each sender has about five of them to send (bench/paging).
 PAGE_CHUNK = 40
 NIGHT_LOAD_EXCEEDED = "night_load_exceeded"  # reported through on_outcome, for the metric
 _ACTIONS = {
