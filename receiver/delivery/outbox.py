@@ -7,8 +7,9 @@ loop, the same for both:
 
 1. read the due messages (pending, `next_attempt_at` passed, oldest first, at most `batch`)
    in one short read;
-2. then per chunk of `CHUNK`: `prepare` what to send (the paging dispatcher reads the
-   chunk's incidents and who is on call; a notification carries all it needs);
+2. then per chunk (`chunk` messages, `CHUNK` unless the dispatcher says): `prepare` what to
+   send (the paging dispatcher reads the chunk's incidents and who is on call; a
+   notification carries all it needs);
 3. ask `still_leading`, and stop if this process lost the scheduler's lease;
 4. `send` the chunk with no transaction open: a receiver may take seconds, and an open
    transaction would hold its locks (on SQLite, the one writer lock) all that time;
@@ -26,10 +27,14 @@ What this guarantees:
   that lost its lease sends nothing more alongside the new leader, which sends the rest.
 - Outcomes are reported only once they are committed, so a metric never counts a delivery
   whose recording was rolled back (and is about to be repeated).
+
+`run_until_idle` runs rounds back to back while they find messages due, so a storm is not
+delivered one batch per poll interval.
 """
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -78,10 +83,11 @@ class OutboxLoop(ABC, Generic[RowT, ItemT, SentT]):
         on_outcome: Callable[[str, str], None] | None,
         batch: int,
         still_leading: Callable[[], bool] | None,
+        chunk: int = CHUNK,
     ) -> None:
         self.rows, self.store, self.clock = rows, store, clock
         self.on_outcome = on_outcome or (lambda key, outcome: None)
-        self.batch = batch
+        self.batch, self.chunk = batch, chunk
         # Asked before each chunk is sent: a scheduler that lost its lease stops at once
         # instead of sending for up to a tick alongside the new leader.
         self.still_leading = still_leading
@@ -102,8 +108,8 @@ class OutboxLoop(ABC, Generic[RowT, ItemT, SentT]):
                 .order_by(col(self.rows.next_attempt_at), col(self.rows.id))
                 .limit(self.batch)
             ).all()
-        for start in range(0, len(due), CHUNK):
-            items = self.prepare(due[start : start + CHUNK], now)
+        for start in range(0, len(due), self.chunk):
+            items = self.prepare(due[start : start + self.chunk], now)
             if self.still_leading is not None and not self.still_leading():
                 self.lost_lease(len(due) - start)
                 return start  # another scheduler leads now: it sends the rest
@@ -111,6 +117,22 @@ class OutboxLoop(ABC, Generic[RowT, ItemT, SentT]):
             for key, outcome in self.store.write(partial(self.record, deliveries=deliveries)):
                 self.on_outcome(key, outcome)
         return len(due)
+
+    def run_until_idle(self, seconds: float) -> int:
+        """`run_once`, again at once while the last round found something due (a storm goes
+        on arriving), for up to about `seconds`; the number handled.
+
+        Between job runs the loop waits its poll interval: while messages keep arriving that
+        wait is pure delay for each of them. A round that stopped at a lost lease is followed
+        by one that stops at the fence again, before sending, and ends the loop.
+        """
+        started = time.monotonic()
+        handled = 0
+        while True:
+            done = self.run_once()
+            handled += done
+            if done == 0 or time.monotonic() - started >= seconds:
+                return handled
 
     @abstractmethod
     def prepare(self, chunk: Sequence[RowT], now: datetime) -> list[ItemT]:

@@ -45,6 +45,9 @@ from receiver.store.database import Store, StoreUnavailable
 log = logging.getLogger(__name__)
 
 DISPATCH_JOB = "dispatch-outbox"
+# While pages keep falling due (a storm), they are delivered round after round for up to this
+# long before the notifications and Slack calls get their turn, not one round per poll.
+BACKLOG_SECONDS = 5.0
 REMINDERS_JOB = "response-reminders"
 REMINDERS_EVERY = 30  # seconds: reminders are due on minute boundaries, 15 minutes apart
 HANDOFF_JOB = "handoff-briefings"
@@ -92,7 +95,7 @@ def dispatch_outbox() -> None:
     ingest storm on SQLite every write counts.
     """
     _as_leader(
-        ("dispatcher", lambda runner: runner.dispatcher.run_once()),
+        ("dispatcher", lambda runner: runner.dispatcher.run_until_idle(BACKLOG_SECONDS)),
         ("notifications", lambda runner: runner.notifier.run_once()),
         ("slack", lambda runner: runner.slack.run_once() if runner.slack else 0),
     )

@@ -41,7 +41,7 @@ from receiver.paging.planner import (
 )
 from receiver.paging.routing import ROUTED_PAGER, RoutingKeys, who_decides
 from receiver.rota.store import active_overrides
-from receiver.slack.outbox import tell
+from receiver.slack.outbox import tell, with_channels
 from receiver.slack.text import escape
 from receiver.slack.text import person as person_placeholder
 from receiver.store.database import Store
@@ -49,11 +49,15 @@ from scheduler.escalation import ESCALATION_TARGET
 from scheduler.night_pages import NIGHT_PAGE_LIMIT, is_night_page, night_load
 from scheduler.overrides import Override
 from scheduler.roster import Person
+from scheduler.shifts import Shift
 
 log = logging.getLogger(__name__)
 
 SUMMARY_LIMIT = 1024
-SENDERS = 4  # a chunk's incidents sent at once (each incident's messages in order)
+SENDERS = 8  # a chunk's incidents sent at once (each incident's messages in order)
+# Messages prepared, sent and recorded together: a chunk's read and its write transaction are
+# shared by its pages, and each sender has about five of them to send (bench/paging).
+PAGE_CHUNK = 40
 NIGHT_LOAD_EXCEEDED = "night_load_exceeded"  # reported through on_outcome, for the metric
 _ACTIONS = {
     TRIGGER: PageAction.TRIGGER,
@@ -128,8 +132,9 @@ class _Outcomes:
     """A chunk's outcomes as rows, written with one statement per table (not ORM objects,
     whose construction and unit of work cost more than the sending they record)."""
 
-    def __init__(self, current: dict[int, dict[str, Any]]) -> None:
+    def __init__(self, current: dict[int, dict[str, Any]], channels: set[int]) -> None:
         self._current = current  # message id -> its outcome fields, read in this transaction
+        self.channels = channels  # the chunk's incidents that have a Slack channel
         self._changed: set[int] = set()
         self.pages: list[dict[str, Any]] = []
         self.timeline: list[dict[str, Any]] = []
@@ -206,6 +211,7 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
         batch: int = 200,
         still_leading: Callable[[], bool] | None = None,
         senders: int = SENDERS,
+        chunk: int = PAGE_CHUNK,
     ) -> None:
         super().__init__(
             rows=OutboxMessage,
@@ -214,6 +220,7 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             on_outcome=on_outcome,
             batch=batch,
             still_leading=still_leading,
+            chunk=chunk,
         )
         self.context, self.pagers = context, pagers
         # The Events API rotations' routing keys: a page's timeline says who chose its person.
@@ -227,10 +234,13 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
         self.senders = senders
         self._pool: ThreadPoolExecutor | None = None
         self._overrides: dict[str, list[Override]] = {}  # per chunk, by rotation
+        # Who is on call per layer, per chunk and rotation: a chunk is prepared at one `now`.
+        self._on_call: dict[str, dict[str, Shift | None]] = {}
 
     def prepare(self, chunk: Sequence[OutboxMessage], now: datetime) -> list[_Prepared]:
         """Each message's request, from what the chunk's incidents are now, in one read."""
         self._overrides.clear()  # read afresh per chunk: an override may just have changed
+        self._on_call.clear()
         with self.store.read() as session:
             rows = _Rows.to_send(session, chunk)
             return [self._prepare_safely(session, rows, message, now) for message in chunk]
@@ -281,16 +291,23 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
             else:
                 assert target.rotation is not None
                 other = rota.rotation(target.rotation)
-                overrides = self._active_overrides(session, other.name)
-                shift = rota.on_call(other.name, now, overrides)[other.layers[0].name]
+                shift = self._on_call_now(session, other.name, now)[other.layers[0].name]
                 name = shift.person if shift else None
         else:
-            overrides = self._active_overrides(session, rotation.name)
-            shift = rota.on_call(rotation.name, now, overrides).get(message.target)
+            shift = self._on_call_now(session, rotation.name, now).get(message.target)
             name = shift.person if shift else None
         if name is None:
             return f"nobody is on call for {message.rotation} {message.target}"
         return _as_recipient(rota.people[name])
+
+    def _on_call_now(
+        self, session: Session, rotation: str, now: datetime
+    ) -> dict[str, Shift | None]:
+        """Who is on call in each layer of `rotation` at the chunk's `now` (once a chunk)."""
+        if rotation not in self._on_call:
+            overrides = self._active_overrides(session, rotation)
+            self._on_call[rotation] = self.context.rota.on_call(rotation, now, overrides)
+        return self._on_call[rotation]
 
     def _active_overrides(self, session: Session, rotation: str) -> list[Override]:
         if rotation not in self._overrides:
@@ -378,7 +395,8 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
         ids = [item.message.id for item, _ in deliveries]
         current = session.execute(_CURRENT, {"ids": ids})
         outcomes = _Outcomes(
-            {row.id: {f: row._mapping[f] for f in _OUTCOME_FIELDS} for row in current}
+            {row.id: {f: row._mapping[f] for f in _OUTCOME_FIELDS} for row in current},
+            with_channels(session, (item.message.incident_id for item, _ in deliveries)),
         )
         recorded = [
             (item.message.rotation, self._record(session, outcomes, item, delivery, self.clock()))
@@ -559,14 +577,15 @@ class Dispatcher(OutboxLoop[OutboxMessage, _Prepared, Delivery | None]):
                 },
             }
         )
-        tell(  # invited into the incident's channel as they are paged
-            session,
-            message.incident_id,
-            f":pager: paged {person_placeholder(person.name)} {escape(how)}",
-            key=f"page-{message.id}",
-            now=now,
-            invite=(person.name,),
-        )
+        if message.incident_id in outcomes.channels:
+            tell(  # invited into the incident's channel as they are paged
+                session,
+                message.incident_id,
+                f":pager: paged {person_placeholder(person.name)} {escape(how)}",
+                key=f"page-{message.id}",
+                now=now,
+                invite=(person.name,),
+            )
         if night:
             outcomes.write(session)  # the night load counts the pages recorded so far
             self._check_night_load(session, outcomes, message, person.name, now)

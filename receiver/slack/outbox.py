@@ -11,7 +11,7 @@ An incident has a channel only when Slack was on for its severity when it opened
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -54,6 +54,19 @@ def has_channel(db: Executor, incident_id: int) -> bool:
         .where(CHANNELS.c.archived_at.is_(None))
     ).first()
     return found is not None
+
+
+def with_channels(db: Executor, incident_ids: Iterable[int]) -> set[int]:
+    """Which of `incident_ids` have a channel to talk in (as `has_channel`), in one query:
+    the pager dispatcher tells each page's channel, a chunk of pages at a time."""
+    return set(
+        db.execute(
+            select(CHANNELS.c.incident_id)
+            .where(CHANNELS.c.incident_id.in_(sorted(set(incident_ids))))
+            .where(CHANNELS.c.problem == "")
+            .where(CHANNELS.c.archived_at.is_(None))
+        ).scalars()
+    )
 
 
 def queue(

@@ -115,7 +115,7 @@ class FakePagerDuty(LoopbackServer):
         class Handler(_Handler):
             owner = fake
 
-        server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        server = _Listener(("127.0.0.1", port), Handler)
         server.daemon_threads = False  # join request threads on close: nothing left behind
         return server
 
@@ -393,6 +393,13 @@ class FakePagerDuty(LoopbackServer):
         updated = replace(incident, **changes)
         self._incidents[self._incidents.index(incident)] = updated
         return updated
+
+
+class _Listener(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 overflows when a dispatcher sends with more than
+    # a few threads: the kernel drops the extra connections' SYNs and the client retries a
+    # second later, so the fake, not the sender, would set the pace (PagerDuty's does not).
+    request_queue_size = 128
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -33,6 +33,7 @@ class Journal(OutboxLoop[NotificationMessage, int, bool]):
             on_outcome=lambda key, outcome: self.steps.append(("report", (key, outcome))),
             batch=options.pop("batch", 100),
             still_leading=options.pop("still_leading", None),
+            **options,
         )
 
     def prepare(self, chunk: Sequence[NotificationMessage], now: datetime) -> list[int]:
@@ -148,3 +149,44 @@ def test_a_failed_recording_reports_nothing_and_leaves_the_chunk_pending(
 
     assert loop.kinds() == ["prepare", "send", "record"]  # and no report
     assert statuses(store) == {id_: PENDING for id_ in due}  # sent again next time
+
+
+def test_a_dispatcher_chooses_its_chunk(store: Store, clock: Clock) -> None:
+    due = queue(store, clock, 7)
+    loop = Journal(store, clock, chunk=3)
+
+    assert loop.run_once() == 7
+
+    assert [ids for kind, ids in loop.steps if kind == "send"] == [due[:3], due[3:6], due[6:]]
+
+
+def test_rounds_follow_at_once_while_messages_are_due(store: Store, clock: Clock) -> None:
+    due = queue(store, clock, 7)
+    loop = Journal(store, clock, batch=3)
+
+    assert loop.run_until_idle(60) == 7  # rounds of 3, 3, 1, then one that finds nothing
+
+    assert [ids for kind, ids in loop.steps if kind == "prepare"] == [due[:3], due[3:6], due[6:]]
+    assert statuses(store) == {id_: SENT for id_ in due}
+
+
+def test_rounds_stop_at_a_lost_lease(store: Store, clock: Clock) -> None:
+    due = queue(store, clock, 7)
+    answers = iter([True, False, False])
+    loop = Journal(store, clock, batch=3, still_leading=lambda: next(answers))
+
+    assert loop.run_until_idle(60) == 3  # the second round stopped at the fence: no third
+
+    assert loop.kinds() == ["prepare", "send", "record", "prepare", "lost lease"]
+    assert [s for s, status in statuses(store).items() if status == PENDING] == due[3:]
+
+
+def test_what_is_still_due_after_the_time_waits_for_the_next_job_run(
+    store: Store, clock: Clock
+) -> None:
+    due = queue(store, clock, 7)
+    loop = Journal(store, clock, batch=3)
+
+    assert loop.run_until_idle(0) == 3  # one round, whatever is left
+
+    assert [s for s, status in statuses(store).items() if status == PENDING] == due[3:]

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from receiver.delivery.outbox import CHUNK
-from receiver.paging.dispatcher import Dispatcher
+from receiver.paging.dispatcher import PAGE_CHUNK, Dispatcher
 from tests.support.paging import Paging, group
 
 MONDAY_NOON = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -49,7 +48,7 @@ def test_fence_not_leading_sends_nothing(paging: Paging) -> None:
 
 def test_fence_lease_lost_between_chunks_stops_the_round(paging: Paging) -> None:
     paging.clock.now = MONDAY_NOON  # e pages by day: no night-load notice joins the queue
-    incidents = [paging.post(group(f"Storm{n}")) for n in range(CHUNK + 5)]
+    incidents = [paging.post(group(f"Storm{n}")) for n in range(PAGE_CHUNK + 5)]
     answers = iter([True])  # leading for the first chunk, then the lease is gone
     asked: list[bool] = []
 
@@ -57,12 +56,12 @@ def test_fence_lease_lost_between_chunks_stops_the_round(paging: Paging) -> None
         asked.append(next(answers, False))
         return asked[-1]
 
-    assert _dispatcher(paging, still_leading).run_once() == CHUNK
+    assert _dispatcher(paging, still_leading).run_once() == PAGE_CHUNK
     assert asked == [True, False]
-    assert len(paging.triggers()) == CHUNK
+    assert len(paging.triggers()) == PAGE_CHUNK
     assert _pending(paging, incidents) == 5
     # The new leader sends the rest; nobody is paged twice.
     assert _dispatcher(paging, lambda: True).run_once() == 5
     keys = [t.body["dedup_key"] for t in paging.triggers()]
     assert sorted(keys) == sorted(f"onwatch-{i}" for i in incidents)
-    assert len(paging.ledger()) == CHUNK + 5
+    assert len(paging.ledger()) == PAGE_CHUNK + 5
