@@ -79,8 +79,6 @@ def cmd_handoff_show(
     return EXIT_OK
 
 
-
-
 def register(
     commands: argparse._SubParsersAction,  # type: ignore[type-arg]
     common: argparse.ArgumentParser,

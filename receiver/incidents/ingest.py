@@ -371,11 +371,13 @@ def _plan(group: AlertGroup, decisions: dict[str, Decision], state: _State, now:
             incident=dict(state.incident), alerts={k: dict(v) for k, v in state.alerts.items()}
         )
 
+    entries = _AlertEntries()
     refired = [
         alert
         for alert in group.alerts
-        if _plan_alert(plan, alert, decisions[alert.fingerprint], now, quiet=still_firing)
+        if _plan_alert(plan, entries, alert, decisions[alert.fingerprint], now, quiet=still_firing)
     ]
+    entries.record(plan)
     if still_firing:
         # The incident stays resolved: its severity stays as it was, and nobody is paged.
         if refired:
@@ -498,10 +500,16 @@ def _new_incident(
 
 
 def _plan_alert(
-    plan: _Plan, alert: Alert, decision: Decision, now: datetime, *, quiet: bool = False
+    plan: _Plan,
+    entries: _AlertEntries,
+    alert: Alert,
+    decision: Decision,
+    now: datetime,
+    *,
+    quiet: bool = False,
 ) -> bool:
-    """Plan one alert's row and timeline; whether a known alert fires again. `quiet`: the
-    caller records that itself."""
+    """Plan one alert's row, and its timeline entries in `entries`; whether a known alert
+    fires again. `quiet`: the caller records that itself."""
     fresh = {
         "status": alert.status.value,
         "annotations": dict(alert.annotations),
@@ -524,20 +532,15 @@ def _plan_alert(
             **fresh,
         }
         plan.new_alerts.append(alert.fingerprint)
-        plan.record(
-            "alert_" + alert.status.value,
-            f"alert {alert.name} ({alert.fingerprint}) {alert.status.value}: {decision.explain()}",
-            fingerprint=alert.fingerprint,
-            severity=str(decision.severity),
-            rule=decision.rule,
-            matched=list(decision.matched),
-        )
-        _note_replaced_text(plan, alert)
+        entries.new.setdefault(alert.status.value, []).append((alert, decision))
+        entries.note_replaced_text(alert)
         for problem in label_problems(alert.labels):
-            plan.record(
-                "label_not_understood",
-                f"alert {alert.name} ({alert.fingerprint}): {problem}",
-                fingerprint=alert.fingerprint,
+            entries.notes.append(
+                (
+                    "label_not_understood",
+                    f"alert {alert.name} ({alert.fingerprint}): {problem}",
+                    {"fingerprint": alert.fingerprint},
+                )
             )
         return False
     refired = False
@@ -545,26 +548,108 @@ def _plan_alert(
         refired = alert.status == AlertStatus.FIRING
         if not (refired and quiet):
             verb = "firing again" if refired else "resolved"
-            plan.record(
-                "alert_" + alert.status.value,
-                f"alert {alert.name} ({alert.fingerprint}) {verb}",
-                fingerprint=alert.fingerprint,
-            )
+            entries.changed.setdefault((alert.status.value, verb), []).append(alert)
     if any(row[key] != value for key, value in fresh.items()):
         plan.change_alert(alert.fingerprint, **fresh, updated_at=now)
-        _note_replaced_text(plan, alert)
+        entries.note_replaced_text(alert)
     return refired
 
 
-def _note_replaced_text(plan: _Plan, alert: Alert) -> None:
-    """Say in the timeline what the wire boundary changed to store the alert being written."""
-    for note in alert.notes:
-        plan.record(
-            "text_replaced",
-            f"alert {alert.name} ({alert.fingerprint}): {note}",
-            fingerprint=alert.fingerprint,
-            note=note,
-        )
+# A folded entry names this many of its alerts in its message (its data lists them all).
+ALERTS_NAMED_PER_ENTRY = 5
+
+
+@dataclass
+class _AlertEntries:
+    """The timeline entries of one notification's alerts, gathered while its alerts are
+    planned and then recorded together.
+
+    Alerts that did the same thing in one notification (appeared firing, resolved, fired
+    again) share one entry, whose data lists every fingerprint: a storm that opens a group
+    of a thousand alerts writes one entry, not a thousand, and the timeline still says which
+    alerts came and how each was graded (the grades, with each one's alerts). One alert
+    alone keeps the entry it always had.
+    """
+
+    new: dict[str, list[tuple[Alert, Decision]]] = field(default_factory=dict)  # by status
+    changed: dict[tuple[str, str], list[Alert]] = field(default_factory=dict)  # (status, verb)
+    notes: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def note_replaced_text(self, alert: Alert) -> None:
+        """Say what the wire boundary changed to store the alert being written."""
+        for note in alert.notes:
+            self.notes.append(
+                (
+                    "text_replaced",
+                    f"alert {alert.name} ({alert.fingerprint}): {note}",
+                    {"fingerprint": alert.fingerprint, "note": note},
+                )
+            )
+
+    def record(self, plan: _Plan) -> None:
+        """Add the entries to `plan`: new alerts, then changed ones, then the notes."""
+        for status, graded in self.new.items():
+            if len(graded) == 1:
+                alert, decision = graded[0]
+                plan.record(
+                    "alert_" + status,
+                    f"alert {alert.name} ({alert.fingerprint}) {status}: {decision.explain()}",
+                    fingerprint=alert.fingerprint,
+                    severity=str(decision.severity),
+                    rule=decision.rule,
+                    matched=list(decision.matched),
+                )
+            else:
+                _record_new_alerts(plan, status, graded)
+        for (status, verb), alerts in self.changed.items():
+            if len(alerts) == 1:
+                alert = alerts[0]
+                plan.record(
+                    "alert_" + status,
+                    f"alert {alert.name} ({alert.fingerprint}) {verb}",
+                    fingerprint=alert.fingerprint,
+                )
+            else:
+                plan.record(
+                    "alert_" + status,
+                    f"{len(alerts)} alerts {verb}: {_named(alerts)}",
+                    fingerprints=[alert.fingerprint for alert in alerts],
+                )
+        for kind, message, data in self.notes:
+            plan.record(kind, message, **data)
+
+
+def _record_new_alerts(plan: _Plan, status: str, graded: list[tuple[Alert, Decision]]) -> None:
+    """One entry for several alerts new to the incident: each grade with its alerts."""
+    by_decision: dict[Decision, list[Alert]] = {}
+    for alert, decision in graded:
+        by_decision.setdefault(decision, []).append(alert)
+    parts = [
+        f"{len(alerts)} graded {decision.explain()}: {_named(alerts)}."
+        for decision, alerts in by_decision.items()
+    ]
+    plan.record(
+        "alert_" + status,
+        f"{len(graded)} alerts {status}. " + " ".join(parts),
+        fingerprints=[alert.fingerprint for alert, _decision in graded],
+        grades=[
+            {
+                "severity": str(decision.severity),
+                "rule": decision.rule,
+                "matched": list(decision.matched),
+                "service": decision.service,
+                "fingerprints": [alert.fingerprint for alert in alerts],
+            }
+            for decision, alerts in by_decision.items()
+        ],
+    )
+
+
+def _named(alerts: list[Alert]) -> str:
+    """The first few alerts by name and fingerprint, and how many more there are."""
+    named = ", ".join(f"{a.name} ({a.fingerprint})" for a in alerts[:ALERTS_NAMED_PER_ENTRY])
+    more = len(alerts) - ALERTS_NAMED_PER_ENTRY
+    return f"{named} and {more} more" if more > 0 else named
 
 
 def _plan_severity(plan: _Plan, group: AlertGroup, decisions: dict[str, Decision]) -> None:

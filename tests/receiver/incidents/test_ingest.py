@@ -110,8 +110,45 @@ def test_ingest_partial_resolution_keeps_incident_open(client: FlaskClient) -> N
         "api-4:9100": "firing",
         "api-5:9100": "resolved",
     }
-    assert kinds(detail).count("alert_firing") == 5
+    # The five alerts that opened the incident share one entry; the one resolution has its own.
+    assert kinds(detail).count("alert_firing") == 1
     assert kinds(detail).count("alert_resolved") == 1
+    firing = next(entry for entry in detail["timeline"] if entry["kind"] == "alert_firing")
+    assert len(firing["data"]["fingerprints"]) == 5
+
+
+def test_alerts_of_one_notification_share_one_timeline_entry_per_change(
+    client: FlaskClient,
+) -> None:
+    payload = fixture_json("group_5.json")
+    payload["alerts"][0]["labels"]["severity"] = "critical"  # graded apart from the others
+
+    post_alerts(client, payload)
+
+    detail = incident(client, 1)
+    (entry,) = [e for e in detail["timeline"] if e["kind"] == "alert_firing"]
+    fingerprints = [alert["fingerprint"] for alert in payload["alerts"]]
+    assert entry["data"]["fingerprints"] == fingerprints
+    grades = {grade["rule"]: grade for grade in entry["data"]["grades"]}
+    assert grades["severity-critical"]["fingerprints"] == fingerprints[:1]
+    assert sum(len(grade["fingerprints"]) for grade in grades.values()) == 5
+    assert entry["message"].startswith('5 alerts firing. 1 graded SEV2 by rule "severity-critical"')
+    assert f"({fingerprints[4]})" in entry["message"]  # five are named: all of them
+    # Every alert keeps its own grade and evidence on its row.
+    rows = {alert["fingerprint"]: alert for alert in detail["alerts"]}
+    assert rows[fingerprints[0]]["rule"] == "severity-critical"
+
+    resolved = fixture_json("group_5.json")
+    resolved["status"] = "resolved"
+    for alert in resolved["alerts"]:
+        alert["status"] = "resolved"
+        alert["endsAt"] = alert["startsAt"]
+    post_alerts(client, resolved)
+
+    detail = incident(client, 1)
+    (entry,) = [e for e in detail["timeline"] if e["kind"] == "alert_resolved"]
+    assert entry["data"]["fingerprints"] == fingerprints
+    assert entry["message"].startswith("5 alerts resolved: ")
 
 
 def test_ingest_group_never_splits_across_notifications(client: FlaskClient) -> None:

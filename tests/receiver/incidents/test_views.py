@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlmodel import Session
 
+from receiver.incidents.models import TimelineEntry
+from receiver.store.database import Store
 from tests.support.alertmanager import fixture_json, post_alerts
 
 
@@ -137,6 +141,19 @@ def _big_group(alerts: int) -> dict[str, Any]:
     return payload
 
 
+def _add_notes(store: Store, incident_id: int, count: int) -> None:
+    """`count` more timeline entries: the alerts of one notification share one entry."""
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def work(session: Session) -> None:
+        for n in range(count):
+            session.add(
+                TimelineEntry(incident_id=incident_id, at=at, kind="note", message=f"{n}", data={})
+            )
+
+    store.write(work)
+
+
 def test_incident_detail_shows_the_first_page_of_a_big_groups_alerts(client: FlaskClient) -> None:
     incident = post_alerts(client, _big_group(250)).get_json()["incident_id"]
 
@@ -145,8 +162,9 @@ def test_incident_detail_shows_the_first_page_of_a_big_groups_alerts(client: Fla
     assert len(detail["alerts"]) == 100 and detail["alerts_count"] == 250
     assert detail["alerts"][0]["fingerprint"] == f"{0:016x}"
     assert detail["alerts_next"] == f"/api/v1/incidents/{incident}/alerts?after=100&limit=100"
-    # The timeline (an entry per alert) is paged the same way, 500 at a time.
-    assert len(detail["timeline"]) == detail["timeline_count"] == 252
+    # The alerts that opened the incident share one timeline entry.
+    assert len(detail["timeline"]) == detail["timeline_count"] == 3
+    assert len(detail["timeline"][1]["data"]["fingerprints"]) == 250
     assert detail["timeline_next"] is None
     fingerprints = [alert["fingerprint"] for alert in detail["alerts"]]
     url = detail["alerts_next"]
@@ -158,8 +176,11 @@ def test_incident_detail_shows_the_first_page_of_a_big_groups_alerts(client: Fla
     assert fingerprints == [f"{n:016x}" for n in range(250)]
 
 
-def test_incident_alerts_and_timeline_pages_take_limit_and_after(client: FlaskClient) -> None:
+def test_incident_alerts_and_timeline_pages_take_limit_and_after(
+    client: FlaskClient, store: Store
+) -> None:
     incident = post_alerts(client, _big_group(7)).get_json()["incident_id"]
+    _add_notes(store, incident, 6)
 
     first = client.get(f"/api/v1/incidents/{incident}/alerts?limit=3").get_json()
     last = client.get(f"/api/v1/incidents/{incident}/alerts?limit=3&after=6").get_json()
@@ -168,7 +189,7 @@ def test_incident_alerts_and_timeline_pages_take_limit_and_after(client: FlaskCl
     assert [a["fingerprint"] for a in first["alerts"]] == [f"{n:016x}" for n in range(3)]
     assert first["next"] == f"/api/v1/incidents/{incident}/alerts?after=3&limit=3"
     assert [a["fingerprint"] for a in last["alerts"]] == [f"{6:016x}"] and last["next"] is None
-    assert [e["kind"] for e in timeline["timeline"]] == ["alert_firing", "alert_firing"]
+    assert [e["kind"] for e in timeline["timeline"]] == ["alert_firing", "not_paged"]
     assert timeline["count"] == 9 and timeline["next"].endswith("?after=3&limit=2")
 
 
@@ -204,9 +225,12 @@ def test_incident_alerts_and_timeline_of_an_unknown_incident_are_404(
     assert response.get_json() == {"error": "no incident 999"}
 
 
-def test_incident_detail_stays_small_however_big_the_group(client: FlaskClient) -> None:
+def test_incident_detail_stays_small_however_big_the_group(
+    client: FlaskClient, store: Store
+) -> None:
     # 10,000 alerts once made this a 5.6 MB, one-second answer: alerts and timeline are paged.
     incident = post_alerts(client, _big_group(600)).get_json()["incident_id"]
+    _add_notes(store, incident, 599)
 
     response = client.get(f"/api/v1/incidents/{incident}")
 
@@ -216,5 +240,5 @@ def test_incident_detail_stays_small_however_big_the_group(client: FlaskClient) 
     assert detail["timeline"][0]["kind"] == "incident_opened"
     assert len(response.data) < 400_000
     rest = client.get(detail["timeline_next"]).get_json()
-    assert [e["kind"] for e in rest["timeline"]][-1] == "not_paged" and rest["next"] is None
+    assert [e["message"] for e in rest["timeline"]][-1] == "598" and rest["next"] is None
     assert len(rest["timeline"]) == 102
