@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rules.matchers import Matcher
 from rules.severity import Severity
@@ -22,6 +22,10 @@ class Rule:
     annotation_matchers: tuple[Matcher, ...] = ()
     service: str | None = None
     description: str = ""
+    # `describe_matchers`, worked out on first use: every decision by this rule shows it.
+    _described: tuple[str, ...] | None = field(
+        init=False, default=None, repr=False, compare=False, hash=False
+    )
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -34,9 +38,14 @@ class Rule:
 
     def matches(self, labels: Mapping[str, str], annotations: Mapping[str, str]) -> bool:
         """Whether every matcher holds; a rule without matchers is a catch-all."""
-        return all(m.matches(labels) for m in self.label_matchers) and all(
-            m.matches(annotations) for m in self.annotation_matchers
-        )
+        # Loops rather than all(generator): this runs for every rule tried on every alert.
+        for matcher in self.label_matchers:
+            if not matcher.matches(labels):
+                return False
+        for matcher in self.annotation_matchers:  # noqa: SIM110 (all() is the slower form)
+            if not matcher.matches(annotations):
+                return False
+        return True
 
     def describe_matchers(self) -> tuple[str, ...]:
         """The matchers as text, annotations prefixed, so a decision can show its evidence.
@@ -44,12 +53,16 @@ class Rule:
         In the words of `rules.explain.describe_matcher`: a threshold regex of the default
         rules reads ``impact_users_percent >= 50``, not the regex that implements it.
         """
-        # Imported here: rules.explain imports this module (and the defaults built on it).
-        from rules.explain import describe_matcher
+        if self._described is None:
+            # Imported here: rules.explain imports this module (and the defaults built on it).
+            from rules.explain import describe_matcher
 
-        return tuple(describe_matcher(m) for m in self.label_matchers) + tuple(
-            ANNOTATION_PREFIX + describe_matcher(m) for m in self.annotation_matchers
-        )
+            described = tuple(describe_matcher(m) for m in self.label_matchers) + tuple(
+                ANNOTATION_PREFIX + describe_matcher(m) for m in self.annotation_matchers
+            )
+            object.__setattr__(self, "_described", described)
+            return described
+        return self._described
 
 
 @dataclass(frozen=True)

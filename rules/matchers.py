@@ -23,10 +23,12 @@ Known differences from Alertmanager, all deliberate:
 
 from __future__ import annotations
 
+import operator
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 
 LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 _NAME_RULE = "must match [a-zA-Z_][a-zA-Z0-9_]*"
@@ -70,6 +72,9 @@ class Matcher:
     _regex: re.Pattern[str] | None = field(
         init=False, default=None, repr=False, compare=False, hash=False
     )
+    # The test of one value, chosen once here by the operator: `matches` runs for every rule
+    # tried on every alert, so it should not branch on the operator each time.
+    _holds: Callable[[str], bool] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.op, MatchOp):
@@ -81,19 +86,20 @@ class Matcher:
                 ) from None
         if not LABEL_NAME.fullmatch(self.name):
             raise MatcherError(f'invalid label name "{self.name}": {_NAME_RULE}')
-        if self.op.is_regex:
-            object.__setattr__(self, "_regex", _compile(self.value))
+        holds: Callable[[str], bool]
+        if self.op is MatchOp.EQUAL:
+            holds = partial(operator.eq, self.value)
+        elif self.op is MatchOp.NOT_EQUAL:
+            holds = partial(operator.ne, self.value)
+        else:
+            regex = _compile(self.value)
+            object.__setattr__(self, "_regex", regex)
+            holds = partial(_fullmatches if self.op is MatchOp.REGEX else _misses, regex)
+        object.__setattr__(self, "_holds", holds)
 
     def matches(self, values: Mapping[str, str]) -> bool:
         """Whether the label set satisfies this matcher, a missing label counting as ""."""
-        value = values.get(self.name, "")
-        if self.op is MatchOp.EQUAL:
-            return value == self.value
-        if self.op is MatchOp.NOT_EQUAL:
-            return value != self.value
-        assert self._regex is not None  # set in __post_init__ for both regex operators
-        found = self._regex.fullmatch(value) is not None
-        return found if self.op is MatchOp.REGEX else not found
+        return self._holds(values.get(self.name, ""))
 
     def __str__(self) -> str:
         return f'{self.name}{self.op.value}"{_escape(self.value)}"'
@@ -127,6 +133,14 @@ def _compile(value: str) -> re.Pattern[str]:
     except re.error as error:
         where = "" if error.pos is None else f" at position {error.pos}"
         raise MatcherError(f'invalid regex "{value}": {error.msg}{where}') from None
+
+
+def _fullmatches(regex: re.Pattern[str], value: str) -> bool:
+    return regex.fullmatch(value) is not None
+
+
+def _misses(regex: re.Pattern[str], value: str) -> bool:
+    return regex.fullmatch(value) is None
 
 
 def _escape(value: str) -> str:

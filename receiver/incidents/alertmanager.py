@@ -14,6 +14,7 @@ characters (which PostgreSQL's text cannot hold) are replaced with U+FFFD, and a
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Literal
@@ -36,6 +37,16 @@ _GO_ZERO_TIME_YEAR = 1
 _MAX_PROBLEMS_REPORTED = 5
 # The incident's `truncated_alerts` is an INTEGER: 32 bits on PostgreSQL.
 MAX_TRUNCATED_ALERTS = 2**31 - 1
+# By value, as `AlertStatus(value)` finds them, without the Enum call per alert.
+_STATUSES = {status.value: status for status in AlertStatus}
+# In a body that validates, a string can hold NUL or a lone surrogate (what `storable_text`
+# replaces) only by a JSON escape: \u0000, or \ud800 to \udfff in either case. A raw control
+# character is invalid JSON and a surrogate is invalid UTF-8, so validation refuses both; the
+# raw bytes are looked for too (`_may_hold_unstorable`) so as not to rely on that alone. A
+# match can be a false alarm (a surrogate pair, an escaped backslash before "u0000", a raw
+# NUL outside any string): the careful path then finds nothing to change.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+_SURROGATE_UTF8 = re.compile(rb"\xed[\xa0-\xbf]")  # U+D800-U+DFFF encoded as UTF-8
 
 
 def _in_utc(value: datetime | None) -> datetime | None:
@@ -112,17 +123,56 @@ class _Storable:
         )
 
 
+class _AsSent(_Storable):
+    """Keeps wire text as sent: for a body in which no text needs a change, as
+    `_may_hold_unstorable` proves; no test per string and so nothing to note."""
+
+    def text(self, field: str, value: str) -> str:
+        return value
+
+    def mapping(self, field: str, values: dict[str, str]) -> dict[str, str]:
+        return values  # the payload is dropped after parsing: no one else holds them
+
+
+def _may_hold_unstorable(body: bytes) -> bool:
+    """Whether a string parsed from `body` may need `storable_text`; False proves none does.
+
+    Plain substring tests first (fast scans), a regex only where they find a candidate: most
+    bodies carry some escape (Alertmanager writes `&` in URLs as \\u0026) but none of these.
+    """
+    if b"\\u" in body and _UNSTORABLE_ESCAPE.search(body) is not None:
+        return True
+    if b"\x00" in body:
+        return True
+    return b"\xed" in body and _SURROGATE_UTF8.search(body) is not None
+
+
 def _to_alert(wire: AlertmanagerAlert) -> Alert:
+    """The domain alert, its text made storable (`_Storable`) and the changes noted."""
     clean = _Storable()
     return Alert(
         fingerprint=clean.text("fingerprint", wire.fingerprint),
-        status=AlertStatus(wire.status),
+        status=_STATUSES[wire.status],
         labels=clean.mapping("labels", wire.labels),
         annotations=clean.mapping("annotations", wire.annotations),
         starts_at=wire.startsAt,  # in UTC (`_in_utc`)
         ends_at=_ends_at(wire.endsAt),
         generator_url=clean.text("generatorURL", wire.generatorURL),
         notes=clean.notes(),
+    )
+
+
+def _as_sent(wire: AlertmanagerAlert) -> Alert:
+    """The domain alert, its text as sent: `_to_alert` when no text needs a change (proved
+    by `_may_hold_unstorable`), without a test per string."""
+    return Alert(
+        fingerprint=wire.fingerprint,
+        status=_STATUSES[wire.status],
+        labels=wire.labels,  # as in `_AsSent.mapping`
+        annotations=wire.annotations,
+        starts_at=wire.startsAt,  # in UTC (`_in_utc`)
+        ends_at=_ends_at(wire.endsAt),
+        generator_url=wire.generatorURL,
     )
 
 
@@ -145,12 +195,14 @@ def parse_payload(body: bytes) -> AlertGroup:
         raise PayloadError(
             "not an Alertmanager webhook payload: " + "; ".join(problems) + suffix
         ) from None
-    alerts = tuple(_to_alert(alert) for alert in payload.alerts)
+    careful = _may_hold_unstorable(body)
+    convert = _to_alert if careful else _as_sent
+    alerts = tuple([convert(alert) for alert in payload.alerts])
     # After the text is made storable: two fingerprints that differ only in a NUL are one.
     fingerprints = [alert.fingerprint for alert in alerts]
     if len(set(fingerprints)) != len(fingerprints):
         raise PayloadError("not an Alertmanager webhook payload: alerts: duplicate fingerprint")
-    clean = _Storable()
+    clean = _Storable() if careful else _AsSent()
     group = AlertGroup(
         receiver=clean.text("receiver", payload.receiver),
         group_key=clean.text("groupKey", payload.groupKey),
