@@ -64,6 +64,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import Dialect
 from sqlmodel import Session
 
 from receiver.incidents.alerts import Alert, AlertGroup, AlertStatus
@@ -85,6 +86,7 @@ from receiver.response.context import ResponseContext
 from receiver.response.facts import SEVERITY_RAISED
 from receiver.slack.opening import after_ingest
 from receiver.store.database import Store
+from receiver.store.prebound import PreboundInsert
 from rules import Decision, RuleSet, Severity, worst
 from rules.defaults import label_problems
 
@@ -170,7 +172,8 @@ _UPDATE_INCIDENT = (
     .where(INCIDENTS.c.id == bindparam("incident_id"))
     .values({name: bindparam(name) for name in _INCIDENT_FIELDS})
 )
-_INSERT_ALERTS = insert(ALERTS)
+# Its rows are bound before the write lock (`_Request.bound_alerts`), their incident's id in it.
+_INSERT_ALERTS = PreboundInsert(ALERTS, late=("incident_id",))
 _UPDATE_ALERT = (
     update(ALERTS)
     .where(ALERTS.c.id == bindparam("alert_id"))
@@ -217,6 +220,8 @@ def ingest_alert_group(
         return planned.result(seen.incident["id"])
 
     request = _Request(group, decisions, seen, planned, now, paging, response)
+    # Bound here, outside the write lock: for a big group most of the insert's work.
+    request.bound_alerts = _bind_new_alerts(store.engine.dialect, planned)
     # Shared with the requests writing at the same moment (group commit): one transaction and
     # one commit for all of them, one statement per table; answered once it committed.
     result = store.write_rows_together(request, together=_apply_all)
@@ -754,6 +759,7 @@ class _Request:
     paging: PagingContext | None
     response: ResponseContext | None
     written: _Plan | None = None  # the plan the committed run wrote
+    bound_alerts: list[list[Any]] = field(default_factory=list)  # `planned`'s new alert rows
     unrouted: tuple[str, str] | None = None  # (service, severity): nobody paged, nobody told
 
     def __call__(self, connection: Connection) -> IngestResult:
@@ -813,13 +819,20 @@ def _apply_round(connection: Connection, requests: list[_Request]) -> list[Inges
 
     # Rows of every incident of the round, each table in one statement. A plan is left as it
     # is (a retried transaction may use it again): rows are built anew.
-    new_alerts: list[dict[str, Any]] = []
+    new_alerts: list[list[Any]] = []
+    new_alert_incidents: list[tuple[int]] = []
     changed_alerts: list[dict[str, Any]] = []
     timeline: list[dict[str, Any]] = []
     for index, (request, plan, incident_id) in enumerate(
         zip(requests, plans, incident_ids, strict=True)
     ):
-        new_alerts += [{**plan.alerts[fp], "incident_id": incident_id} for fp in plan.new_alerts]
+        bound = (
+            request.bound_alerts
+            if plan is request.planned
+            else _bind_new_alerts(connection.dialect, plan)
+        )
+        new_alerts += bound
+        new_alert_incidents += [(incident_id,)] * len(bound)
         changed_alerts += [
             {
                 "alert_id": plan.alerts[fp]["id"],
@@ -845,8 +858,7 @@ def _apply_round(connection: Connection, requests: list[_Request]) -> list[Inges
             note = _nobody_to_tell(request, plan)
             if note is not None:
                 timeline.append({"incident_id": incident_id, "at": request.now, **note})
-    if new_alerts:
-        connection.execute(_INSERT_ALERTS, new_alerts)
+    _INSERT_ALERTS.execute(connection, new_alerts, new_alert_incidents)
     if changed_alerts:
         connection.execute(_UPDATE_ALERT, changed_alerts)
     if timeline:
@@ -884,6 +896,11 @@ def _apply_round(connection: Connection, requests: list[_Request]) -> list[Inges
                 slack=context.slack,
             )
     return results
+
+
+def _bind_new_alerts(dialect: Dialect, plan: _Plan) -> list[list[Any]]:
+    """The plan's new alert rows as the driver takes them, without their incident's id."""
+    return _INSERT_ALERTS.bind(dialect, [plan.alerts[fp] for fp in plan.new_alerts])
 
 
 def _incident_hooks(

@@ -1,0 +1,90 @@
+"""Rows bound before the transaction are stored exactly as a plain insert stores them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import Table, insert, select
+
+from receiver.incidents.models import AlertRecord, IncidentRecord
+from receiver.store.database import Store
+from receiver.store.prebound import PreboundInsert
+
+ALERTS: Table = AlertRecord.__table__  # type: ignore[attr-defined]
+INCIDENTS: Table = IncidentRecord.__table__  # type: ignore[attr-defined]
+AT = datetime(2026, 3, 29, 1, 30, 15, 250000, tzinfo=UTC)
+
+
+def _alert(fingerprint: str) -> dict[str, Any]:
+    return {
+        "fingerprint": fingerprint,
+        "alertname": "Down",
+        "status": "firing",
+        "labels": {"alertname": "Down", "note": 'ünïcode "quoted" \\ back'},
+        "annotations": {},
+        "generator_url": "http://prometheus/graph?g0.expr=up+%3D%3D+0&x=1",
+        "severity": "SEV2",
+        "service": "api",
+        "rule": "r",
+        "matched": ['severity="critical"'],
+        # Another zone: stored as UTC, like every time.
+        "starts_at": AT.astimezone(timezone(timedelta(hours=-5))),
+        "ends_at": None,
+        "first_seen_at": AT,
+        "updated_at": AT + timedelta(seconds=1),
+    }
+
+
+def _incident_id(store: Store) -> int:
+    row = {
+        "group_identity": "g" * 64,
+        "receiver": "webhook",
+        "group_key": "{}:{}",
+        "group_labels": {},
+        "status": "open",
+        "severity": "SEV3",
+        "service": "api",
+        "title": "t",
+        "channel": "#inc-20260329-t",
+        "external_url": "",
+        "truncated_alerts": 0,
+        "opened_at": AT,
+        "updated_at": AT,
+        "classification_note": "",
+    }
+    return int(
+        store.write_rows(
+            lambda connection: connection.execute(
+                insert(INCIDENTS).returning(INCIDENTS.c.id), row
+            ).scalar_one()
+        )
+    )
+
+
+def test_prebound_rows_read_back_as_plain_inserted_ones(store: Store) -> None:
+    incident_id = _incident_id(store)
+    prebound = PreboundInsert(ALERTS, late=("incident_id",))
+    bound = prebound.bind(store.engine.dialect, [_alert("p1"), _alert("p2")])
+
+    store.write_rows(lambda c: prebound.execute(c, bound, [(incident_id,), (incident_id,)]))
+    store.write_rows(
+        lambda c: c.execute(insert(ALERTS), [{**_alert("plain"), "incident_id": incident_id}])
+    )
+
+    with store.read_rows() as connection:
+        rows = {
+            row.fingerprint: row._asdict()
+            for row in connection.execute(select(ALERTS).order_by(ALERTS.c.id))
+        }
+    plain = {k: v for k, v in rows.pop("plain").items() if k not in ("id", "fingerprint")}
+    for fingerprint in ("p1", "p2"):
+        stored = {k: v for k, v in rows[fingerprint].items() if k not in ("id", "fingerprint")}
+        assert stored == plain
+    assert plain["starts_at"] == AT and plain["labels"]["note"] == 'ünïcode "quoted" \\ back'
+
+
+def test_prebound_insert_refuses_a_late_column_the_table_lacks() -> None:
+    with pytest.raises(ValueError, match=r"late columns \['incident'\] are not in alert"):
+        PreboundInsert(ALERTS, late=("incident",))
