@@ -15,9 +15,9 @@ from receiver.config.base import SettingsModel
 from receiver.config.interpolation import blank_is_unset
 
 AuthMode = Literal["proxy", "password"]
-# Where Flask-Limiter counts failed sign-ins: memory:// counts in each worker process; a
-# shared store (redis://HOST:6379, memcached://HOST:11211) counts across workers and
-# replicas, with its client package installed (pip install redis / pymemcache).
+# Where failed sign-ins are counted, as a `limits` storage URI: memory:// counts in each
+# worker process; a shared store (redis://HOST:6379, memcached://HOST:11211) counts across
+# workers and replicas, with its client package installed (pip install redis / pymemcache).
 LIMIT_STORAGE_SCHEMES = (
     "memory",
     "redis",

@@ -4,7 +4,7 @@ Closed by default. With `web.auth` unset every page answers 403 saying how to tu
 pages on. `proxy`: an OAuth2/OIDC proxy in front has signed the person in and names them by
 e-mail in `web.proxy.header`; the header is believed only from `web.proxy.trusted_addresses`
 (anyone else could send it). `password`: people sign in with their name and the password set
-by `onwatch user set-password NAME`; attempts are rate-limited per address.
+by `onwatch user set-password NAME`; failed attempts are limited per address (`SignInLimit`).
 
 The session is Flask's signed cookie: HttpOnly, SameSite=Lax, Secure unless the browser
 reached onwatch on a loopback address (a laptop without TLS). Every form carries a CSRF token
@@ -20,18 +20,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Request, abort, g, redirect, request, session, url_for
+from flask import Flask, Request, abort, current_app, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import FixedWindowRateLimiter
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from receiver.pages import passwords
 from receiver.services import services
 
 csrf = CSRFProtect()
-limiter = Limiter(get_remote_address)  # its storage: web.sign_in_limit_storage, in init_app
 
 SIGNED_OUT_ENDPOINTS = frozenset({"pages.sign_in", "pages.static"})
 OFF_MESSAGE = (
@@ -143,9 +144,35 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def sign_in_limit() -> str:
-    """Failed sign-ins allowed per address and minute (`web.sign_in_attempts_per_minute`)."""
-    return f"{services().settings.web.sign_in_attempts_per_minute}/minute"
+@dataclass(frozen=True)
+class SignInLimit:
+    """Failed sign-ins allowed per address and minute (`web.sign_in_attempts_per_minute`),
+    counted in `web.sign_in_limit_storage` by the `limits` library (Flask-Limiter's core).
+
+    Checked by the sign-in view itself rather than by an extension hook on every request:
+    the webhook, the busiest route, has nothing to do with it.
+    """
+
+    counter: FixedWindowRateLimiter
+    allowed: RateLimitItem
+
+    def refuse_when_spent(self, address: str) -> None:
+        """A 429 once `address` failed as often as the minute allows (even with the right
+        password, until the minute is over)."""
+        if not self.counter.test(self.allowed, "sign-in", address):
+            raise TooManyRequests(
+                "too many sign-in attempts from this address: wait a minute, then try again"
+            )
+
+    def count_failure(self, address: str) -> None:
+        """Count one failed attempt from `address`."""
+        self.counter.hit(self.allowed, "sign-in", address)
+
+
+def sign_in_limit() -> SignInLimit:
+    """This app's `SignInLimit`."""
+    limit: SignInLimit = current_app.extensions["onwatch.sign_in_limit"]
+    return limit
 
 
 def signed_in_as(person: str, digest: str) -> None:
@@ -168,8 +195,9 @@ def init_app(app: Flask) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=web.session_hours),
         WTF_CSRF_CHECK_DEFAULT=False,  # checked by `guard` for the pages; the API has none
         WTF_CSRF_TIME_LIMIT=None,  # valid as long as the session: a page left open still works
-        RATELIMIT_HEADERS_ENABLED=False,
-        RATELIMIT_STORAGE_URI=web.sign_in_limit_storage,
     )
     csrf.init_app(app)
-    limiter.init_app(app)
+    app.extensions["onwatch.sign_in_limit"] = SignInLimit(
+        FixedWindowRateLimiter(storage_from_string(web.sign_in_limit_storage)),
+        parse(f"{web.sign_in_attempts_per_minute}/minute"),
+    )

@@ -30,7 +30,7 @@ from receiver.pages.forms import (
     query_date_start,
     query_value,
 )
-from receiver.pages.signin import limiter, safe_next, sign_in_limit, signed_in_as
+from receiver.pages.signin import safe_next, sign_in_limit, signed_in_as
 from receiver.services import services
 from receiver.web.request_body import MAX_ID, query_int
 from rules.severity import SEVERITIES
@@ -43,12 +43,6 @@ __all__ = ["incident_views", "init_app", "rota_views"]  # their routes are on `b
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
-@limiter.limit(
-    sign_in_limit,
-    methods=["POST"],
-    deduct_when=lambda response: response.status_code != 303,
-    error_message="too many sign-in attempts from this address: wait a minute, then try again",
-)
 def sign_in() -> str | WerkzeugResponse | tuple[str, int]:
     """The sign-in form (password mode); a proxy-mode viewer is already signed in."""
     target = safe_next(request.values.get("next"))
@@ -56,10 +50,13 @@ def sign_in() -> str | WerkzeugResponse | tuple[str, int]:
         return redirect(target, code=303)
     if request.method == "GET":
         return render_template("pages/sign_in.html", next=target, problem=None)
+    limit, address = sign_in_limit(), request.remote_addr or ""
+    limit.refuse_when_spent(address)
     name, password = form_text("name").strip(), request.form.get("password", "")
     with services().store.read() as db:
         digest = passwords.verify(db, name, password) if name in services().rota.people else None
     if digest is None:
+        limit.count_failure(address)
         problem = "Wrong name or password."
         return render_template("pages/sign_in.html", next=target, problem=problem), 401
     signed_in_as(name, digest)
