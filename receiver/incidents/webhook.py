@@ -52,6 +52,7 @@ def alertmanager() -> tuple[Response, int]:
     except RequestEntityTooLarge:
         limit = svc.settings.server.max_body_bytes
         return reject("too_large", 413, f"body is larger than the limit of {limit} bytes")
+    svc.store.yield_to_writer()  # the CPU work starts here: let a write of this process end
     try:
         group = parse_payload(body)
     except PayloadError as exc:

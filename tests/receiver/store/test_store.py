@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from receiver.config.settings import DatabaseSettings
 from receiver.incidents.models import AppendOnlyViolation, IncidentRecord, TimelineEntry
+from receiver.store import database
 from receiver.store.database import SchemaOutOfDate, Store, StoreUnavailable
 from receiver.store.tables import METADATA
 
@@ -169,3 +171,22 @@ def test_store_ping_reports_unreachable_postgres() -> None:
         store.ping()
     with pytest.raises(StoreUnavailable):
         store.upgrade()
+
+
+def test_requests_yield_to_their_process_writer_until_it_is_done(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database, "YIELD_TO_WRITER_S", 30.0)
+    passed = threading.Event()
+
+    def request() -> None:
+        store.yield_to_writer()
+        passed.set()
+
+    with store.writer_lock():
+        waiting = threading.Thread(target=request)
+        waiting.start()
+        if store.settings.is_sqlite:  # PostgreSQL's writers do not queue on one lock
+            assert not passed.wait(0.2)
+    waiting.join(5)
+    assert passed.is_set()
