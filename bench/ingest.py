@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.exc import SQLAlchemyError
 
 from receiver.cli import DEFAULT_THREADS, DEFAULT_WORKERS  # what `onwatch serve` runs
@@ -342,6 +343,26 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
+
+
+def write_batches(port: int) -> tuple[float, float]:
+    """(write transactions, requests they served) from one onwatch's /metrics: how well the
+    group commit gathered concurrent requests. (0, 0) when the metric cannot be read."""
+    with contextlib.suppress(OSError, http.client.HTTPException, ValueError):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+        text = conn.getresponse().read().decode()
+        conn.close()
+        samples = {
+            sample.name: sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+        return (
+            samples.get("onwatch_store_write_batch_size_count", 0.0),
+            samples.get("onwatch_store_write_batch_size_sum", 0.0),
+        )
+    return 0.0, 0.0
 
 
 class Fleet:
@@ -818,6 +839,9 @@ class ServerResult:
     worker_rss_mb: dict[str, float] = field(default_factory=dict)
     log_findings: dict[str, int] = field(default_factory=dict)
     database: dict[str, int] = field(default_factory=dict)
+    # onwatch's write transactions and the requests they served (group commit), summed over
+    # its server processes
+    write_batches: tuple[float, float] = (0.0, 0.0)
 
 
 @dataclass
@@ -992,6 +1016,9 @@ def measure(
         rss = rss_mb(pid)
         if rss is not None:
             result.worker_rss_mb[str(pid)] = round(rss, 1)
+    if name == "onwatch":
+        batches = [write_batches(port) for port in fleet.ports]
+        result.write_batches = (sum(b[0] for b in batches), sum(b[1] for b in batches))
     return result
 
 
@@ -1156,6 +1183,12 @@ def report(onwatch: ServerResult, bare: ServerResult, options: Options) -> dict[
         print(f"  {name:7} worker RSS after the load: {rss}")
         if result.log_findings:
             print(f"  {name:7} server log: {result.log_findings}")
+        transactions, requests = result.write_batches
+        if transactions:
+            print(
+                f"  {name:7} group commit: {requests:.0f} requests written in "
+                f"{transactions:.0f} transactions ({requests / transactions:.1f} per transaction)"
+            )
     if onwatch.database:
         print(f"  onwatch database after the run: {onwatch.database}")
     if errors_o or errors_b:
@@ -1194,6 +1227,10 @@ def report(onwatch: ServerResult, bare: ServerResult, options: Options) -> dict[
                 },
                 "worker_rss_mb": result.worker_rss_mb,
                 "log_findings": result.log_findings,
+                "write_batches": {
+                    "transactions": result.write_batches[0],
+                    "requests": result.write_batches[1],
+                },
                 "database": result.database,
             }
             for result in (onwatch, bare)
