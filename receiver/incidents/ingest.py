@@ -531,7 +531,7 @@ def _plan_alert(
             "severity": str(decision.severity),
             "service": decision.service,
             "rule": decision.rule,
-            "matched": list(decision.matched),
+            "matched": decision.matched,  # one tuple per rule: bound once for all its alerts
             "first_seen_at": now,
             "updated_at": now,
             **fresh,

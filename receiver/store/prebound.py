@@ -14,10 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
+
+# Values remembered by value in `bind` (hashable, and equal values bind alike); any other
+# by identity.
+_BY_VALUE = (datetime, str, int, type(None))
+_UNSEEN = object()
 
 
 @dataclass(frozen=True)
@@ -44,12 +50,29 @@ class PreboundInsert:
         self._compiled: dict[str, _Compiled] = {}
 
     def bind(self, dialect: Dialect, rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
-        """Each row's early columns as the driver takes them (the row has every one of them)."""
+        """Each row's early columns as the driver takes them (the row has every one of them).
+
+        A value met again in the same column is bound once: the rows of one notification
+        share many (its time in every row, one rule's evidence in every alert it graded).
+        Times and text are recognised by value, anything else by identity (every row is
+        alive for the whole call, so no identity is reused).
+        """
         compiled = self._for(dialect)
-        return [
-            [value(row[name]) if value else row[name] for name, value in compiled.processors]
-            for row in rows
-        ]
+        memos: list[dict[Any, Any]] = [{} for _ in compiled.processors]
+        bound: list[list[Any]] = []
+        for row in rows:
+            values = []
+            for (name, process), memo in zip(compiled.processors, memos, strict=True):
+                value = row[name]
+                if process is not None:
+                    key = value if isinstance(value, _BY_VALUE) else id(value)
+                    done = memo.get(key, _UNSEEN)
+                    if done is _UNSEEN:
+                        done = memo[key] = process(value)
+                    value = done
+                values.append(value)
+            bound.append(values)
+        return bound
 
     def execute(
         self, connection: Connection, bound: Sequence[list[Any]], late: Sequence[Sequence[Any]]

@@ -85,6 +85,37 @@ def test_prebound_rows_read_back_as_plain_inserted_ones(store: Store) -> None:
     assert plain["starts_at"] == AT and plain["labels"]["note"] == 'ünïcode "quoted" \\ back'
 
 
+def test_values_shared_by_rows_are_bound_once_and_right(store: Store) -> None:
+    incident_id = _incident_id(store)
+    prebound = PreboundInsert(ALERTS, late=("incident_id",))
+    shared_labels = {"alertname": "Down", "instance": "a"}
+    rows = [
+        {**_alert(f"f{n}"), "labels": shared_labels if n < 2 else {"instance": f"i{n}"}}
+        for n in range(4)
+    ]
+    rows[3]["starts_at"] = AT + timedelta(hours=1)  # equal times bind alike, others apart
+    rows[2]["matched"] = rows[1]["matched"] = ("x",)  # one object in two rows
+
+    bound = prebound.bind(store.engine.dialect, rows)
+    store.write_rows(lambda c: prebound.execute(c, bound, [(incident_id,)] * 4))
+
+    with store.read_rows() as connection:
+        stored = {row.fingerprint: row for row in connection.execute(select(ALERTS))}
+    assert [stored[f"f{n}"].labels for n in range(4)] == [
+        shared_labels,
+        shared_labels,
+        {"instance": "i2"},
+        {"instance": "i3"},
+    ]
+    assert [stored[f"f{n}"].starts_at for n in range(4)] == [AT, AT, AT, AT + timedelta(hours=1)]
+    assert [stored[f"f{n}"].matched for n in range(4)] == [
+        ['severity="critical"'],
+        ["x"],
+        ["x"],
+        ['severity="critical"'],
+    ]
+
+
 def test_prebound_insert_refuses_a_late_column_the_table_lacks() -> None:
     with pytest.raises(ValueError, match=r"late columns \['incident'\] are not in alert"):
         PreboundInsert(ALERTS, late=("incident",))
