@@ -7,13 +7,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Table, insert, select
+from sqlmodel import Session
 
-from receiver.incidents.models import AlertRecord, IncidentRecord
+from receiver.incidents.models import AlertRecord
 from receiver.store.database import Store
 from receiver.store.prebound import PreboundInsert
+from tests.support.records import incident_record
 
 ALERTS: Table = AlertRecord.__table__  # type: ignore[attr-defined]
-INCIDENTS: Table = IncidentRecord.__table__  # type: ignore[attr-defined]
 AT = datetime(2026, 3, 29, 1, 30, 15, 250000, tzinfo=UTC)
 
 
@@ -38,29 +39,14 @@ def _alert(fingerprint: str) -> dict[str, Any]:
 
 
 def _incident_id(store: Store) -> int:
-    row = {
-        "group_identity": "g" * 64,
-        "receiver": "webhook",
-        "group_key": "{}:{}",
-        "group_labels": {},
-        "status": "open",
-        "severity": "SEV3",
-        "service": "api",
-        "title": "t",
-        "channel": "#inc-20260329-t",
-        "external_url": "",
-        "truncated_alerts": 0,
-        "opened_at": AT,
-        "updated_at": AT,
-        "classification_note": "",
-    }
-    return int(
-        store.write_rows(
-            lambda connection: connection.execute(
-                insert(INCIDENTS).returning(INCIDENTS.c.id), row
-            ).scalar_one()
-        )
-    )
+    def work(session: Session) -> int:
+        incident = incident_record()
+        session.add(incident)
+        session.flush()
+        assert incident.id is not None
+        return incident.id
+
+    return store.write(work)
 
 
 def test_prebound_rows_read_back_as_plain_inserted_ones(store: Store) -> None:

@@ -17,32 +17,14 @@ from receiver.incidents.models import AppendOnlyViolation, IncidentRecord, Timel
 from receiver.store import database
 from receiver.store.database import SchemaOutOfDate, Store, StoreUnavailable
 from receiver.store.tables import METADATA
+from tests.support.records import incident_record
 
 AT = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
 
 
-def _incident(**overrides: object) -> IncidentRecord:
-    values: dict[str, object] = {
-        "group_identity": "g" * 64,
-        "receiver": "webhook",
-        "group_key": "{}:{}",
-        "group_labels": {},
-        "status": "open",
-        "severity": "SEV3",
-        "service": "api",
-        "title": "t",
-        "channel": "#inc-20260329-t",
-        "external_url": "",
-        "opened_at": AT,
-        "updated_at": AT,
-    }
-    values.update(overrides)
-    return IncidentRecord(**values)  # type: ignore[arg-type]
-
-
 def _add_incident_with_entry(store: Store) -> int:
     def work(session):  # type: ignore[no-untyped-def]
-        incident = _incident()
+        incident = incident_record()
         session.add(incident)
         session.flush()
         session.add(
@@ -85,9 +67,8 @@ def test_store_ensure_schema_upgrades_an_embedded_sqlite_file(tmp_path: Path) ->
 
 def test_store_keeps_times_aware_and_exact(store: Store) -> None:
     local = datetime(2026, 10, 25, 1, 30, 15, 123456, tzinfo=timezone(timedelta(hours=2)))
-    incident_id = store.write(
-        lambda session: (session.add(row := _incident(opened_at=local)), session.flush(), row.id)[2]
-    )
+    row = incident_record(opened_at=local)
+    incident_id = store.write(lambda session: (session.add(row), session.flush(), row.id)[2])
 
     with store.read() as session:
         stored = session.get(IncidentRecord, incident_id)
@@ -99,17 +80,17 @@ def test_store_keeps_times_aware_and_exact(store: Store) -> None:
 
 def test_store_refuses_naive_times(store: Store) -> None:
     with pytest.raises(Exception, match="naive datetime"):
-        store.write(lambda session: session.add(_incident(opened_at=datetime(2026, 1, 1))))
+        store.write(lambda session: session.add(incident_record(opened_at=datetime(2026, 1, 1))))
 
 
 def test_store_one_open_incident_per_group_is_enforced(store: Store) -> None:
-    store.write(lambda session: session.add(_incident()))
+    store.write(lambda session: session.add(incident_record()))
 
     with pytest.raises(StoreUnavailable, match="write conflict"):
-        store.write(lambda session: session.add(_incident(channel="#inc-other")))
+        store.write(lambda session: session.add(incident_record(channel="#inc-other")))
 
     # A resolved incident of the same group does not count.
-    store.write(lambda session: session.add(_incident(status="resolved", channel="#inc-x")))
+    store.write(lambda session: session.add(incident_record(status="resolved", channel="#inc-x")))
 
 
 def test_store_timeline_is_append_only_in_orm(store: Store) -> None:
@@ -142,7 +123,7 @@ def test_store_timeline_is_append_only_in_database(store: Store, statement: str)
 
 def test_store_write_is_all_or_nothing(store: Store) -> None:
     def fails_halfway(session):  # type: ignore[no-untyped-def]
-        session.add(_incident())
+        session.add(incident_record())
         session.flush()
         raise RuntimeError("boom")
 
