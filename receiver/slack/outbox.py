@@ -189,7 +189,9 @@ def announced(
     template), posted in the incident's channel; the all-clear also archives the channel
     later. Other announcements (reminders) stay out of the channel. Whether anything was
     queued."""
-    if topic not in (STATUS_UPDATE, ALL_CLEAR) or not has_channel(db, incident_id):
+    if not slack.enabled or topic not in (STATUS_UPDATE, ALL_CLEAR):
+        return False  # without Slack, nothing to look up (and nobody to send it)
+    if not has_channel(db, incident_id):
         return False
     try:
         message = render(templates, "internal")
