@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, insert, select, update
-from sqlmodel import Session, col
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlmodel import Session
 
 from receiver.delivery.outbox import CANCELLED, PENDING
 from receiver.incidents.models import IncidentRecord, TimelineEntry
@@ -31,6 +31,23 @@ from response.resolution import format_span, resolution_view
 
 TIMELINE: Table = TimelineEntry.__table__  # type: ignore[attr-defined]
 POSTMORTEMS: Table = PostmortemRecord.__table__  # type: ignore[attr-defined]
+NOTIFICATIONS: Table = NotificationMessage.__table__  # type: ignore[attr-defined]
+
+# Core statements built once, run on the session's connection: the ORM's bulk paths (the
+# identity-map sync of an UPDATE, the bulk INSERT) cost more than the statements, and no
+# object of these rows is in the session. Ingest resolves incidents in bulk.
+_INSERT_TIMELINE = insert(TIMELINE)
+_SUPERSEDE_UPDATES = (
+    update(NOTIFICATIONS)
+    .where(NOTIFICATIONS.c.incident_id == bindparam("incident"))
+    .where(NOTIFICATIONS.c.status == PENDING)
+    .where(NOTIFICATIONS.c.topic.in_([STATUS_UPDATE, UPDATE_REMINDER]))
+    .values(status=CANCELLED, last_error="superseded by the all-clear")
+)
+_POSTMORTEM_OF = select(POSTMORTEMS.c.incident_id).where(
+    POSTMORTEMS.c.incident_id == bindparam("incident")
+)
+_INSERT_POSTMORTEM = insert(POSTMORTEMS)
 
 
 def after_resolution(
@@ -68,13 +85,7 @@ def after_resolution(
         entries += _schedule(session, incident, by="onwatch", now=now, context=context)
     # Updates still waiting for delivery are stale now: the all-clear replaces them rather
     # than arriving before them.
-    session.execute(
-        update(NotificationMessage)
-        .where(col(NotificationMessage.incident_id) == incident.id)
-        .where(col(NotificationMessage.status) == PENDING)
-        .where(col(NotificationMessage.topic).in_([STATUS_UPDATE, UPDATE_REMINDER]))
-        .values(status=CANCELLED, last_error="superseded by the all-clear")
-    )
+    session.connection().execute(_SUPERSEDE_UPDATES, {"incident": incident.id})
     facts: list[IncidentFacts] = []  # read at the first render (with the postmortem in them)
 
     def render(templates: Templates, template: TemplateName) -> RenderedMessage:
@@ -92,7 +103,8 @@ def after_resolution(
         dedup_key=f"all-clear-{incident.id}",
     )
     entries.append(_entry(incident, now, "all_clear", f"all-clear: {announced.describe()}"))
-    session.execute(insert(TIMELINE), entries)
+    session.flush()  # entries the announcement added come first, as they were added first
+    session.connection().execute(_INSERT_TIMELINE, entries)
 
 
 def _entry(
@@ -108,22 +120,19 @@ def schedule(
     session.flush()
     entries = _schedule(session, incident, by=by, now=now, context=context)
     if entries:
-        session.execute(insert(TIMELINE), entries)
+        session.connection().execute(_INSERT_TIMELINE, entries)
     return bool(entries)
 
 
 def _schedule(
     session: Session, incident: IncidentRecord, *, by: str, now: datetime, context: ResponseContext
 ) -> list[dict[str, object]]:
-    scheduled = session.execute(
-        select(POSTMORTEMS.c.incident_id).where(POSTMORTEMS.c.incident_id == incident.id)
-    ).first()
-    if scheduled is not None:
+    connection = session.connection()
+    if connection.execute(_POSTMORTEM_OF, {"incident": incident.id}).first() is not None:
         return []
-    session.execute(
-        insert(POSTMORTEMS).values(
-            incident_id=incident.id, scheduled_at=now, scheduled_by=by, exception=""
-        )
+    connection.execute(
+        _INSERT_POSTMORTEM,
+        {"incident_id": incident.id, "scheduled_at": now, "scheduled_by": by, "exception": ""},
     )
     if incident.resolved_at is not None:
         views = milestones(
