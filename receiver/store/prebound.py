@@ -14,16 +14,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 
-# Values remembered by value in `bind` (hashable, and equal values bind alike); any other
-# by identity.
-_BY_VALUE = (datetime, str, int, type(None))
+# Types whose values `bind` remembers by (type, value): equal values of one of these types
+# bind alike. A UTC datetime too (an aware one in another zone can equal a different instant
+# across a DST fold); anything else by identity.
+_BY_VALUE = frozenset({str, int, type(None)})
 _UNSEEN = object()
+
+
+def _memo_key(value: Any) -> object:
+    kind = type(value)
+    if kind in _BY_VALUE or (kind is datetime and value.tzinfo is UTC):
+        return (kind, value)
+    return id(value)  # an int, never equal to the tuples above
 
 
 @dataclass(frozen=True)
@@ -54,8 +62,8 @@ class PreboundInsert:
 
         A value met again in the same column is bound once: the rows of one notification
         share many (its time in every row, one rule's evidence in every alert it graded).
-        Times and text are recognised by value, anything else by identity (every row is
-        alive for the whole call, so no identity is reused).
+        Text, whole numbers and UTC times are recognised by value, anything else by identity
+        (every row is alive for the whole call, so no identity is reused).
         """
         compiled = self._for(dialect)
         memos: list[dict[Any, Any]] = [{} for _ in compiled.processors]
@@ -65,7 +73,7 @@ class PreboundInsert:
             for (name, process), memo in zip(compiled.processors, memos, strict=True):
                 value = row[name]
                 if process is not None:
-                    key = value if isinstance(value, _BY_VALUE) else id(value)
+                    key = _memo_key(value)
                     done = memo.get(key, _UNSEEN)
                     if done is _UNSEEN:
                         done = memo[key] = process(value)

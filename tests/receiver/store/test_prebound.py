@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Table, insert, select
@@ -100,6 +101,25 @@ def test_values_shared_by_rows_are_bound_once_and_right(store: Store) -> None:
         ["x"],
         ['severity="critical"'],
     ]
+
+
+def test_equal_times_of_a_repeated_hour_stay_two_instants(store: Store) -> None:
+    incident_id = _incident_id(store)
+    prebound = PreboundInsert(ALERTS, late=("incident_id",))
+    berlin = ZoneInfo("Europe/Berlin")  # 02:30 happens twice on 2025-10-26
+    first, second = (datetime(2025, 10, 26, 2, 30, fold=fold, tzinfo=berlin) for fold in (0, 1))
+    assert first == second and hash(first) == hash(second)  # what a value memo would see
+    rows = [{**_alert("a"), "starts_at": first}, {**_alert("b"), "starts_at": second}]
+
+    bound = prebound.bind(store.engine.dialect, rows)
+    store.write_rows(lambda c: prebound.execute(c, bound, [(incident_id,)] * 2))
+
+    with store.read_rows() as connection:
+        stored = {row.fingerprint: row.starts_at for row in connection.execute(select(ALERTS))}
+    assert stored == {
+        "a": datetime(2025, 10, 26, 0, 30, tzinfo=UTC),
+        "b": datetime(2025, 10, 26, 1, 30, tzinfo=UTC),
+    }
 
 
 def test_prebound_insert_refuses_a_late_column_the_table_lacks() -> None:
