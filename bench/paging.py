@@ -243,53 +243,76 @@ class Storm:
         return len(self.answered_at) / wall if wall > 0 else 0.0
 
 
+def _post_each(
+    port: int,
+    jobs: queue.SimpleQueue[bytes | None],
+    storm: Storm,
+    lock: threading.Lock,
+    timeout_s: float,
+) -> None:
+    """One poster thread: post each body taken from `jobs` until a None, on one keep-alive
+    connection (retrying a 503 / a dropped connection a few times, as Alertmanager would),
+    and record the answers in `storm`."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
+    try:
+        while (body := jobs.get()) is not None:
+            for attempt in range(5):
+                sent = time.monotonic()
+                try:
+                    conn.request("POST", WEBHOOK_PATH, body=body, headers=HEADERS)
+                    response = conn.getresponse()
+                    data = response.read()
+                except (OSError, http.client.HTTPException):
+                    conn.close()
+                    with lock:
+                        storm.socket_errors += 1
+                    continue
+                answered = time.monotonic()
+                with lock:
+                    storm.statuses[str(response.status)] += 1
+                    if 200 <= response.status < 300:
+                        answer = json.loads(data)
+                        storm.answered_at[f"onwatch-{answer['incident_id']}"] = answered
+                        storm.severities[str(answer.get("severity"))] += 1
+                        storm.opened += bool(answer.get("opened"))
+                        storm.webhook_ms.append((answered - sent) * 1000)
+                        break
+                    storm.samples.setdefault(
+                        str(response.status), data[:300].decode(errors="replace")
+                    )
+                    storm.retries += 1
+                time.sleep(0.2 * (attempt + 1))
+            else:
+                with lock:
+                    storm.failed_groups += 1
+    finally:
+        conn.close()
+
+
+def _posters(
+    port: int,
+    jobs: queue.SimpleQueue[bytes | None],
+    storm: Storm,
+    concurrency: int,
+    timeout_s: float,
+) -> list[threading.Thread]:
+    """`concurrency` poster threads (`_post_each`) sharing `jobs` and `storm`, not started."""
+    lock = threading.Lock()
+    return [
+        threading.Thread(target=_post_each, args=(port, jobs, storm, lock, timeout_s), daemon=True)
+        for _ in range(concurrency)
+    ]
+
+
 def post_storm(port: int, bodies: Sequence[bytes], concurrency: int, timeout_s: float) -> Storm:
     """Post every body once (retrying a 503 / a dropped connection a few times)."""
     storm = Storm()
-    lock = threading.Lock()
     jobs: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
     for body in bodies:
         jobs.put(body)
     for _ in range(concurrency):
         jobs.put(None)
-
-    def work() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
-        try:
-            while (body := jobs.get()) is not None:
-                for attempt in range(5):
-                    sent = time.monotonic()
-                    try:
-                        conn.request("POST", WEBHOOK_PATH, body=body, headers=HEADERS)
-                        response = conn.getresponse()
-                        data = response.read()
-                    except (OSError, http.client.HTTPException):
-                        conn.close()
-                        with lock:
-                            storm.socket_errors += 1
-                        continue
-                    answered = time.monotonic()
-                    with lock:
-                        storm.statuses[str(response.status)] += 1
-                        if 200 <= response.status < 300:
-                            answer = json.loads(data)
-                            storm.answered_at[f"onwatch-{answer['incident_id']}"] = answered
-                            storm.severities[str(answer.get("severity"))] += 1
-                            storm.opened += bool(answer.get("opened"))
-                            storm.webhook_ms.append((answered - sent) * 1000)
-                            break
-                        storm.samples.setdefault(
-                            str(response.status), data[:300].decode(errors="replace")
-                        )
-                        storm.retries += 1
-                    time.sleep(0.2 * (attempt + 1))
-                else:
-                    with lock:
-                        storm.failed_groups += 1
-        finally:
-            conn.close()
-
-    pool = [threading.Thread(target=work, daemon=True) for _ in range(concurrency)]
+    pool = _posters(port, jobs, storm, concurrency, timeout_s)
     storm.started = time.monotonic()
     for thread in pool:
         thread.start()
@@ -305,46 +328,8 @@ def post_paced(
     """Offer the bodies at `rate` per second whatever the answers (open loop), each once
     (retrying a 503 / a dropped connection a few times, as Alertmanager would)."""
     storm = Storm()
-    lock = threading.Lock()
     jobs: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-
-    def work() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout_s)
-        try:
-            while (body := jobs.get()) is not None:
-                for attempt in range(5):
-                    sent = time.monotonic()
-                    try:
-                        conn.request("POST", WEBHOOK_PATH, body=body, headers=HEADERS)
-                        response = conn.getresponse()
-                        data = response.read()
-                    except (OSError, http.client.HTTPException):
-                        conn.close()
-                        with lock:
-                            storm.socket_errors += 1
-                        continue
-                    answered = time.monotonic()
-                    with lock:
-                        storm.statuses[str(response.status)] += 1
-                        if 200 <= response.status < 300:
-                            answer = json.loads(data)
-                            storm.answered_at[f"onwatch-{answer['incident_id']}"] = answered
-                            storm.severities[str(answer.get("severity"))] += 1
-                            storm.opened += bool(answer.get("opened"))
-                            storm.webhook_ms.append((answered - sent) * 1000)
-                            break
-                        storm.samples.setdefault(
-                            str(response.status), data[:300].decode(errors="replace")
-                        )
-                        storm.retries += 1
-                    time.sleep(0.2 * (attempt + 1))
-                else:
-                    with lock:
-                        storm.failed_groups += 1
-        finally:
-            conn.close()
-
-    pool = [threading.Thread(target=work, daemon=True) for _ in range(concurrency)]
+    pool = _posters(port, jobs, storm, concurrency, timeout_s)
     for thread in pool:
         thread.start()
     storm.started = time.monotonic()
