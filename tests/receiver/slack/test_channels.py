@@ -3,7 +3,7 @@ Slack dispatcher makes its channel in a fake Slack over HTTP, people act from Sl
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -11,31 +11,11 @@ from sqlmodel import Session
 
 from receiver.delivery.outbox import CANCELLED, FAILED, PENDING
 from receiver.slack.text import slack_name
-from receiver.store.database import Store
-from tests.support.clock import Clock
 from tests.support.fake_pagerduty import FakePagerDuty
-from tests.support.fake_slack import FakeSlack
 from tests.support.paging import group
-from tests.support.slack import SLACK_USERS, SlackHarness, make_slack
+from tests.support.slack import SLACK_USERS, SlackHarness
 
 D = SLACK_USERS["d@example.com"]  # primary on call at the clock's start (week of Nov 23)
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(users=SLACK_USERS) as server:
-        yield server
-
-
-@pytest.fixture
-def harness(
-    make_app: Callable[..., Flask],
-    store: Store,
-    clock: Clock,
-    fake: FakePagerDuty,
-    slack: FakeSlack,
-) -> SlackHarness:
-    return make_slack(make_app, store, clock, fake, slack)
 
 
 def checklist_item(h: SlackHarness, incident_id: int, key: str) -> dict[str, object]:

@@ -4,9 +4,8 @@ acting as the onwatch person the Slack user is, through the API's own use cases.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from flask import Flask
 
 from receiver.store.database import Store
@@ -14,26 +13,9 @@ from tests.support.clock import Clock
 from tests.support.fake_pagerduty import FakePagerDuty
 from tests.support.fake_slack import FakeSlack
 from tests.support.paging import group, make_paging
-from tests.support.slack import SLACK_USERS, SlackHarness, make_slack, slack_config
+from tests.support.slack import SLACK_USERS, SlackHarness, slack_config
 
 D, B = SLACK_USERS["d@example.com"], SLACK_USERS["b@example.com"]
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(users=SLACK_USERS) as server:
-        yield server
-
-
-@pytest.fixture
-def harness(
-    make_app: Callable[..., Flask],
-    store: Store,
-    clock: Clock,
-    fake: FakePagerDuty,
-    slack: FakeSlack,
-) -> SlackHarness:
-    return make_slack(make_app, store, clock, fake, slack)
 
 
 def test_a_forged_signature_is_refused_and_changes_nothing(harness: SlackHarness) -> None:

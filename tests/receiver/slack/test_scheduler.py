@@ -3,9 +3,8 @@ each outcome is counted (`on_slack`, the metric's hook)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
-import pytest
 from flask import Flask
 
 from receiver.jobs.runner import SchedulerRunner
@@ -15,13 +14,7 @@ from tests.support.fake_pagerduty import FakePagerDuty
 from tests.support.fake_slack import FakeSlack
 from tests.support.paging import group, make_paging
 from tests.support.servers import wait_for
-from tests.support.slack import SLACK_USERS, slack_config
-
-
-@pytest.fixture
-def slack() -> Iterator[FakeSlack]:
-    with FakeSlack(users=SLACK_USERS) as server:
-        yield server
+from tests.support.slack import slack_config
 
 
 def test_the_scheduler_makes_the_channel_and_counts_each_call(
