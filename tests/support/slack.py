@@ -21,7 +21,7 @@ from receiver.slack.models import SlackCall, SlackChannel
 from receiver.store.database import Store
 from tests.support.clock import Clock
 from tests.support.fake_pagerduty import FakePagerDuty
-from tests.support.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.fake_slack import BOT_TOKEN, SIGNING_SECRET, FakeChannel, FakeSlack
 from tests.support.paging import Paging, make_paging, paging_config
 
 # Slack users of the rota's people (tests/support/rota_config): found by e-mail.
@@ -66,6 +66,12 @@ class SlackHarness:
     def channel(self, incident_id: int) -> SlackChannel | None:
         with self.paging.store.read() as session:
             return session.get(SlackChannel, incident_id)
+
+    def slack_channel(self, incident_id: int) -> FakeChannel | None:
+        """The fake Slack's channel of the incident, by the name onwatch recorded (None when
+        onwatch recorded none, or Slack has none of that name)."""
+        recorded = self.channel(incident_id)
+        return None if recorded is None else self.slack.channel_named(recorded.name)
 
     def calls(self, incident_id: int) -> list[SlackCall]:
         with self.paging.store.read() as session:

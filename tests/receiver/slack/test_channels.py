@@ -100,7 +100,7 @@ def test_slack_down_for_the_whole_opening_creates_the_channel_once(harness: Slac
         h.clock.advance(minutes=10)
     assert len(h.slack.ok("conversations.create")) == 1
     assert len(h.slack.called("conversations.create")) == 1
-    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    channel = h.slack_channel(incident_id)
     assert channel is not None and len(channel.messages) == 1  # the opening, once
     assert {c.status for c in h.calls(incident_id)} == {"sent"}
 
@@ -200,7 +200,7 @@ def test_role_holders_are_invited_and_mentioned_and_the_topic_names_the_ic(
     h = harness
     incident_id = h.paging.post(group("HighErrorRate"))
     h.run()
-    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    channel = h.slack_channel(incident_id)
     assert channel is not None and "IC: not named yet" in channel.topic
     b = SLACK_USERS["b@example.com"]
     assert h.command(f"role commander <@{b}>", user=D, channel=channel.id).status_code == 200
@@ -224,7 +224,7 @@ def test_a_no_progress_escalation_is_posted(harness: SlackHarness) -> None:
     svc = h.paging.app.extensions["onwatch"]
     run_response_reminders(h.paging.store, svc.response, h.clock())
     h.run()
-    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    channel = h.slack_channel(incident_id)
     assert channel is not None
     assert any("no progress: escalating to ops" in m["text"] for m in channel.messages)
 
@@ -236,7 +236,7 @@ def test_a_worse_alert_raising_the_severity_is_posted_and_the_topic_follows(
     incident_id = h.paging.post(group("HighErrorRate"))
     h.run()
     before = h.paging.incident(incident_id)["severity"]
-    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    channel = h.slack_channel(incident_id)
     assert channel is not None and before in channel.topic
     h.clock.advance(minutes=1)
     h.paging.post(group("HighErrorRate", fingerprint="f" * 16, impact_revenue="true"))
@@ -260,7 +260,7 @@ def test_what_happens_after_the_resolution_is_posted_before_the_archive(
     )
     assert named.status_code == 200, named.get_json()
     h.run()  # not held back behind the archive, due a day later
-    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    channel = h.slack_channel(incident_id)
     assert channel is not None and not channel.archived
     assert "is now Scribe" in channel.messages[-1]["text"]
     h.clock.advance(days=1)
@@ -356,7 +356,7 @@ def test_the_topic_follows_the_acknowledgement_the_updates_and_the_resolution(
     h = harness
     incident_id = h.paging.post(group("HighErrorRate"))
     h.run()
-    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    channel = h.slack_channel(incident_id)
     assert channel is not None and " | open | " in channel.topic
     h.command("ack", user=D, channel=channel.id)
     h.run()
@@ -378,7 +378,7 @@ def test_the_opening_message_is_redrawn_however_the_incident_was_acknowledged_an
     h = harness
     incident_id = h.paging.post(group("HighErrorRate"))
     h.run()
-    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    channel = h.slack_channel(incident_id)
     assert channel is not None
     opening = channel.messages[0]
     text = opening["text"]

@@ -150,7 +150,7 @@ def test_update_alone_opens_the_form_and_its_submission_posts_the_update(
     h = harness
     incident_id = h.paging.post(group("HighErrorRate"))
     h.run()
-    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    channel = h.slack_channel(incident_id)
     assert channel is not None
     answer = h.command("update", user=D, channel=channel.id, trigger_id="T-42")
     assert answer.status_code == 200 and answer.get_data() == b""  # Slack shows the form
@@ -216,7 +216,7 @@ def test_a_click_replaces_the_opening_message_with_who_acted_and_the_buttons_lef
     h = harness
     incident_id = h.paging.post(group("HighErrorRate"))
     h.run()
-    channel = h.slack.channel_named(h.channel(incident_id).name)  # type: ignore[union-attr]
+    channel = h.slack_channel(incident_id)
     assert channel is not None
     opening = channel.messages[0]
     shown = {"text": opening["text"], "blocks": opening["blocks"], "ts": "1.1"}
