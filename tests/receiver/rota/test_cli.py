@@ -55,26 +55,27 @@ def test_rota_check_lists_violations_and_exits_1(
     assert "violations (1 rotations, 7 people, 0 overrides, 2026-11-02 .. 2026-12-01)" in out
 
 
-def test_rota_check_flags_forced_override(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], make_app
-) -> None:
-    config = rota_config()
-    path = write_config(tmp_path, config)
-    assert main(["db", "upgrade", "--config", path]) == 0
+def _with_forced_override(tmp_path: Path, start: str, end: str) -> str:
+    """A config file (the rota_config example, its database migrated) in which c covers ops
+    from `start` to `end` by a forced override, made through the API."""
     from receiver.app import create_app
     from receiver.config.settings import load_settings
 
+    path = write_config(tmp_path, rota_config())
+    assert main(["db", "upgrade", "--config", path]) == 0
     client = create_app(load_settings(path)).test_client()
     forced = client.post(
         "/api/v1/rotations/ops/overrides",
-        json={
-            "person": "c",
-            "start": "2026-11-28T12:00:00Z",
-            "end": "2026-11-29T12:00:00Z",
-            "force": True,
-        },
+        json={"person": "c", "start": start, "end": end, "force": True},
     )
     assert forced.status_code == 201
+    return path
+
+
+def test_rota_check_flags_forced_override(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make_app
+) -> None:
+    path = _with_forced_override(tmp_path, "2026-11-28T12:00:00Z", "2026-11-29T12:00:00Z")
 
     status = main(["rota", "check", "--config", path, "--from", "2026-11-20", "--to", "2026-12-10"])
 
@@ -228,23 +229,7 @@ def test_rota_check_reports_two_weeks_on_call_without_a_break(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # c covers d's primary week straight after c's own: accepted by force, flagged by check.
-    config = rota_config()
-    path = write_config(tmp_path, config)
-    assert main(["db", "upgrade", "--config", path]) == 0
-    from receiver.app import create_app
-    from receiver.config.settings import load_settings
-
-    client = create_app(load_settings(path)).test_client()
-    forced = client.post(
-        "/api/v1/rotations/ops/overrides",
-        json={
-            "person": "c",
-            "start": "2026-11-23T09:00:00Z",
-            "end": "2026-11-30T09:00:00Z",
-            "force": True,
-        },
-    )
-    assert forced.status_code == 201
+    path = _with_forced_override(tmp_path, "2026-11-23T09:00:00Z", "2026-11-30T09:00:00Z")
 
     status = main(["rota", "check", "--config", path, "--from", "2026-11-20", "--to", "2026-12-01"])
 
