@@ -72,6 +72,7 @@ from ingest import (  # noqa: E402  (bench/ingest.py: processes and webhook cons
     children_of,
     find_fixtures,
     free_port,
+    migrate,
     onwatch_argv,
 )
 from paging import (  # noqa: E402  (bench/paging.py: config, bodies, storm, analysis)
@@ -242,16 +243,7 @@ def world(name: str, options: Options, root: Path, fixture: dict[str, Any]) -> I
         document = json.loads(config.read_text(encoding="utf-8"))
         document["database"] = {"url": url}
         config.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        upgrade = subprocess.run(
-            [sys.executable, "-m", "receiver.cli", "db", "upgrade", "--config", str(config)],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        if upgrade.returncode != 0:
-            raise RuntimeError(f"onwatch db upgrade failed:\n{upgrade.stderr}")
+        migrate(config)
         store = Store(DatabaseSettings(url=url))
         stack.callback(store.dispose)
         yield World(name, work_dir, url, fake, config, store, fixture)
