@@ -11,7 +11,6 @@ whatever point the writer has reached.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import signal
@@ -36,6 +35,7 @@ from tests.support.servers import (
     wait_for,
     write_config,
 )
+from tests.support.writer_lock import sqlite_writer_lock
 
 TOKEN = "e2e-token"
 BATCH = 12  # concurrent requests held in one group commit
@@ -66,18 +66,6 @@ def _serve(config: Path, port: int, log: Path) -> Iterator[subprocess.Popen[byte
         with suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
-
-
-@contextmanager
-def _writer_lock(database: Path) -> Iterator[None]:
-    """Hold onwatch's SQLite writer lock (`<database>.lock`, flock) for the block."""
-    fd = os.open(database.with_name(database.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
 
 
 class Posters:
@@ -176,7 +164,7 @@ def test_kill_during_group_commit_loses_nothing_answered(tmp_path: Path) -> None
             together = Posters(url)
             names = [f"Together{n}" for n in range(BATCH)]
             everything += names
-            with _writer_lock(database):
+            with sqlite_writer_lock(database):
                 together.post(names)
                 time.sleep(1.0)  # all of them are waiting for the one writer now
             together.join()
@@ -187,7 +175,7 @@ def test_kill_during_group_commit_loses_nothing_answered(tmp_path: Path) -> None
             held = Posters(url)
             held_names = [f"Held{n}" for n in range(BATCH)]
             everything += held_names
-            with _writer_lock(database):
+            with sqlite_writer_lock(database):
                 held.post(held_names)
                 time.sleep(1.0)
                 os.killpg(server.pid, signal.SIGKILL)

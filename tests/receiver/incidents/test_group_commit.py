@@ -15,8 +15,6 @@ queue behind it and are then applied in one shared transaction:
 from __future__ import annotations
 
 import copy
-import fcntl
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -33,6 +31,7 @@ from tests.support.alertmanager import post_alerts
 from tests.support.fake_pagerduty import FakePagerDuty
 from tests.support.paging import group, paging_config
 from tests.support.servers import libpq_url
+from tests.support.writer_lock import sqlite_writer_lock
 
 
 @contextmanager
@@ -40,14 +39,8 @@ def _writers_held(store: Store) -> Iterator[None]:
     """Hold what every ingest write transaction waits for, for the block."""
     url = store.settings.url
     if store.settings.is_sqlite:
-        database = Path(url.removeprefix("sqlite:///"))
-        fd = os.open(database.with_name(database.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with sqlite_writer_lock(Path(url.removeprefix("sqlite:///"))):
             yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
         return
     with psycopg.connect(libpq_url(url), autocommit=True) as connection:
         connection.execute("SELECT pg_advisory_lock(%s)", (CHANNEL_NAMING_LOCK,))
